@@ -1,0 +1,37 @@
+/** Every error code the hub answers with, over HTTP and in socket acks. */
+export const ERROR_CODES = [
+  'bad_request',
+  'validation_failed',
+  'unauthorized',
+  'token_missing',
+  'token_invalid',
+  'token_expired',
+  'token_in_query',
+  'forbidden',
+  'origin_forbidden',
+  'not_found',
+  'rate_limited',
+  'payload_too_large',
+  'unsupported_media_type',
+  'sso_not_configured',
+  'sso_payload_invalid',
+  'dev_login_disabled',
+  'upstream_token_invalid',
+  'unavailable',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The error object inside `{error}` replies and `{ok:false,error}` acks. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** Field-level details for validation failures. */
+  issues?: { path: string; message: string }[];
+}
+
+/** A socket acknowledgement. */
+export type Ack<T = undefined> = T extends undefined
+  ? { ok: true } | { ok: false; error: ErrorBody }
+  : { ok: true; data: T } | { ok: false; error: ErrorBody };

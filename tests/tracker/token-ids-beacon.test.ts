@@ -1,0 +1,106 @@
+import { webcrypto } from 'node:crypto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LIMITS } from '../../protocol/src/constants.ts';
+import type { TrackEventInput } from '../../protocol/src/track.ts';
+import { collectBody } from '../../tracker/src/beacon.ts';
+import { safeStorage, tabIdentity, uuid } from '../../tracker/src/ids.ts';
+import type { StorageLike } from '../../tracker/src/outbox.ts';
+import { jwtExpiry } from '../../tracker/src/token.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const b64url = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('jwtExpiry', () => {
+  it('reads exp (seconds) from a base64url payload as epoch ms', () => {
+    expect(jwtExpiry(`${b64url({ alg: 'HS256' })}.${b64url({ exp: 1_700_000_000, n: 'ü?>' })}.sig`)).toBe(
+      1_700_000_000_000,
+    );
+  });
+  it('is undefined for anything else', () => {
+    expect(jwtExpiry('opaque')).toBeUndefined();
+    expect(jwtExpiry(`a.${b64url({ sub: 'x' })}.c`)).toBeUndefined();
+    expect(jwtExpiry('a.!!!.c')).toBeUndefined();
+  });
+});
+
+describe('uuid', () => {
+  it('makes v4 UUIDs, with and without crypto.randomUUID', () => {
+    expect(uuid()).toMatch(UUID);
+    // Insecure contexts (plain http) have no randomUUID.
+    vi.stubGlobal('crypto', { getRandomValues: (a: Uint8Array) => webcrypto.getRandomValues(a) });
+    const many = new Set(Array.from({ length: 500 }, uuid));
+    expect(many.size).toBe(500);
+    for (const u of many) expect(u).toMatch(UUID);
+  });
+});
+
+describe('tab identity', () => {
+  it('keeps the tab id and continues seq across reloads', () => {
+    const data: Record<string, string> = {};
+    const s: StorageLike = { getItem: (k) => data[k] ?? null, setItem: (k, v) => void (data[k] = v) };
+    const a = tabIdentity(s);
+    expect(a.id).toMatch(UUID);
+    expect([a.next(), a.next()]).toEqual([0, 1]);
+    const b = tabIdentity(s);
+    expect(b.id).toBe(a.id);
+    expect(b.next()).toBe(2);
+  });
+
+  it('safeStorage never throws and never lets a counter go back', () => {
+    let fail = false;
+    const data: Record<string, string> = {};
+    const real: StorageLike = {
+      getItem: (k) => data[k] ?? null,
+      setItem: (k, v) => {
+        if (fail) throw new Error('quota');
+        data[k] = v;
+      },
+    };
+    const s = safeStorage(() => real);
+    const t = tabIdentity(s);
+    t.next();
+    fail = true;
+    expect([t.next(), t.next()]).toEqual([1, 2]);
+    const missing = safeStorage(() => {
+      throw new Error('no storage');
+    });
+    expect(missing.getItem('x')).toBeNull();
+    missing.setItem('x', '1');
+    expect(missing.getItem('x')).toBe('1');
+  });
+});
+
+describe('collectBody', () => {
+  const ev = (i: number, title = ''): TrackEventInput => ({
+    type: 'pageview',
+    id: `id-${i}`,
+    seq: i,
+    tabId: 't',
+    url: 'https://a/x',
+    path: '/x',
+    title,
+  });
+
+  it('sends at most a batch of the oldest events, with the token in the body', () => {
+    const events = Array.from({ length: 120 }, (_, i) => ev(i));
+    const r = collectBody('tok', events)!;
+    const body = JSON.parse(r.body);
+    expect(r.count).toBe(LIMITS.batchSize);
+    expect(body.token).toBe('tok');
+    expect(body.events.map((e: { seq: number }) => e.seq)).toEqual(events.slice(0, LIMITS.batchSize).map((e) => e.seq));
+  });
+
+  it('stays under the byte limit, counting UTF-8 bytes', () => {
+    const events = Array.from({ length: 50 }, (_, i) => ev(i, '€'.repeat(500)));
+    const r = collectBody('tok', events)!;
+    expect(new TextEncoder().encode(r.body).length).toBeLessThan(60_000);
+    expect(r.count).toBeGreaterThan(30);
+    expect(r.count).toBeLessThan(50);
+  });
+
+  it('has nothing to send for an empty queue', () => {
+    expect(collectBody('tok', [])).toBeUndefined();
+  });
+});

@@ -1,0 +1,247 @@
+import { io, type Socket } from 'socket.io-client';
+import { NAMESPACES, TIMING } from '../../protocol/src/constants.ts';
+import type { Goodbye, TrackClientToServerEvents, TrackServerToClientEvents } from '../../protocol/src/events.ts';
+import type { TrackerSettings } from '../../protocol/src/track.ts';
+import { collectBody, sendBeacon } from './beacon.ts';
+import { guard, later, log } from './guard.ts';
+import { withAge, type Outbox, type OutboxItem } from './outbox.ts';
+import { authRequest, highLevelSignIn, jwtExpiry } from './token.ts';
+
+type TrackSocket = Socket<TrackServerToClientEvents, TrackClientToServerEvents>;
+type Timer = ReturnType<typeof setTimeout> | undefined;
+
+const ACK_MS = 10_000;
+const TOKEN_CODE = /^(token_|unauthorized)/;
+// Refusals worth retrying: the event is fine but the hub is busy, or the token needs renewing.
+const RETRY_CODE = /^(rate_limited|unavailable|internal|token_|unauthorized)/;
+// Jittered exponential backoff: 0.5–1 s, doubling up to 15–30 s.
+const backoff = (n: number): number => Math.min(30_000, 1000 * 2 ** n) * (0.5 + Math.random() / 2);
+
+export interface LinkOptions {
+  endpoints: string[];
+  appId?: string;
+  outbox: Outbox;
+  onSettings(settings: TrackerSettings): void;
+}
+
+/** The tracker's connection to the hub: socket, token renewal, ordered delivery, unload beacon. */
+export interface Link {
+  /** Uses a new token: on the open socket via `auth`, otherwise at the next connect. */
+  setToken(token: string, expiresAt?: number): void;
+  /** Connects unless connected or stopped. */
+  connect(): void;
+  /** Renews the token (refresh, or HighLevel SSO with an app id); false when that failed. */
+  renew(): Promise<boolean>;
+  /** Sends the oldest unacked event, if the socket is up and nothing is in flight. */
+  pump(): void;
+  /** Sends the unacked events with `sendBeacon`; they stay queued until acked. */
+  beacon(): void;
+  stop(): void;
+  readonly connected: boolean;
+}
+
+/**
+ * One socket to `/track`. Reconnecting is done here rather than by socket.io, so that each
+ * attempt can go to the next endpoint and auth failures can renew the token first.
+ */
+export function createLink(o: LinkOptions): Link {
+  let token: string | undefined;
+  let socket: TrackSocket | undefined;
+  let endpointIndex = 0;
+  let failures = 0;
+  // One renewal per auth failure: a second failure in a row stops the tracker.
+  let renewed = false;
+  let bye: Partial<Goodbye> = {};
+  let stopped = false;
+  let busy = false;
+  let attempt = 0;
+  let tries = 0;
+  let reopenTimer: Timer;
+  let renewTimer: Timer;
+  let pumpTimer: Timer;
+  // Beaconed once is enough (pagehide and visibilitychange often come together).
+  const beaconed = new WeakSet<OutboxItem>();
+
+  const endpoint = (): string => o.endpoints[endpointIndex % o.endpoints.length]!;
+
+  function close(): void {
+    clearTimeout(reopenTimer);
+    if (socket) socket.off().disconnect();
+    socket = undefined;
+    busy = false;
+    attempt++;
+  }
+
+  function open(): void {
+    close();
+    if (stopped || !token) return;
+    log('connecting to', endpoint());
+    const s: TrackSocket = io(endpoint() + NAMESPACES.track, {
+      transports: ['websocket', 'polling'],
+      // Websocket first; long-polling when a websocket cannot be opened (proxies).
+      tryAllTransports: true,
+      reconnection: false,
+      forceNew: true,
+      // Read at every handshake, so a renewed token is used; never put in the URL.
+      auth: (cb) => cb({ token }),
+    });
+    socket = s;
+    s.on(
+      'connect',
+      guard(() => {
+        log('connected');
+        renewed = false;
+        bye = {};
+        pump();
+      }),
+    );
+    s.on(
+      'settings',
+      guard((settings: TrackerSettings) => {
+        o.onSettings(settings);
+        schedule(settings.tokenExpiresAt);
+      }),
+    );
+    s.on(
+      'bye',
+      guard((b: Goodbye) => (bye = b)),
+    );
+    s.on(
+      'connect_error',
+      guard((err: Error & { data?: { code?: string } }) => fail((err.data || {}).code)),
+    );
+    // Our own close() removes these listeners first, so this is always the hub or the network.
+    s.on(
+      'disconnect',
+      guard(() => fail(bye.code, bye.reconnect)),
+    );
+  }
+
+  // After a refused or lost connection: renew and retry, retry elsewhere later, or stop.
+  function fail(code?: string, reconnect = !code || /^(unavailable|internal|rate_limited|shutdown)$/.test(code)): void {
+    log('connection lost', code);
+    if (code && TOKEN_CODE.test(code)) {
+      if (renewed) return halt();
+      renewed = true;
+      void link.renew().then(guard((ok: boolean) => (ok ? open() : halt())));
+      return;
+    }
+    if (!reconnect) return halt();
+    endpointIndex++;
+    clearTimeout(reopenTimer);
+    reopenTimer = later(open, backoff(failures++));
+  }
+
+  // Stops silently, keeping the queue; `identify()` with a new token starts again.
+  function halt(): void {
+    close();
+    token = undefined;
+    clearTimeout(renewTimer);
+  }
+
+  // Renews ahead of expiry (half-way for short-lived tokens, so renewals never spin).
+  function schedule(
+    expiresAt?: number,
+    delay = expiresAt
+      ? Math.max(expiresAt - Date.now() - TIMING.tokenRenewBeforeMs, (expiresAt - Date.now()) / 2, 1000)
+      : 0,
+  ): void {
+    clearTimeout(renewTimer);
+    if (!expiresAt) return;
+    renewTimer = later(
+      async () => {
+        if (!(await link.renew()) && Date.now() < expiresAt) schedule(expiresAt, 60_000);
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
+  }
+
+  function pump(): void {
+    const s = socket;
+    const item = o.outbox.items[0];
+    if (busy || !item || !s || !s.connected) return;
+    busy = true;
+    const n = ++attempt;
+    o.outbox.sent = Math.max(o.outbox.sent, 1);
+    s.timeout(ACK_MS).emit(
+      'event',
+      withAge(item, performance.now(), Date.now()),
+      guard((err, res) => {
+        if (n !== attempt) return;
+        busy = false;
+        if (err || (!res.ok && RETRY_CODE.test(res.error.code) && ++tries < 10)) {
+          // Lost ack or a busy hub: the same event again later (its id makes a repeat harmless).
+          clearTimeout(pumpTimer);
+          pumpTimer = later(pump, backoff(tries));
+          return;
+        }
+        // Stored, or refused for good (it would never pass): either way it leaves the queue.
+        if (!res.ok) log('event refused', res.error);
+        // Reset here rather than on connect, so a hub that accepts and then drops us is backed off.
+        failures = tries = 0;
+        o.outbox.remove(item.e.id);
+        pump();
+      }),
+    );
+  }
+
+  const link: Link = {
+    get connected() {
+      return !!socket && socket.connected;
+    },
+    setToken(t, expiresAt = jwtExpiry(t)) {
+      token = t;
+      schedule(expiresAt);
+      // A token for another identity is refused on a live socket: reconnect with it instead.
+      if (socket && socket.connected)
+        socket.timeout(ACK_MS).emit(
+          'auth',
+          t,
+          guard((err, res) => err || res.ok || open()),
+        );
+    },
+    connect() {
+      if (!socket) open();
+    },
+    async renew() {
+      // Never rejects: its callers are timers and socket events.
+      try {
+        const url = endpoint() + '/api/v1/auth/';
+        const reply =
+          (token && (await authRequest(url + 'refresh', token).catch(log))) ||
+          (o.appId && (await highLevelSignIn(endpoint(), o.appId).catch(log)));
+        if (reply) link.setToken(reply.token, reply.expiresAt);
+        return !!reply;
+      } catch (e) {
+        log(e);
+        return false;
+      }
+    },
+    pump,
+    beacon() {
+      const now = performance.now();
+      const wall = Date.now();
+      const items = o.outbox.items;
+      // Already-beaconed items are a prefix of the queue; the batch is the next run after them.
+      const start = items.findIndex((i) => !beaconed.has(i));
+      const batch =
+        token &&
+        start >= 0 &&
+        collectBody(
+          token,
+          items.slice(start).map((i) => withAge(i, now, wall)),
+        );
+      if (!batch) return;
+      items.slice(start, start + batch.count).forEach((i) => beaconed.add(i));
+      o.outbox.sent = Math.max(o.outbox.sent, start + batch.count);
+      sendBeacon(endpoint() + '/api/v1/collect', batch.body);
+    },
+    stop() {
+      stopped = true;
+      close();
+      clearTimeout(renewTimer);
+      clearTimeout(pumpTimer);
+    },
+  };
+  return link;
+}

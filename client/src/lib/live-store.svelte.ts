@@ -1,0 +1,168 @@
+// The live socket and what it tells us: one presence entry per open tab, the event feed, and
+// the connection's state. Filtering and grouping for display live in presence.ts.
+import { io, type Socket } from 'socket.io-client';
+import { SvelteMap } from 'svelte/reactivity';
+import { LIMITS, NAMESPACES } from '@activity-hub/protocol';
+import type {
+  FeedItem,
+  Goodbye,
+  LiveClientToServerEvents,
+  LiveServerToClientEvents,
+  PresenceEntry,
+  PresenceSnapshot,
+} from '@activity-hub/protocol';
+import { ServerClock } from './clock.svelte.ts';
+import type { Session } from './session.svelte.ts';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'error';
+type LiveSocket = Socket<LiveServerToClientEvents, LiveClientToServerEvents>;
+
+const ACK_TIMEOUT_MS = 10_000;
+const AUTH_CODES = new Set(['unauthorized', 'token_missing', 'token_invalid', 'token_expired', 'forbidden']);
+
+export class LiveStore {
+  /** Keyed by sessionId: one entry per open tab. */
+  readonly entries = new SvelteMap<string, PresenceEntry>();
+  feed = $state.raw<FeedItem[]>([]);
+  connection = $state<ConnectionState>('idle');
+  /** Reconnection attempt number while reconnecting. */
+  attempt = $state(0);
+  error = $state<string | null>(null);
+  /** The error is about our credentials, so signing in again (not retrying) is the fix. */
+  authFailed = $state(false);
+  /** False until the first snapshot, so "nobody online" is not shown before we know. */
+  loaded = $state(false);
+  readonly clock = new ServerClock();
+
+  readonly #session: Session;
+  #socket: LiveSocket | null = null;
+  #offRenew: (() => void) | null = null;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(session: Session) {
+    this.#session = session;
+  }
+
+  connect(): void {
+    this.disconnect();
+    this.connection = 'connecting';
+    const socket: LiveSocket = io(location.origin + NAMESPACES.live, {
+      // A function, so every reconnect presents the newest token rather than the first one.
+      auth: (cb) => cb({ token: this.#session.token ?? '' }),
+      transports: ['websocket', 'polling'],
+      // A fresh manager per connect(): a cached one would keep listeners from an old socket.
+      forceNew: true,
+    });
+    this.#socket = socket;
+    let connectedBefore = false;
+
+    socket.on('connect', () => {
+      this.connection = 'connected';
+      this.attempt = 0;
+      this.error = null;
+      this.authFailed = false;
+      // The hub does not replay missed events, so after a reconnect our map is stale.
+      if (connectedBefore) this.#sync(socket);
+      connectedBefore = true;
+    });
+    socket.on('snapshot', (snapshot) => this.#applySnapshot(snapshot));
+    socket.on('upsert', (entry) => this.#upsert(entry));
+    socket.on('remove', (removal) => void this.entries.delete(removal.sessionId));
+    socket.on('feed', (item) => (this.feed = [item, ...this.feed].slice(0, LIMITS.feedSize)));
+    socket.on('bye', (bye) => this.#onBye(socket, bye));
+    socket.on('connect_error', (err) => {
+      // While `active`, socket.io retries by itself (network trouble). Otherwise the hub's
+      // middleware refused us, and the same credentials would be refused again.
+      if (socket.active) {
+        this.error = err.message;
+        return;
+      }
+      const data = (err as Error & { data?: { code?: string; message?: string } }).data;
+      this.#fail(data?.message ?? err.message, AUTH_CODES.has(data?.code ?? ''));
+    });
+    socket.on('disconnect', (reason) => {
+      if (socket.active) this.connection = 'reconnecting';
+      // A goodbye already set 'reconnecting' or 'error'; a bare server disconnect did not.
+      else if (reason === 'io server disconnect' && this.connection === 'connected') {
+        this.#fail('The hub closed the live connection.', false);
+      }
+    });
+    socket.io.on('reconnect_attempt', (attempt) => {
+      this.attempt = attempt;
+      this.connection = 'reconnecting';
+    });
+    this.#offRenew = this.#session.onRenewed((token) => this.#reauth(socket, token));
+  }
+
+  disconnect(): void {
+    clearTimeout(this.#reconnectTimer);
+    this.#offRenew?.();
+    this.#offRenew = null;
+    if (this.#socket) {
+      this.#socket.removeAllListeners();
+      this.#socket.disconnect();
+      this.#socket = null;
+    }
+    this.entries.clear();
+    this.feed = [];
+    this.loaded = false;
+    this.connection = 'idle';
+    this.attempt = 0;
+    this.error = null;
+    this.authFailed = false;
+  }
+
+  #applySnapshot(snapshot: PresenceSnapshot): void {
+    this.clock.sync(snapshot.serverTime);
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, never rendered
+    const incoming = new Set(snapshot.entries.map((entry) => entry.sessionId));
+    for (const sessionId of [...this.entries.keys()]) {
+      if (!incoming.has(sessionId)) this.entries.delete(sessionId);
+    }
+    for (const entry of snapshot.entries) this.#upsert(entry);
+    this.loaded = true;
+  }
+
+  #upsert(entry: PresenceEntry): void {
+    // An upsert that raced ahead of a snapshot is newer than the snapshot's copy; keep it.
+    const current = this.entries.get(entry.sessionId);
+    if (current && current.updatedAt > entry.updatedAt) return;
+    this.entries.set(entry.sessionId, entry);
+  }
+
+  #sync(socket: LiveSocket): void {
+    socket.timeout(ACK_TIMEOUT_MS).emit('sync', (err, res) => {
+      if (err) return; // Timed out: the hub's own snapshot on connect still arrives.
+      if (res.ok) this.#applySnapshot(res.data);
+      else this.error = res.error.message;
+    });
+  }
+
+  /** Hands a renewed token to the open socket, so it stays authorized without reconnecting. */
+  #reauth(socket: LiveSocket, token: string): void {
+    if (!socket.connected) return; // The auth callback supplies it on the next (re)connect.
+    socket.timeout(ACK_TIMEOUT_MS).emit('auth', token, (err, res) => {
+      if (!err && !res.ok) this.error = res.error.message;
+    });
+  }
+
+  #onBye(socket: LiveSocket, bye: Goodbye): void {
+    // The hub disconnects right after a goodbye, and socket.io never retries a server-side
+    // disconnect, so a "please reconnect" goodbye (shutdown, rebalancing) is ours to honour.
+    // An expired token is worth one retry if the session has renewed it meanwhile.
+    const renewed = bye.code === 'token_expired' && this.#session.expiresAt > Date.now();
+    if (bye.reconnect || renewed) {
+      this.connection = 'reconnecting';
+      const jitter = 500 + Math.random() * 2_000;
+      this.#reconnectTimer = setTimeout(() => socket.connect(), jitter);
+      return;
+    }
+    this.#fail(bye.message, AUTH_CODES.has(bye.code));
+  }
+
+  #fail(message: string, authFailed: boolean): void {
+    this.connection = 'error';
+    this.error = message;
+    this.authFailed = authFailed;
+  }
+}

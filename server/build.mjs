@@ -1,0 +1,27 @@
+// Bundles the hub into server/dist for `npm start` and the Docker image. Dependencies stay
+// external (installed by npm); the workspace protocol package is TypeScript, so it is bundled.
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const external = Object.keys(pkg.dependencies).filter((d) => !d.startsWith('@activity-hub/'));
+
+await build({
+  entryPoints: {
+    main: 'src/main.ts',
+    'embedded-mongo': 'src/embedded-mongo/cli.ts',
+    seed: 'src/cli/seed.ts',
+  },
+  absWorkingDir: new URL('.', import.meta.url).pathname,
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  external,
+  logLevel: 'warning',
+  // Some dependencies are CommonJS and call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __ahCreateRequire } from 'node:module'; const require = __ahCreateRequire(import.meta.url);" },
+});
+console.log('server: built dist/main.js');

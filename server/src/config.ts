@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { TIMING } from '@activity-hub/protocol';
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean));
+const origins = csv.pipe(z.array(z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z.string().min(1).optional();
+
+/** Every environment variable the hub reads, with its rules and defaults. README's table mirrors this. */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(0, 65_535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URL').optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PUBLIC_ORIGINS: origins.default([]),
+  TRACKER_ORIGINS: z.union([z.literal('*'), origins]).default([]),
+  HUB_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  TOKEN_TTL_SEC: int(60, 86_400).default(TIMING.tokenLifetimeSec),
+  HIGHLEVEL_SSO_KEY: optionalString,
+  SSO_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SSO_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  SSO_ISSUER: optionalString,
+  SSO_AUDIENCE: optionalString,
+  SSO_CLAIMS: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.enum(['sub', 'agencyId', 'locationId', 'role', 'name', 'email']), z.string().min(1)))
+    .optional(),
+  HEARTBEAT_INTERVAL_MS: int(TIMING.heartbeatIntervalMinMs, TIMING.heartbeatIntervalMaxMs).default(
+    TIMING.heartbeatIntervalMs,
+  ),
+  IDLE_TIMEOUT_MS: int(TIMING.idleTimeoutMinMs, TIMING.idleTimeoutMaxMs).default(TIMING.idleTimeoutMs),
+  STALE_AFTER_MS: int(10_000, 86_400_000).default(TIMING.staleAfterMs),
+  DISCONNECT_GRACE_MS: int(0, 3_600_000).default(10_000),
+  SWEEP_INTERVAL_MS: int(1_000, 3_600_000).default(30_000),
+  FLUSH_INTERVAL_MS: int(10, 60_000).default(TIMING.flushIntervalMs),
+  SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  INSTANCE_ID: optionalString,
+});
+
+export type Env = z.input<typeof schema>;
+
+/** The hub's validated configuration. */
+export interface Config extends Omit<z.output<typeof schema>, 'TRUST_PROXY'> {
+  TRUST_PROXY: boolean;
+  /** True when no SSO method is configured and NODE_ENV is not production. */
+  devLoginEnabled: boolean;
+}
+
+/** A configuration error; its message names each bad variable and what it expects. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads and validates configuration. This is the only reader of `process.env`; tests pass
+ * their own env object.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = schema.safeParse(relevant);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  if (c.NODE_ENV === 'production' && !c.HUB_JWT_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  HUB_JWT_SECRET: required when NODE_ENV=production');
+  }
+  const ssoConfigured = !!(c.HIGHLEVEL_SSO_KEY || c.SSO_JWKS_URL || c.SSO_JWT_SECRET);
+  return { ...c, devLoginEnabled: !ssoConfigured && c.NODE_ENV !== 'production' };
+}
+
+/** The names of every variable, for docs and the compose-file check. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import type { FeedKind, PresenceEntry, PresenceState } from '@activity-hub/protocol';
+import type { LivePublisher, PresenceStore } from './ports.ts';
+
+/**
+ * Turns tracking facts into presence entries and feed items, and publishes them. Presence
+ * changes (online, offline, page, state) are pushed at once; plain progress is throttled to
+ * one update per tab per heartbeat interval.
+ */
+export class LiveActivity {
+  private lastProgress = new Map<string, number>();
+
+  constructor(
+    private readonly presence: PresenceStore,
+    private readonly publisher: LivePublisher,
+    private readonly heartbeatIntervalMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** A page view started: the tab's entry moves to the new page. */
+  async pageview(entry: PresenceEntry, isNewTab: boolean): Promise<void> {
+    await this.guard(async () => {
+      const known = await this.presence.get(entry.agencyId, entry.sessionId);
+      // A tab that reconnects (or moves to another instance) keeps its online-since time.
+      const next = known ? { ...entry, onlineSince: Math.min(known.onlineSince, entry.onlineSince) } : entry;
+      await this.presence.upsert(next);
+      this.publisher.upsert(next);
+      this.lastProgress.set(next.sessionId, next.updatedAt);
+      if (isNewTab && !known) this.feed('online', next);
+      this.feed('pageview', next);
+    });
+  }
+
+  /** Heartbeat progress; pushed at once when the state changed, else throttled. */
+  async progress(agencyId: string, sessionId: string, pageviewId: string, engagedMs: number, state: PresenceState, at: number): Promise<void> {
+    await this.guard(async () => {
+      const entry = await this.presence.get(agencyId, sessionId);
+      if (!entry || entry.pageviewId !== pageviewId) return;
+      const changed = entry.state !== state;
+      const next: PresenceEntry = { ...entry, engagedMs, state, updatedAt: Math.max(entry.updatedAt, at) };
+      await this.presence.upsert(next);
+      const last = this.lastProgress.get(sessionId) ?? 0;
+      if (changed || at - last >= this.heartbeatIntervalMs * 0.8) {
+        this.lastProgress.set(sessionId, at);
+        this.publisher.upsert(next);
+      }
+      if (changed) this.feed('state', next);
+    });
+  }
+
+  /** The tab went away (unload, disconnect, timeout). Only the current page view removes it. */
+  async offline(agencyId: string, sessionId: string, pageviewId: string | null, at: number): Promise<void> {
+    await this.guard(async () => {
+      const entry = await this.presence.get(agencyId, sessionId);
+      if (!entry || (pageviewId && entry.pageviewId !== pageviewId)) return;
+      if (!(await this.presence.remove(agencyId, sessionId))) return;
+      this.lastProgress.delete(sessionId);
+      this.publisher.remove({ agencyId, sessionId, userId: entry.userId, at });
+      this.feed('offline', { ...entry, updatedAt: at });
+    });
+  }
+
+  private feed(kind: FeedKind, e: PresenceEntry): void {
+    this.publisher.feed({
+      id: randomUUID(),
+      at: e.updatedAt,
+      kind,
+      agencyId: e.agencyId,
+      userId: e.userId,
+      name: e.name,
+      locationId: e.locationId,
+      path: e.path,
+      title: e.title,
+      ...(kind === 'state' ? { state: e.state } : {}),
+    });
+  }
+
+  /** Live updates are best effort: a presence-store error must never fail an ack. */
+  private async guard(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+}

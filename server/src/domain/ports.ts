@@ -1,0 +1,47 @@
+import type { FeedItem, PresenceEntry, PresenceRemoval } from '@activity-hub/protocol';
+import type { ClosedPageview, Credit, PageviewRecord, WriteOp } from './tracking-types.ts';
+
+/** Credits a batch could not apply because another writer applied some of them first. */
+export interface CreditConflict {
+  key: string;
+  credits: Credit[];
+}
+
+/** Storage for tracking data; implemented in storage/. */
+export interface TrackingRepository {
+  /** Applies every op in one round of bulk writes; resolves only once they are durable. */
+  applyBatch(ops: WriteOp[]): Promise<{ conflicts: CreditConflict[] }>;
+  loadPageview(key: string): Promise<PageviewRecord | null>;
+  /** Re-applies conflicting credits one by one, skipping event ids already stored. */
+  resolveConflict(conflict: CreditConflict): Promise<number>;
+  /**
+   * Closes page views whose tab has shown no sign of life since `aliveBefore`, at their last
+   * evidence. Safe to run on every instance at once: each page view is closed exactly once,
+   * and only the caller that closed it gets it back.
+   */
+  closeStale(aliveBefore: number, limit: number): Promise<ClosedPageview[]>;
+  /** Closes one page view at its last evidence unless it has seen evidence after `seenAt`. */
+  closeIfQuiet(key: string, seenAt: number, reason: 'disconnect'): Promise<ClosedPageview | null>;
+  ping(): Promise<void>;
+}
+
+/** Who is online now, per agency; in-process or in Redis. */
+export interface PresenceStore {
+  upsert(entry: PresenceEntry): Promise<void>;
+  get(agencyId: string, sessionId: string): Promise<PresenceEntry | null>;
+  remove(agencyId: string, sessionId: string): Promise<boolean>;
+  list(agencyId: string, userId?: string): Promise<PresenceEntry[]>;
+  /** Keeps entries of live tabs from expiring. */
+  refresh(entries: { agencyId: string; sessionId: string }[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Pushes live activity to dashboards; implemented by realtime/. */
+export interface LivePublisher {
+  upsert(entry: PresenceEntry): void;
+  remove(removal: PresenceRemoval & { agencyId: string }): void;
+  feed(item: FeedItem & { agencyId: string }): void;
+}
+
+/** The hub's clock; injectable for tests. */
+export type Clock = () => number;

@@ -1,0 +1,98 @@
+import type { LiveActivity } from './live-activity.ts';
+import type { Clock, PresenceStore, TrackingRepository } from './ports.ts';
+import type { TabState } from './tab-registry.ts';
+import type { TrackingService } from './tracking-service.ts';
+import type { WriteBatcher } from './write-batcher.ts';
+
+export interface MaintenanceConfig {
+  staleAfterMs: number;
+  sweepIntervalMs: number;
+  disconnectGraceMs: number;
+}
+
+/**
+ * The time-driven side of tracking: keep-alive marks for connected tabs, closing the page
+ * view of a tab that disconnected and did not come back, and the sweeper that closes what a
+ * crashed instance left open. Every close is a conditional update, so with many instances
+ * each page view is closed exactly once.
+ */
+export class TrackingMaintenance {
+  private timers: NodeJS.Timeout[] = [];
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly service: TrackingService,
+    private readonly repo: TrackingRepository,
+    private readonly live: LiveActivity,
+    private readonly presence: PresenceStore,
+    private readonly batcher: WriteBatcher,
+    private readonly clock: Clock,
+    private readonly config: MaintenanceConfig,
+    private readonly onError: (err: unknown, what: string) => void,
+  ) {}
+
+  start(): void {
+    const aliveEvery = Math.max(1_000, Math.floor(this.config.staleAfterMs / 4));
+    this.timers.push(setInterval(() => void this.markAlive().catch((e: unknown) => this.onError(e, 'alive')), aliveEvery));
+    this.timers.push(setInterval(() => void this.sweep().catch((e: unknown) => this.onError(e, 'sweep')), this.config.sweepIntervalMs));
+    for (const t of this.timers) t.unref();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    for (const t of this.graceTimers.values()) clearTimeout(t);
+    this.timers = [];
+    this.graceTimers.clear();
+  }
+
+  /** A socket went away. On shutdown its tabs reconnect elsewhere, so nothing is closed. */
+  disconnected(connectionId: string, shuttingDown: boolean): void {
+    const orphans = this.service.tabs.detach(connectionId);
+    if (shuttingDown) return;
+    for (const tab of orphans) {
+      clearTimeout(this.graceTimers.get(tab.key));
+      const t = setTimeout(() => {
+        this.graceTimers.delete(tab.key);
+        void this.closeTab(tab).catch((e: unknown) => this.onError(e, 'disconnect-close'));
+      }, this.config.disconnectGraceMs);
+      t.unref();
+      this.graceTimers.set(tab.key, t);
+    }
+  }
+
+  /** Closes a tab's open page view at its last evidence, unless it came back meanwhile. */
+  async closeTab(tab: TabState): Promise<void> {
+    if (tab.connections.size > 0) return;
+    await this.batcher.flush();
+    const pv = tab.currentPv ? this.service.tabs.pageview(tab.currentPv) : undefined;
+    if (pv && pv.rec.endedAt === null) {
+      const closed = await this.repo.closeIfQuiet(pv.rec.key, pv.rec.lastSeenAt, 'disconnect');
+      if (closed) await this.live.offline(closed.agencyId, closed.sessionId, closed.id, closed.endedAt);
+    }
+    this.service.tabs.dropTab(tab.key);
+  }
+
+  /** Marks connected tabs alive so the sweeper leaves them be, and refreshes their presence. */
+  async markAlive(): Promise<void> {
+    const keys: string[] = [];
+    const entries: { agencyId: string; sessionId: string }[] = [];
+    for (const tab of this.service.tabs.allTabs()) {
+      if (tab.connections.size === 0 || !tab.currentPv) continue;
+      keys.push(tab.currentPv);
+      entries.push({ agencyId: tab.agencyId, sessionId: tab.sessionId });
+    }
+    if (keys.length === 0) return;
+    this.batcher.enqueue([{ kind: 'alive', keys, at: this.clock() }]);
+    await this.presence.refresh(entries);
+  }
+
+  /** Closes page views that no instance has kept alive; returns how many this call closed. */
+  async sweep(): Promise<number> {
+    const closed = await this.repo.closeStale(this.clock() - this.config.staleAfterMs, 500);
+    for (const c of closed) {
+      this.service.tabs.forgetPageview(c.key);
+      await this.live.offline(c.agencyId, c.sessionId, c.id, c.endedAt);
+    }
+    return closed.length;
+  }
+}

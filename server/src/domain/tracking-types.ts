@@ -1,0 +1,69 @@
+import type { DeviceClass, END_REASONS } from '@activity-hub/protocol';
+
+export type EndReason = (typeof END_REASONS)[number];
+
+/** A stored page view. `key` is `${agencyId}:${id}`: ids are unique per tenant. */
+export interface PageviewRecord {
+  key: string;
+  id: string;
+  sessionId: string;
+  userId: string;
+  userName: string;
+  agencyId: string;
+  locationId: string | null;
+  url: string;
+  path: string;
+  title: string;
+  referrer: string;
+  startedAt: number;
+  /** Latest evidence from the tab (an event), hub clock. */
+  lastSeenAt: number;
+  endedAt: number | null;
+  engagedMs: number;
+  endReason: EndReason | null;
+  /** Ids of the heartbeat and leave events already credited: the dedupe set. */
+  eventIds: string[];
+}
+
+/** A stored session: one tab visit. */
+export interface SessionRecord {
+  key: string;
+  id: string;
+  userId: string;
+  userName: string;
+  agencyId: string;
+  locationId: string | null;
+  userAgent: string;
+  device: DeviceClass;
+  startedAt: number;
+  lastSeenAt: number;
+  endedAt: number | null;
+}
+
+/** One credited event inside a credit op. */
+export interface Credit {
+  eventId: string;
+  ms: number;
+}
+
+/** The writes the tracking service asks storage for; applied in one bulkWrite per flush. */
+export type WriteOp =
+  | { kind: 'open'; pageview: PageviewRecord; session: SessionRecord }
+  | { kind: 'credit'; key: string; sessionKey: string; agencyId: string; userId: string; credits: Credit[]; lastSeenAt: number }
+  | { kind: 'end'; key: string; agencyId: string; userId: string; at: number; reason: EndReason }
+  | { kind: 'endSession'; key: string; agencyId: string; userId: string; at: number }
+  | { kind: 'alive'; keys: string[]; at: number };
+
+/** A page view the sweeper or a delayed disconnect closed. */
+export interface ClosedPageview {
+  key: string;
+  id: string;
+  sessionId: string;
+  agencyId: string;
+  userId: string;
+  userName: string;
+  locationId: string | null;
+  path: string;
+  title: string;
+  endedAt: number;
+}

@@ -1,0 +1,98 @@
+import type { WriteOp } from './tracking-types.ts';
+
+interface Pending {
+  ops: WriteOp[];
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
+export interface FlushStats {
+  ops: number;
+  events: number;
+  ms: number;
+  ok: boolean;
+}
+
+/**
+ * Collects tracking writes and applies them in one batch, so the number of database writes
+ * does not grow with the heartbeat rate. Heartbeats wait for the next timed flush (at most
+ * `intervalMs`); page views and leaves ask for an immediate one. A caller's promise settles
+ * only when the batch holding its op is durable: an ack means stored.
+ */
+export class WriteBatcher {
+  private pending: Pending = { ops: [], waiters: [] };
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> | null = null;
+  private urgent = false;
+
+  constructor(
+    private readonly apply: (ops: WriteOp[]) => Promise<void>,
+    private readonly intervalMs: number,
+    private readonly onFlush: (stats: FlushStats) => void = () => {},
+  ) {}
+
+  /** Queues ops; resolves when they are stored. `urgent` flushes on the next tick. */
+  submit(ops: WriteOp[], urgent: boolean): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => this.pending.waiters.push({ resolve, reject }));
+    this.pending.ops.push(...ops);
+    this.schedule(urgent);
+    return p;
+  }
+
+  /** Queues ops that nobody waits for (keep-alive touches); they ride the next flush. */
+  enqueue(ops: WriteOp[]): void {
+    this.pending.ops.push(...ops);
+    this.schedule(false);
+  }
+
+  get size(): number {
+    return this.pending.ops.length;
+  }
+
+  private schedule(urgent: boolean): void {
+    if (urgent) this.urgent = true;
+    if (this.inFlight) return; // the flush in flight reschedules when it ends
+    if (urgent) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.flush(), 0);
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.intervalMs);
+    }
+  }
+
+  /** Writes everything queued now; resolves when done (failures reject the waiters, not this). */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.inFlight) await this.inFlight;
+    const batch = this.pending;
+    if (batch.ops.length === 0 && batch.waiters.length === 0) return;
+    this.pending = { ops: [], waiters: [] };
+    this.urgent = false;
+    const started = performance.now();
+    this.inFlight = this.apply(batch.ops).then(
+      () => {
+        this.onFlush({ ops: batch.ops.length, events: batch.waiters.length, ms: performance.now() - started, ok: true });
+        for (const w of batch.waiters) w.resolve();
+      },
+      (err: unknown) => {
+        this.onFlush({ ops: batch.ops.length, events: batch.waiters.length, ms: performance.now() - started, ok: false });
+        for (const w of batch.waiters) w.reject(err);
+      },
+    );
+    try {
+      await this.inFlight;
+    } finally {
+      this.inFlight = null;
+      if (this.pending.waiters.length > 0 || this.pending.ops.length > 0) this.schedule(this.urgent);
+    }
+  }
+
+  /** Flushes until nothing is queued; for shutdown. */
+  async drain(): Promise<void> {
+    while (this.pending.ops.length > 0 || this.pending.waiters.length > 0 || this.inFlight) {
+      await this.flush();
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

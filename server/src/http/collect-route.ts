@@ -1,0 +1,46 @@
+import express, { Router } from 'express';
+import { LIMITS, collectBodySchema, trackEventSchema, type CollectResult } from '@activity-hub/protocol';
+import { AppError, toErrorBody } from '../domain/app-error.ts';
+import { deviceClass } from '../domain/device.ts';
+import type { Claims } from '../domain/identity.ts';
+import type { TrackingService } from '../domain/tracking-service.ts';
+import { parseOrThrow } from '../domain/validate.ts';
+
+/**
+ * `POST /api/v1/collect`: the unload fallback. A beacon cannot set headers, so the body is
+ * text/plain JSON holding the token and the same events (same ids) the socket would have sent;
+ * the hub's id dedupe keeps them from being stored twice.
+ */
+export function collectRoute(verify: (token: string) => Promise<Claims>, service: TrackingService): Router {
+  const r = Router();
+  r.post(
+    '/collect',
+    express.text({ type: ['text/plain', 'application/json'], limit: LIMITS.collectBodyBytes }),
+    async (req, res) => {
+      if (typeof req.body !== 'string') throw new AppError('unsupported_media_type', 'Send the body as text/plain JSON');
+      let json: unknown;
+      try {
+        json = JSON.parse(req.body);
+      } catch {
+        throw new AppError('bad_request', 'The body is not valid JSON');
+      }
+      const body = parseOrThrow(collectBodySchema, json, 'collect body');
+      const claims = await verify(body.token);
+      const userAgent = String(req.headers['user-agent'] ?? '');
+      const ctx = { claims, userAgent, device: deviceClass(userAgent), connectionId: null };
+      const results: CollectResult['results'] = [];
+      // In order: a tab's events depend on each other (a heartbeat needs its page view).
+      for (const raw of body.events) {
+        const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : null;
+        try {
+          await service.handle(ctx, parseOrThrow(trackEventSchema, raw, 'event'));
+          results.push({ id, ok: true });
+        } catch (err) {
+          results.push({ id, ok: false, code: toErrorBody(err).code });
+        }
+      }
+      res.json({ results } satisfies CollectResult);
+    },
+  );
+  return r;
+}

@@ -1,0 +1,31 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, statusOf, toErrorBody } from '../domain/app-error.ts';
+import type { Logger } from '../logger.ts';
+
+/** Errors body-parser raises, mapped to our catalogue. */
+function fromParser(err: unknown): AppError | null {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') return new AppError('payload_too_large', 'The request body is too large');
+  if (type === 'entity.parse.failed') return new AppError('bad_request', 'The request body is not valid JSON');
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return new AppError('unsupported_media_type', 'Unsupported body encoding');
+  return null;
+}
+
+/** The central error handler: `{error:{code,message}}`, and a 5xx never shows internals. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const e = fromParser(err) ?? err;
+    const status = statusOf(e);
+    if (status >= 500) log.error({ err: e, reqId: req.id, path: req.path }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json({ error: toErrorBody(e) });
+  };
+}
+
+/** 404 for unknown API routes, in the same shape. */
+export const apiNotFound: RequestHandler = (req, _res, next) => {
+  next(new AppError('not_found', `No route ${req.method} ${req.path}`));
+};

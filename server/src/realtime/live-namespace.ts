@@ -1,0 +1,62 @@
+import type { Namespace, Server, Socket } from 'socket.io';
+import {
+  NAMESPACES, type Ack, type LiveClientToServerEvents, type LiveServerToClientEvents, type PresenceSnapshot,
+} from '@activity-hub/protocol';
+import { toErrorBody } from '../domain/app-error.ts';
+import { liveRoomsFor } from '../domain/access.ts';
+import type { Claims } from '../domain/identity.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { authenticate, type OriginPolicy, type SocketData } from './handshake.ts';
+import { renewHandler, stopWatching, watchExpiry } from './token-renewal.ts';
+
+export interface LiveNamespaceDeps {
+  verify: (token: string) => Promise<Claims>;
+  snapshot: (claims: Claims) => Promise<PresenceSnapshot>;
+  policy: OriginPolicy;
+  metrics: Metrics;
+  log: Logger;
+}
+
+type LiveSocket = Socket<LiveClientToServerEvents, LiveServerToClientEvents, Record<string, never>, SocketData>;
+
+/**
+ * The `/live` namespace for dashboards. Rooms are joined from the token's claims only; the
+ * first message is a presence snapshot in scope, then deltas arrive through the rooms.
+ */
+export function registerLiveNamespace(io: Server, deps: LiveNamespaceDeps): Namespace {
+  const nsp = io.of(NAMESPACES.live);
+  nsp.use(authenticate(deps.verify, deps.policy));
+  nsp.on('connection', (raw) => {
+    const socket = raw as unknown as LiveSocket;
+    const { claims } = socket.data;
+    const log = deps.log.child({ socketId: socket.id, ns: 'live', userId: claims.sub, agencyId: claims.agencyId });
+    deps.metrics.socketsConnected.inc({ namespace: 'live' });
+    watchExpiry(socket as unknown as Socket);
+    // Join before reading the snapshot, so no delta falls between the two.
+    void socket.join(liveRoomsFor(claims));
+    deps.snapshot(claims).then(
+      (snap) => socket.emit('snapshot', snap),
+      (err: unknown) => {
+        log.error({ err }, 'snapshot failed');
+        socket.emit('bye', { code: 'unavailable', message: 'Presence is unavailable; retrying', reconnect: true });
+        socket.disconnect(true);
+      },
+    );
+
+    socket.on('sync', (ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      const reply = ack as (r: Ack<PresenceSnapshot>) => void;
+      deps.snapshot(socket.data.claims).then(
+        (data) => reply({ ok: true, data }),
+        (err: unknown) => reply({ ok: false, error: toErrorBody(err) }),
+      );
+    });
+    socket.on('auth', renewHandler(socket as unknown as Socket, deps.verify));
+    socket.on('disconnect', () => {
+      deps.metrics.socketsConnected.dec({ namespace: 'live' });
+      stopWatching(socket as unknown as Socket);
+    });
+  });
+  return nsp;
+}

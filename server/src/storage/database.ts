@@ -1,0 +1,65 @@
+import path from 'node:path';
+import mongoose, { type Connection } from 'mongoose';
+import type { Logger } from '../logger.ts';
+import { startEmbeddedMongo } from '../embedded-mongo/index.ts';
+import { trackingModels, type Models } from './models.ts';
+
+export interface Database {
+  conn: Connection;
+  models: Models;
+  /** Where the data lives, for logs (no credentials). */
+  description: string;
+  close(): Promise<void>;
+}
+
+const DB_NAME = 'activityhub';
+
+/** True when the URL names a database (`mongodb://host/db`). */
+function hasDbName(url: string): boolean {
+  const m = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(url);
+  return !!m?.[1];
+}
+
+/** Hides credentials in a MongoDB URL before it is logged. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]+@/, '//***@');
+}
+
+/**
+ * Connects to `MONGO_URL`, or starts the embedded MongoDB-wire server when it is unset
+ * (single-machine default; `:memory:` keeps nothing on disk).
+ */
+export async function openDatabase(opts: { mongoUrl?: string | undefined; dataDir: string; log: Logger }): Promise<Database> {
+  let url = opts.mongoUrl;
+  let stopEmbedded: (() => Promise<void>) | null = null;
+  if (!url) {
+    const dataDir = opts.dataDir === ':memory:' ? ':memory:' : path.resolve(opts.dataDir, 'mongo');
+    const embedded = await startEmbeddedMongo({
+      port: 0,
+      dataDir,
+      log: (level, msg, extra) => opts.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'debug']({ ...extra, component: 'embedded-mongo' }, msg),
+    });
+    url = `${embedded.url.replace(/\/$/, '')}/${DB_NAME}`;
+    stopEmbedded = () => embedded.close();
+  }
+  const conn = mongoose.createConnection(url, {
+    serverSelectionTimeoutMS: 5_000,
+    maxPoolSize: 20,
+    autoIndex: false,
+    ...(hasDbName(url) ? {} : { dbName: DB_NAME }),
+    ...(opts.mongoUrl ? {} : { directConnection: true }),
+  });
+  await conn.asPromise();
+  const models = trackingModels(conn);
+  // The mongoose models only: `models` also holds their raw driver collections.
+  await Promise.all([models.Pageview.createIndexes(), models.Session.createIndexes()]);
+  return {
+    conn,
+    models,
+    description: opts.mongoUrl ? redactUrl(opts.mongoUrl) : `embedded (${opts.dataDir === ':memory:' ? 'in memory' : path.resolve(opts.dataDir)})`,
+    async close() {
+      await conn.close();
+      if (stopEmbedded) await stopEmbedded();
+    },
+  };
+}

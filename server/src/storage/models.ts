@@ -1,0 +1,114 @@
+import type { Collection } from 'mongodb';
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/** Stored page view. `_id` is `${agencyId}:${id}`, so ids are unique per tenant. */
+export interface PageviewDoc {
+  _id: string;
+  id: string;
+  sessionId: string;
+  userId: string;
+  userName: string;
+  agencyId: string;
+  locationId: string | null;
+  url: string;
+  path: string;
+  title: string;
+  referrer: string;
+  startedAt: Date;
+  lastSeenAt: Date;
+  /** Last sign of life from the tab's connection; the sweeper reads it. */
+  aliveAt: Date;
+  endedAt: Date | null;
+  engagedMs: number;
+  endReason: string | null;
+  /** Heartbeat and leave event ids already credited: the dedupe set. */
+  eventIds: string[];
+  /** Bumped on every write, for incremental rollups. */
+  updatedAt: Date;
+}
+
+export interface SessionDoc {
+  _id: string;
+  id: string;
+  userId: string;
+  userName: string;
+  agencyId: string;
+  locationId: string | null;
+  userAgent: string;
+  device: string;
+  startedAt: Date;
+  lastSeenAt: Date;
+  endedAt: Date | null;
+}
+
+const pageviewSchema = new Schema<PageviewDoc>(
+  {
+    _id: String,
+    id: { type: String, required: true },
+    sessionId: { type: String, required: true },
+    userId: { type: String, required: true },
+    userName: { type: String, default: '' },
+    agencyId: { type: String, required: true },
+    locationId: { type: String, default: null },
+    url: String,
+    path: String,
+    title: String,
+    referrer: String,
+    startedAt: { type: Date, required: true },
+    lastSeenAt: { type: Date, required: true },
+    aliveAt: { type: Date, required: true },
+    endedAt: { type: Date, default: null },
+    engagedMs: { type: Number, default: 0 },
+    endReason: { type: String, default: null },
+    eventIds: { type: [String], default: [] },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'pageviews', autoIndex: true },
+);
+// History queries: scope (agency, and optionally location or user) plus a time range.
+pageviewSchema.index({ agencyId: 1, startedAt: -1, _id: -1 });
+pageviewSchema.index({ agencyId: 1, locationId: 1, startedAt: -1 });
+pageviewSchema.index({ agencyId: 1, userId: 1, startedAt: -1 });
+// The sweeper: open page views by last sign of life.
+pageviewSchema.index({ endedAt: 1, aliveAt: 1 });
+// Incremental rollups.
+pageviewSchema.index({ updatedAt: 1 });
+
+const sessionSchema = new Schema<SessionDoc>(
+  {
+    _id: String,
+    id: { type: String, required: true },
+    userId: { type: String, required: true },
+    userName: { type: String, default: '' },
+    agencyId: { type: String, required: true },
+    locationId: { type: String, default: null },
+    userAgent: { type: String, default: '' },
+    device: { type: String, default: 'unknown' },
+    startedAt: { type: Date, required: true },
+    lastSeenAt: { type: Date, required: true },
+    endedAt: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'sessions' },
+);
+sessionSchema.index({ agencyId: 1, startedAt: -1 });
+sessionSchema.index({ agencyId: 1, userId: 1, startedAt: -1 });
+
+export interface Models {
+  Pageview: Model<PageviewDoc>;
+  Session: Model<SessionDoc>;
+  /** The driver's collections, typed: batched writes and hot reads skip mongoose hydration. */
+  pageviews: Collection<PageviewDoc>;
+  sessions: Collection<SessionDoc>;
+}
+
+/** Registers the tracking models on a connection. */
+export function trackingModels(conn: Connection): Models {
+  const Pageview = conn.model<PageviewDoc>('Pageview', pageviewSchema);
+  const Session = conn.model<SessionDoc>('Session', sessionSchema);
+  return {
+    Pageview,
+    Session,
+    pageviews: Pageview.collection as unknown as Collection<PageviewDoc>,
+    sessions: Session.collection as unknown as Collection<SessionDoc>,
+  };
+}

@@ -1,0 +1,118 @@
+import type { AnyBulkWriteOperation } from 'mongodb';
+import type { Connection } from 'mongoose';
+import type { CreditConflict, TrackingRepository } from '../domain/ports.ts';
+import type { ClosedPageview, PageviewRecord, WriteOp } from '../domain/tracking-types.ts';
+import type { Models, PageviewDoc, SessionDoc } from './models.ts';
+import { buildWrites } from './tracking-writes.ts';
+
+const toRecord = (d: PageviewDoc): PageviewRecord => ({
+  key: d._id, id: d.id, sessionId: d.sessionId, userId: d.userId, userName: d.userName, agencyId: d.agencyId,
+  locationId: d.locationId ?? null, url: d.url, path: d.path, title: d.title, referrer: d.referrer,
+  startedAt: d.startedAt.getTime(), lastSeenAt: d.lastSeenAt.getTime(), endedAt: d.endedAt ? d.endedAt.getTime() : null,
+  engagedMs: d.engagedMs, endReason: (d.endReason as PageviewRecord['endReason']) ?? null, eventIds: d.eventIds ?? [],
+});
+
+const closedOf = (d: PageviewDoc, endedAt: Date): ClosedPageview => ({
+  key: d._id, id: d.id, sessionId: d.sessionId, agencyId: d.agencyId, userId: d.userId, userName: d.userName,
+  locationId: d.locationId ?? null, path: d.path, title: d.title, endedAt: endedAt.getTime(),
+});
+
+/**
+ * Tracking storage on MongoDB. Batched writes go through the driver's collection API
+ * (`Model.collection`), not hydrated documents: mongoose hydration is far too slow on this path.
+ */
+export class MongoTrackingRepository implements TrackingRepository {
+  constructor(
+    private readonly conn: Connection,
+    private readonly models: Models,
+  ) {}
+
+  private get pageviews() {
+    return this.models.pageviews;
+  }
+
+  private get sessions() {
+    return this.models.sessions;
+  }
+
+  async applyBatch(ops: WriteOp[]): Promise<{ conflicts: CreditConflict[] }> {
+    const w = buildWrites(ops, new Date());
+    const sessionsDone = w.sessions.length
+      ? this.sessions.bulkWrite(w.sessions as unknown as AnyBulkWriteOperation<SessionDoc>[], { ordered: true })
+      : null;
+    const conflicts: CreditConflict[] = [];
+    if (w.first.length) {
+      const res = await this.pageviews.bulkWrite(w.first as unknown as AnyBulkWriteOperation<PageviewDoc>[], { ordered: true });
+      if (res.matchedCount + res.upsertedCount < w.first.length) conflicts.push(...(await this.findConflicts(w.credits)));
+    }
+    if (w.then.length) await this.pageviews.bulkWrite(w.then as unknown as AnyBulkWriteOperation<PageviewDoc>[], { ordered: false });
+    if (sessionsDone) await sessionsDone;
+    return { conflicts };
+  }
+
+  /** Credits whose page view already holds some of their event ids (applied elsewhere first). */
+  private async findConflicts(credits: CreditConflict[]): Promise<CreditConflict[]> {
+    const out: CreditConflict[] = [];
+    for (const c of credits) {
+      const doc = await this.pageviews.findOne({ _id: c.key }, { projection: { eventIds: 1 } });
+      if (!doc) continue;
+      const have = new Set(doc.eventIds);
+      const missing = c.credits.filter((x) => !have.has(x.eventId));
+      if (missing.length > 0 && missing.length < c.credits.length) out.push({ key: c.key, credits: missing });
+    }
+    return out;
+  }
+
+  async resolveConflict(conflict: CreditConflict): Promise<number> {
+    let applied = 0;
+    for (const c of conflict.credits) {
+      const res = await this.pageviews.updateOne(
+        { _id: conflict.key, eventIds: { $ne: c.eventId } },
+        { $inc: { engagedMs: c.ms }, $push: { eventIds: c.eventId }, $set: { updatedAt: new Date() } },
+      );
+      applied += res.modifiedCount;
+    }
+    return applied;
+  }
+
+  async loadPageview(key: string): Promise<PageviewRecord | null> {
+    const doc = await this.pageviews.findOne({ _id: key });
+    return doc ? toRecord(doc) : null;
+  }
+
+  async closeStale(aliveBefore: number, limit: number): Promise<ClosedPageview[]> {
+    const stale = await this.pageviews
+      .find({ endedAt: null, aliveAt: { $lt: new Date(aliveBefore) } }, { limit, projection: { eventIds: 0 } })
+      .toArray();
+    const closed: ClosedPageview[] = [];
+    for (const d of stale) {
+      if (await this.close(d, { aliveAt: d.aliveAt }, 'timeout')) closed.push(closedOf(d, d.lastSeenAt));
+    }
+    return closed;
+  }
+
+  async closeIfQuiet(key: string, seenAt: number, reason: 'disconnect'): Promise<ClosedPageview | null> {
+    const d = await this.pageviews.findOne({ _id: key, endedAt: null }, { projection: { eventIds: 0 } });
+    if (!d || d.lastSeenAt.getTime() > seenAt) return null;
+    return (await this.close(d, {}, reason)) ? closedOf(d, d.lastSeenAt) : null;
+  }
+
+  /** Closes at the last evidence; the `endedAt: null` and `lastSeenAt` guards make it exactly-once. */
+  private async close(d: PageviewDoc, guard: Partial<PageviewDoc>, reason: string): Promise<boolean> {
+    const now = new Date();
+    const res = await this.pageviews.updateOne(
+      { _id: d._id, endedAt: null, lastSeenAt: d.lastSeenAt, ...guard },
+      { $set: { endedAt: d.lastSeenAt, endReason: reason, updatedAt: now } },
+    );
+    if (res.modifiedCount !== 1) return false;
+    await this.sessions.updateOne(
+      { _id: `${d.agencyId}:${d.sessionId}`, endedAt: null },
+      { $set: { endedAt: d.lastSeenAt }, $max: { lastSeenAt: d.lastSeenAt } },
+    );
+    return true;
+  }
+
+  async ping(): Promise<void> {
+    await this.conn.db!.command({ ping: 1 });
+  }
+}

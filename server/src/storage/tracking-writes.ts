@@ -1,0 +1,80 @@
+import type { CreditConflict } from '../domain/ports.ts';
+import type { WriteOp } from '../domain/tracking-types.ts';
+
+type Update = { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown>; upsert?: boolean } };
+
+/** The bulk writes for one flush. */
+export interface BatchWrites {
+  /** Opens, then one credit update per page view: every one must match or upsert. */
+  first: Update[];
+  /** Ends and keep-alive marks: a miss is normal (already closed elsewhere). */
+  then: Update[];
+  sessions: Update[];
+  /** The merged credits, to find conflicts when `first` matched less than it should. */
+  credits: CreditConflict[];
+}
+
+/**
+ * Turns a flush's ops into as few writes as possible: all credits of a page view in the batch
+ * become one update, whose `$nin` guard keeps an event id from being credited twice.
+ */
+export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
+  const opens: Update[] = [];
+  const then: Update[] = [];
+  const sessions: Update[] = [];
+  const merged = new Map<string, { c: CreditConflict; lastSeenAt: number; sessionKey: string }>();
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'open': {
+        const { key, eventIds: _ids, startedAt, lastSeenAt, endedAt, ...rest } = op.pageview;
+        const started = new Date(startedAt);
+        opens.push({
+          updateOne: {
+            filter: { _id: key },
+            update: { $setOnInsert: { ...rest, eventIds: [], startedAt: started, lastSeenAt: new Date(lastSeenAt), aliveAt: started, endedAt: endedAt === null ? null : new Date(endedAt), updatedAt: now } },
+            upsert: true,
+          },
+        });
+        const { key: sKey, startedAt: sStarted, lastSeenAt: sSeen, endedAt: _e, ...srest } = op.session;
+        sessions.push({
+          updateOne: {
+            filter: { _id: sKey },
+            update: { $setOnInsert: { ...srest, startedAt: new Date(sStarted) }, $max: { lastSeenAt: new Date(sSeen) }, $set: { endedAt: null } },
+            upsert: true,
+          },
+        });
+        break;
+      }
+      case 'credit': {
+        const m = merged.get(op.key) ?? { c: { key: op.key, credits: [] }, lastSeenAt: 0, sessionKey: op.sessionKey };
+        m.c.credits.push(...op.credits);
+        m.lastSeenAt = Math.max(m.lastSeenAt, op.lastSeenAt);
+        merged.set(op.key, m);
+        break;
+      }
+      case 'end':
+        then.push({ updateOne: { filter: { _id: op.key, endedAt: null }, update: { $set: { endedAt: new Date(op.at), endReason: op.reason, updatedAt: now }, $max: { lastSeenAt: new Date(op.at) } } } });
+        break;
+      case 'endSession':
+        sessions.push({ updateOne: { filter: { _id: op.key, endedAt: null }, update: { $set: { endedAt: new Date(op.at) }, $max: { lastSeenAt: new Date(op.at) } } } });
+        break;
+      case 'alive':
+        for (const key of op.keys) then.push({ updateOne: { filter: { _id: key, endedAt: null }, update: { $max: { aliveAt: new Date(op.at) } } } });
+        break;
+    }
+  }
+  const credits: Update[] = [];
+  for (const { c, lastSeenAt, sessionKey } of merged.values()) {
+    const ids = c.credits.map((x) => x.eventId);
+    const ms = c.credits.reduce((a, x) => a + x.ms, 0);
+    const seen = new Date(lastSeenAt);
+    credits.push({
+      updateOne: {
+        filter: { _id: c.key, eventIds: { $nin: ids } },
+        update: { $inc: { engagedMs: ms }, $push: { eventIds: { $each: ids } }, $max: { lastSeenAt: seen, aliveAt: seen }, $set: { updatedAt: now } },
+      },
+    });
+    sessions.push({ updateOne: { filter: { _id: sessionKey }, update: { $max: { lastSeenAt: seen } } } });
+  }
+  return { first: [...opens, ...credits], then, sessions, credits: [...merged.values()].map((m) => m.c) };
+}

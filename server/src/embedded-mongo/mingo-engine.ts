@@ -8,7 +8,7 @@
  */
 import type { Document } from 'bson';
 import { Aggregator } from 'mingo/aggregator';
-import { Context } from 'mingo/core';
+import { Context, computeValue } from 'mingo/core';
 import * as accumulatorOps from 'mingo/operators/accumulator';
 import * as expressionOps from 'mingo/operators/expression';
 import * as pipelineOps from 'mingo/operators/pipeline';
@@ -41,12 +41,15 @@ const CONTEXT = Context.from(
     window: windowOps as unknown as OpMap<never>,
   }),
 );
-
 /** Resolves `$lookup`/`$graphLookup` collection names within one database. */
 export type CollectionResolver = (name: string) => Document[];
 
 /** mingo options used for every query, projection and pipeline. */
 export function mingoOptions(resolver?: CollectionResolver): Options {
+  return resolver ? plainOptions(resolver) : SHARED_OPTIONS;
+}
+
+function plainOptions(resolver?: CollectionResolver): Options {
   return {
     context: CONTEXT,
     idKey: '_id',
@@ -58,6 +61,35 @@ export function mingoOptions(resolver?: CollectionResolver): Options {
     ...(resolver ? { collectionResolver: resolver as (name: string) => AnyObject[] } : {}),
   } as Options;
 }
+
+/**
+ * Update operators run with a small context: mingo's updater copies the context it is given
+ * and then adds the query, comparison, boolean and pipeline-stage operators it needs, so only
+ * our MongoDB-faithful overrides go in. Pipeline-style updates use the full context.
+ */
+const UPDATE_OPTIONS = { ...plainOptions(), context: Context.from(overrides) } as Options;
+
+/**
+ * Options built once. Given plain options, mingo copies every operator table into a fresh
+ * context on each query and update, and its updater then merges its operator sets in again:
+ * a large share of the cost of a small query. Given an instance of its internal ComputeOptions, it
+ * reuses the context. mingo does not export that class, so an operator hands it over once.
+ */
+const SHARED_OPTIONS: Options = (() => {
+  let Compute: { init(o: Options): Options & { context: Context } } | undefined;
+  const probe = Context.init({
+    expression: {
+      $__computeOptions: (_obj: unknown, _expr: unknown, options: object) => {
+        Compute = options.constructor as unknown as typeof Compute;
+        return null;
+      },
+    } as unknown as Ops['expression'],
+  });
+  computeValue({}, null, '$__computeOptions', { context: probe } as Options);
+  if (!Compute) return plainOptions();
+  const shared = Compute.init(plainOptions());
+  return shared;
+})();
 
 function guard<T>(fn: () => T): T {
   try {
@@ -98,12 +130,16 @@ export function runPipeline(docs: Document[], pipeline: Document[], resolver?: C
  * the matched filter, needed by the positional `$` operator.
  */
 export function applyOperators(doc: Document, modifier: Document, arrayFilters: Document[], condition: Document): void {
-  guard(() => mingoUpdate(doc, modifier, arrayFilters, condition, { cloneMode: 'copy', queryOptions: mingoOptions() }));
+  // The document already matched; mingo re-tests the condition only to resolve a positional
+  // `$`. Without one, skip the condition and run with the small update context.
+  const positional = Object.values(modifier).some((fields) => fields && typeof fields === 'object' && Object.keys(fields as object).some((k) => /\.\$(\.|$)/.test(k)));
+  const options = positional ? plainOptions() : UPDATE_OPTIONS;
+  guard(() => mingoUpdate(doc, modifier, arrayFilters, positional ? condition : {}, { cloneMode: 'copy', queryOptions: options }));
 }
 
 /** Applies a pipeline-style update (`u: [...]`) and returns the new document. */
 export function applyPipelineUpdate(doc: Document, pipeline: Document[]): Document {
   const docs = [doc];
-  guard(() => mingoUpdateOne(docs, {}, pipeline as PipelineStage[], { cloneMode: 'copy' }, mingoOptions()));
+  guard(() => mingoUpdateOne(docs, {}, pipeline as PipelineStage[], { cloneMode: 'copy' }, plainOptions()));
   return docs[0] as Document;
 }

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { WriteOp } from '../../../server/src/domain/tracking-types.ts';
+import { WriteBatcher } from '../../../server/src/domain/write-batcher.ts';
+
+const alive = (n: number): WriteOp => ({ kind: 'alive', keys: [`k${n}`], at: n });
+
+describe('WriteBatcher', () => {
+  it('writes many submissions in one batch and resolves each only after the write', async () => {
+    const batches: WriteOp[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const b = new WriteBatcher(async (ops) => {
+      batches.push(ops);
+      await gate;
+    }, 20);
+    let done = 0;
+    const all = Array.from({ length: 50 }, (_, i) => b.submit([alive(i)], false).then(() => done++));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toHaveLength(50);
+    expect(done).toBe(0); // not acked before the write succeeded
+    release();
+    await Promise.all(all);
+    expect(done).toBe(50);
+  });
+
+  it('rejects every waiter of a failed batch and keeps working', async () => {
+    let fail = true;
+    const b = new WriteBatcher(async () => {
+      if (fail) throw new Error('db down');
+    }, 5);
+    await expect(b.submit([alive(1)], true)).rejects.toThrow('db down');
+    fail = false;
+    await expect(b.submit([alive(2)], true)).resolves.toBeUndefined();
+  });
+
+  it('flushes urgent submissions without waiting for the interval', async () => {
+    const b = new WriteBatcher(async () => {}, 10_000);
+    const started = Date.now();
+    await b.submit([alive(1)], true);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('drains everything on shutdown', async () => {
+    let written = 0;
+    const b = new WriteBatcher(async (ops) => void (written += ops.length), 10_000);
+    void b.submit([alive(1)], false);
+    b.enqueue([alive(2)]);
+    await b.drain();
+    expect(written).toBe(2);
+  });
+});

@@ -40,10 +40,15 @@ export function scopedFilter(claims: Claims, filters: ScopeFilters = {}): { agen
   return out;
 }
 
+/**
+ * Ids are escaped in room names (`:` and `%` become `%3A` and `%25`), so agency "x" + user "y:z"
+ * and agency "x:y" + user "z" never share a room; plain ids keep their readable names.
+ */
+const part = (id: string): string => encodeURIComponent(id);
 /** Room for everything of an agency. */
-export const agencyRoom = (agencyId: string): string => `agency:${agencyId}`;
+export const agencyRoom = (agencyId: string): string => `agency:${part(agencyId)}`;
 /** Room for one user's own activity; user ids are only unique within an agency. */
-export const userRoom = (agencyId: string, userId: string): string => `user:${agencyId}:${userId}`;
+export const userRoom = (agencyId: string, userId: string): string => `user:${part(agencyId)}:${part(userId)}`;
 
 /** The rooms a live socket joins, from its claims alone: no client names a room. */
 export function liveRoomsFor(claims: Claims): string[] {

@@ -50,8 +50,10 @@ export function authenticate(
     if (!originAllowed(h.headers.origin, h.headers.host, typeof forwarded === 'string' ? forwarded : undefined, policy)) {
       return fail(new AppError('origin_forbidden', 'This origin may not connect'));
     }
-    for (const k of ['token', 'access_token', 'jwt', 'auth']) {
-      if (k in h.query) return fail(new AppError('token_in_query', 'Send the token in the handshake auth, never in the URL'));
+    // Case-insensitive, like the REST check: `?Token=` leaks into logs just the same.
+    const keys = Object.keys(h.query).map((k) => k.toLowerCase());
+    if (['token', 'access_token', 'jwt', 'auth'].some((k) => keys.includes(k))) {
+      return fail(new AppError('token_in_query', 'Send the token in the handshake auth, never in the URL'));
     }
     const token = (h.auth as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string' || token.length === 0 || token.length > 8_192) {

@@ -38,6 +38,10 @@ export class LiveStore {
   #socket: LiveSocket | null = null;
   #offRenew: (() => void) | null = null;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  // The hub joins our rooms before it reads a snapshot, so deltas can overtake the snapshot
+  // they are newer than. Deltas that arrive while a snapshot is due are replayed over it.
+  #replay: (() => void)[] | null = null;
+  #snapshotsDue = 0;
 
   constructor(session: Session) {
     this.#session = session;
@@ -61,13 +65,26 @@ export class LiveStore {
       this.attempt = 0;
       this.error = null;
       this.authFailed = false;
+      // The hub pushes a snapshot on every connect.
+      this.#snapshotsDue = 1;
+      this.#replay = [];
       // The hub does not replay missed events, so after a reconnect our map is stale.
       if (connectedBefore) this.#sync(socket);
       connectedBefore = true;
     });
     socket.on('snapshot', (snapshot) => this.#applySnapshot(snapshot));
-    socket.on('upsert', (entry) => this.#upsert(entry));
-    socket.on('remove', (removal) => void this.entries.delete(removal.sessionId));
+    socket.on('upsert', (entry) => {
+      this.#upsert(entry);
+      this.#replay?.push(() => this.#upsert(entry));
+    });
+    socket.on('remove', (removal) => {
+      this.entries.delete(removal.sessionId);
+      // Over a snapshot, only a copy no newer than the removal goes (the tab may be back since).
+      this.#replay?.push(() => {
+        const current = this.entries.get(removal.sessionId);
+        if (current && current.updatedAt <= removal.at) this.entries.delete(removal.sessionId);
+      });
+    });
     socket.on('feed', (item) => (this.feed = [item, ...this.feed].slice(0, LIMITS.feedSize)));
     socket.on('bye', (bye) => this.#onBye(socket, bye));
     socket.on('connect_error', (err) => {
@@ -104,6 +121,8 @@ export class LiveStore {
       this.#socket = null;
     }
     this.entries.clear();
+    this.#replay = null;
+    this.#snapshotsDue = 0;
     this.feed = [];
     this.loaded = false;
     this.connection = 'idle';
@@ -120,7 +139,14 @@ export class LiveStore {
       if (!incoming.has(sessionId)) this.entries.delete(sessionId);
     }
     for (const entry of snapshot.entries) this.#upsert(entry);
+    for (const replay of this.#replay ?? []) replay();
+    this.#snapshotDone();
     this.loaded = true;
+  }
+
+  #snapshotDone(): void {
+    this.#snapshotsDue -= 1;
+    if (this.#snapshotsDue <= 0) this.#replay = null;
   }
 
   #upsert(entry: PresenceEntry): void {
@@ -131,10 +157,12 @@ export class LiveStore {
   }
 
   #sync(socket: LiveSocket): void {
+    this.#snapshotsDue += 1;
     socket.timeout(ACK_TIMEOUT_MS).emit('sync', (err, res) => {
+      if (!err && res.ok) return this.#applySnapshot(res.data);
+      this.#snapshotDone();
       if (err) return; // Timed out: the hub's own snapshot on connect still arrives.
-      if (res.ok) this.#applySnapshot(res.data);
-      else this.error = res.error.message;
+      this.error = res.error.message;
     });
   }
 

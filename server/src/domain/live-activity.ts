@@ -31,10 +31,25 @@ export class LiveActivity {
     });
   }
 
-  /** Heartbeat progress; pushed at once when the state changed, else throttled. */
-  async progress(agencyId: string, sessionId: string, pageviewId: string, engagedMs: number, state: PresenceState, at: number): Promise<void> {
+  /**
+   * Heartbeat progress; pushed at once when the state changed, else throttled. `restore` builds
+   * the entry of a still-open page view the store has lost (a restarted single instance), so
+   * the tab comes back online with its next heartbeat rather than at its next navigation.
+   */
+  async progress(
+    agencyId: string, sessionId: string, pageviewId: string, engagedMs: number, state: PresenceState, at: number,
+    restore?: () => PresenceEntry,
+  ): Promise<void> {
     await this.guard(async () => {
       const entry = await this.presence.get(agencyId, sessionId);
+      if (!entry && restore) {
+        const back: PresenceEntry = { ...restore(), engagedMs, state, updatedAt: at };
+        await this.presence.upsert(back);
+        this.publisher.upsert(back);
+        this.lastProgress.set(sessionId, at);
+        this.feed('online', back);
+        return;
+      }
       if (!entry || entry.pageviewId !== pageviewId) return;
       const changed = entry.state !== state;
       const next: PresenceEntry = { ...entry, engagedMs, state, updatedAt: Math.max(entry.updatedAt, at) };

@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // Build scripts, benchmarks and CLIs talk to a terminal.
-    files: ['**/build.mjs', 'tests/bench/**', 'server/src/cli/**', 'server/src/embedded-mongo/cli.ts', 'tests/helpers/**', '.ci/**'],
+    files: ['**/build.mjs', 'scripts/**', 'tests/bench/**', 'server/src/cli/**', 'server/src/embedded-mongo/cli.ts', 'tests/helpers/**', '.ci/**'],
     rules: { 'no-console': 'off' },
   },
 );

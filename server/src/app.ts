@@ -62,7 +62,9 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   const metrics = createMetrics();
   const db = await openDatabase({ mongoUrl: config.MONGO_URL, dataDir: config.DATA_DIR, log });
   const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL, log, () => metrics.dependencyErrors.inc({ dependency: 'redis' })) : null;
-  const presenceTtl = config.STALE_AFTER_MS;
+  // Presence outlives the sweeper's deadline: a tab whose instance died must still be present
+  // when some sweeper closes its page view, or no dashboard would ever hear it went offline.
+  const presenceTtl = config.STALE_AFTER_MS + 2 * config.SWEEP_INTERVAL_MS;
   const presence = redis ? new RedisPresenceStore(redis.pub, presenceTtl) : new MemoryPresenceStore(presenceTtl);
   const tokens = createTokenService({ secret: resolveHubSecret(config, log), ttlSec: config.TOKEN_TTL_SEC });
   const verify = (t: string) => tokens.verify(t);
@@ -104,7 +106,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     staleAfterMs: config.STALE_AFTER_MS,
     sweepIntervalMs: config.SWEEP_INTERVAL_MS,
     disconnectGraceMs: config.DISCONNECT_GRACE_MS,
-  }, (err, what) => log.warn({ err, what }, 'tracking maintenance failed'));
+  }, (err, what) => log.warn({ err, what }, 'tracking maintenance failed'), (reason, n) => metrics.pageviewsClosed.inc({ reason }, n));
   registerTrackNamespace(io, {
     verify, service, maintenance, metrics, log, isShuttingDown,
     policy: { allowed: config.TRACKER_ORIGINS },

@@ -36,7 +36,8 @@ const schema = z.object({
         return z.NEVER;
       }
     })
-    .pipe(z.record(z.enum(['sub', 'agencyId', 'locationId', 'role', 'name', 'email']), z.string().min(1)))
+    // partialRecord: zod 4's record over an enum requires every key; a mapping names only some.
+    .pipe(z.partialRecord(z.enum(['sub', 'agencyId', 'locationId', 'role', 'name', 'email']), z.string().min(1)))
     .optional(),
   HEARTBEAT_INTERVAL_MS: int(TIMING.heartbeatIntervalMinMs, TIMING.heartbeatIntervalMaxMs).default(
     TIMING.heartbeatIntervalMs,

@@ -1,22 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, TrackClientToServerEvents, TrackEventInput, TrackServerToClientEvents, TrackerSettings } from '@activity-hub/protocol';
+import type { Ack, Goodbye, TrackClientToServerEvents, TrackEventInput, TrackServerToClientEvents, TrackerSettings } from '@activity-hub/protocol';
 
 export type TrackSocket = Socket<TrackServerToClientEvents, TrackClientToServerEvents>;
 
 /** A scripted tracker over a real socket.io connection, for node tests. */
 export class FakeTracker {
-  readonly tabId = randomUUID();
-  private seq = 0;
+  readonly tabId: string;
+  private seq: number;
   settings: TrackerSettings | null = null;
+  /** Every `bye` the hub sent this socket. */
+  readonly byes: Goodbye[] = [];
 
-  private constructor(readonly socket: TrackSocket) {
+  private constructor(readonly socket: TrackSocket, resume: { tabId?: string; seq?: number }) {
+    this.tabId = resume.tabId ?? randomUUID();
+    this.seq = resume.seq ?? 0;
     socket.on('settings', (s) => (this.settings = s));
+    socket.on('bye', (b) => this.byes.push(b));
   }
 
-  static async connect(url: string, token: string, opts: { transports?: string[] } = {}): Promise<FakeTracker> {
-    const socket: TrackSocket = io(`${url}/track`, { auth: { token }, transports: opts.transports ?? ['websocket'], reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 });
-    const t = new FakeTracker(socket);
+  /** `tabId`/`seq` continue an existing tab (see `moveTo`). */
+  static async connect(url: string, token: string, opts: { transports?: string[]; tabId?: string; seq?: number; reconnection?: boolean } = {}): Promise<FakeTracker> {
+    const socket: TrackSocket = io(`${url}/track`, { auth: { token }, transports: opts.transports ?? ['websocket'], reconnection: opts.reconnection ?? true, reconnectionDelay: 100, reconnectionDelayMax: 500, forceNew: true });
+    const t = new FakeTracker(socket, opts);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (e) => reject(e));
@@ -39,6 +45,12 @@ export class FakeTracker {
   /** Emits and waits for the ack. */
   send(event: unknown, timeoutMs = 5_000): Promise<Ack> {
     return this.socket.timeout(timeoutMs).emitWithAck('event', event as TrackEventInput) as Promise<Ack>;
+  }
+
+  /** The same tab continuing on another hub instance (its own died or restarted): same tabId, next seq. */
+  async moveTo(url: string, token: string): Promise<FakeTracker> {
+    this.socket.disconnect();
+    return FakeTracker.connect(url, token, { tabId: this.tabId, seq: this.seq });
   }
 
   close(): void {

@@ -29,6 +29,8 @@ export class TrackingMaintenance {
     private readonly clock: Clock,
     private readonly config: MaintenanceConfig,
     private readonly onError: (err: unknown, what: string) => void,
+    /** Counts the closes this instance won (each page view is closed by exactly one instance). */
+    private readonly onClosed: (reason: 'timeout' | 'disconnect', count: number) => void = () => {},
   ) {}
 
   start(): void {
@@ -67,6 +69,7 @@ export class TrackingMaintenance {
     const pv = tab.currentPv ? this.service.tabs.pageview(tab.currentPv) : undefined;
     if (pv && pv.rec.endedAt === null) {
       const closed = await this.repo.closeIfQuiet(pv.rec.key, pv.rec.lastSeenAt, 'disconnect');
+      if (closed) this.onClosed('disconnect', 1);
       if (closed) await this.live.offline(closed.agencyId, closed.sessionId, closed.id, closed.endedAt);
     }
     this.service.tabs.dropTab(tab.key);
@@ -89,6 +92,7 @@ export class TrackingMaintenance {
   /** Closes page views that no instance has kept alive; returns how many this call closed. */
   async sweep(): Promise<number> {
     const closed = await this.repo.closeStale(this.clock() - this.config.staleAfterMs, 500);
+    if (closed.length > 0) this.onClosed('timeout', closed.length);
     for (const c of closed) {
       this.service.tabs.forgetPageview(c.key);
       await this.live.offline(c.agencyId, c.sessionId, c.id, c.endedAt);

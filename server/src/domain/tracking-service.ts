@@ -1,4 +1,4 @@
-import type { DeviceClass, HeartbeatEvent, LeaveEvent, PageviewEvent, TrackEvent } from '@activity-hub/protocol';
+import type { DeviceClass, HeartbeatEvent, LeaveEvent, PageviewEvent, PresenceEntry, TrackEvent } from '@activity-hub/protocol';
 import { AppError } from './app-error.ts';
 import { creditEngaged, eventTime } from './engagement.ts';
 import type { Claims } from './identity.ts';
@@ -60,16 +60,26 @@ export class TrackingService {
     if (pv.rec.userId !== ctx.claims.sub || pv.rec.agencyId !== ctx.claims.agencyId) {
       throw new AppError('forbidden', 'This page view belongs to another user');
     }
+    // A tab continuing here after its instance died or restarted sends no new page view: adopt
+    // its open one, so this instance keeps it alive and closes it if the tab goes away.
+    if (event.type === 'heartbeat' && tab.currentPv === null && pv.rec.endedAt === null) tab.currentPv = pv.rec.key;
     const seen = this.tabs.seen(pv, event.id);
     if (seen) return { written: seen };
-    return { written: event.type === 'heartbeat' ? this.heartbeat(pv, event) : this.leave(pv, tabKey, event) };
+    return { written: event.type === 'heartbeat' ? this.heartbeat(pv, event, ctx.device) : this.leave(pv, tabKey, event) };
   }
 
   private async pageview(ctx: TrackContext, tabKey: string, e: PageviewEvent): Promise<Written> {
     const now = this.deps.clock();
     const key = `${ctx.claims.agencyId}:${e.id}`;
     const existing = await this.openPageview(key);
-    if (existing) return { written: this.tabs.seen(existing, e.id) ?? Promise.resolve() };
+    if (existing) {
+      // Only the owner's re-send is a duplicate; anyone else reusing the id must neither adopt it nor be told "stored".
+      if (existing.rec.userId !== ctx.claims.sub) throw new AppError('forbidden', 'This page view belongs to another user');
+      // Re-sent to another instance than the one that stored it: adopt it like a heartbeat does.
+      const tab = this.tabs.tab(tabKey);
+      if (tab && tab.currentPv === null && existing.rec.endedAt === null) tab.currentPv = key;
+      return { written: this.tabs.seen(existing, e.id) ?? Promise.resolve() };
+    }
     const at = eventTime(now, e.ageMs);
     const tab = this.tabs.tab(tabKey)!;
     const ops: WriteOp[] = [];
@@ -110,12 +120,20 @@ export class TrackingService {
     return { written };
   }
 
-  private heartbeat(pv: OpenPageview, e: HeartbeatEvent): Promise<void> {
+  private heartbeat(pv: OpenPageview, e: HeartbeatEvent, device: DeviceClass): Promise<void> {
     const ms = this.credit(pv, e.engagedMs, e.ageMs);
     const op: WriteOp = { kind: 'credit', key: pv.rec.key, sessionKey: pv.tabKey, agencyId: pv.rec.agencyId, userId: pv.rec.userId, credits: [{ eventId: e.id, ms }], lastSeenAt: pv.rec.lastSeenAt };
     const written = this.track(pv, e.id, this.deps.batcher.submit([op], false));
     if (pv.rec.endedAt === null) {
-      void this.deps.live.progress(pv.rec.agencyId, pv.rec.sessionId, pv.rec.id, pv.rec.engagedMs, e.state, pv.rec.lastSeenAt);
+      const { rec } = pv;
+      // Presence may have forgotten an open page view (a restarted single instance): rebuild it.
+      // The tab's first page is not at hand, so online-since restarts at this page's start.
+      const restore = (): PresenceEntry => ({
+        sessionId: rec.sessionId, userId: rec.userId, name: rec.userName, agencyId: rec.agencyId, locationId: rec.locationId,
+        pageviewId: rec.id, path: rec.path, title: rec.title, onlineSince: rec.startedAt, pageSince: rec.startedAt,
+        engagedMs: rec.engagedMs, state: e.state, device, updatedAt: rec.lastSeenAt,
+      });
+      void this.deps.live.progress(rec.agencyId, rec.sessionId, rec.id, rec.engagedMs, e.state, rec.lastSeenAt, restore);
     }
     return written;
   }

@@ -39,6 +39,9 @@ export async function connectRedis(url: string, log: Logger, onError: () => void
     pub,
     sub,
     async ping() {
+      // The subscriber counts too: until it is back (and has re-subscribed, which node-redis does
+      // before 'ready'), events from other instances are lost, so the instance is not ready.
+      if (!sub.isReady) throw new Error('redis subscriber is not ready');
       await pub.ping();
     },
     async close() {

@@ -100,7 +100,7 @@ describe('tracker → hub: crashed tab', () => {
     expect(closed.lastSeenAt.getTime()).toBeGreaterThan(crashedAt - HEARTBEAT_MS - 2_000);
     // Not before it was stale.
     expect(sweptAfterMs).toBeGreaterThanOrEqual(STALE_MS - (crashedAt - closed.aliveAt.getTime()) - 500);
-    const session = await hub.hub.db.models.sessions.findOne({ _id: `${ids.agencyId}:${closed.sessionId}` });
+    const session = await hub.hub.db.models.sessions.findOne({ _id: `${ids.agencyId}:${closed.userId}:${closed.sessionId}` });
     expect(session?.endedAt?.getTime()).toBe(closed.endedAt!.getTime());
     // Gone from the live view.
     await eventually(async () => (await presence(hub, ids)).length === 0, 3_000, 100);

@@ -21,6 +21,8 @@ export class LiveActivity {
   async pageview(entry: PresenceEntry, isNewTab: boolean): Promise<void> {
     await this.guard(async () => {
       const known = await this.presence.get(entry.agencyId, entry.sessionId);
+      // Tab ids come from browsers: another user's live tab with the same id is not overwritten.
+      if (known && known.userId !== entry.userId) return;
       // A tab that reconnects (or moves to another instance) keeps its online-since time.
       const next = known ? { ...entry, onlineSince: Math.min(known.onlineSince, entry.onlineSince) } : entry;
       await this.presence.upsert(next);

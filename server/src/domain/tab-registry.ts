@@ -1,5 +1,5 @@
 import type { TrackContext } from './tracking-service.ts';
-import type { PageviewRecord } from './tracking-types.ts';
+import { sessionKey, type PageviewRecord } from './tracking-types.ts';
 
 /** A page view this instance holds in memory, mirroring its stored document. */
 export interface OpenPageview {
@@ -110,7 +110,7 @@ export class TabRegistry {
     const p = loader()
       .then((rec) => {
         if (!rec) return undefined;
-        const pv = this.addPageview(rec, `${rec.agencyId}:${rec.sessionId}`);
+        const pv = this.addPageview(rec, sessionKey(rec.agencyId, rec.userId, rec.sessionId));
         pv.stored.add(rec.id);
         return pv;
       })

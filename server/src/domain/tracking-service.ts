@@ -5,7 +5,7 @@ import type { Claims } from './identity.ts';
 import type { LiveActivity } from './live-activity.ts';
 import type { Clock, TrackingRepository } from './ports.ts';
 import { TabRegistry, type OpenPageview } from './tab-registry.ts';
-import type { PageviewRecord, WriteOp } from './tracking-types.ts';
+import { sessionKey, type PageviewRecord, type WriteOp } from './tracking-types.ts';
 import type { WriteBatcher } from './write-batcher.ts';
 
 /**
@@ -45,7 +45,7 @@ export class TrackingService {
 
   /** Handles one validated event. Events of one tab are applied in order. */
   async handle(ctx: TrackContext, event: TrackEvent): Promise<void> {
-    const tabKey = `${ctx.claims.agencyId}:${event.tabId}`;
+    const tabKey = sessionKey(ctx.claims.agencyId, ctx.claims.sub, event.tabId);
     // The in-memory step runs in order per tab; the durable write is awaited outside the queue.
     const { written } = await this.tabs.serialize(tabKey, () => this.apply(ctx, tabKey, event));
     await written;

@@ -2,6 +2,12 @@ import type { DeviceClass, END_REASONS } from '@activity-hub/protocol';
 
 export type EndReason = (typeof END_REASONS)[number];
 
+/**
+ * The key of a session (tab visit). Tab ids are made by browsers, so the key carries the user:
+ * a colleague who learns someone's tab id cannot reopen or touch that person's session.
+ */
+export const sessionKey = (agencyId: string, userId: string, tabId: string): string => `${agencyId}:${userId}:${tabId}`;
+
 /** A stored page view. `key` is `${agencyId}:${id}`: ids are unique per tenant. */
 export interface PageviewRecord {
   key: string;

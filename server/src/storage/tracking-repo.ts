@@ -1,7 +1,7 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { CreditConflict, TrackingRepository } from '../domain/ports.ts';
-import type { ClosedPageview, PageviewRecord, WriteOp } from '../domain/tracking-types.ts';
+import { sessionKey, type ClosedPageview, type PageviewRecord, type WriteOp } from '../domain/tracking-types.ts';
 import type { Models, PageviewDoc, SessionDoc } from './models.ts';
 import { buildWrites } from './tracking-writes.ts';
 
@@ -106,7 +106,7 @@ export class MongoTrackingRepository implements TrackingRepository {
     );
     if (res.modifiedCount !== 1) return false;
     await this.sessions.updateOne(
-      { _id: `${d.agencyId}:${d.sessionId}`, endedAt: null },
+      { _id: sessionKey(d.agencyId, d.userId, d.sessionId), endedAt: null },
       { $set: { endedAt: d.lastSeenAt }, $max: { lastSeenAt: d.lastSeenAt } },
     );
     return true;

@@ -3,9 +3,8 @@
  * its page view closed by the sweeper at the last evidence, exactly once. The disconnect grace
  * is an hour, so the sweeper (not the disconnect timer) must be the one to close it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { eventually, startHub, type TestHub } from '../helpers/hub.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/hub.ts';
 import {
   hostPage,
   identities,
@@ -13,44 +12,26 @@ import {
   measured,
   openApp,
   presence,
-  requireBuiltTracker,
   sleep,
-  startHostServer,
   storedPageviews,
-  type HostServer,
 } from './tracker-harness.ts';
+import { useTrackerRig } from './tracker-rig.ts';
 
 const STALE_MS = 10_000;
 const HEARTBEAT_MS = 5_000;
 
 describe('tracker → hub: crashed tab', () => {
-  let host: HostServer;
-  let hub: TestHub;
-  let browser: TestBrowser;
-
-  beforeAll(async () => {
-    requireBuiltTracker();
-    host = await startHostServer();
-    [hub, browser] = await Promise.all([
-      startHub({
-        TRACKER_ORIGINS: host.url,
-        HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
-        IDLE_TIMEOUT_MS: '5000',
-        FLUSH_INTERVAL_MS: '100',
-        DISCONNECT_GRACE_MS: '3600000',
-        STALE_AFTER_MS: String(STALE_MS),
-        SWEEP_INTERVAL_MS: '1000',
-      }),
-      launchBrowser(),
-    ]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await host?.close();
+  const rig = useTrackerRig({
+    HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
+    IDLE_TIMEOUT_MS: '5000',
+    FLUSH_INTERVAL_MS: '100',
+    DISCONNECT_GRACE_MS: '3600000',
+    STALE_AFTER_MS: String(STALE_MS),
+    SWEEP_INTERVAL_MS: '1000',
   });
 
   it('the sweeper closes the page view at its last evidence, once', async () => {
+    const { host, hub, browser } = rig;
     const ids = await identities(hub, 'crash');
     // Count what every sweep closes (the timer calls the method on the instance).
     const maintenance = hub.hub.maintenance;
@@ -100,7 +81,9 @@ describe('tracker → hub: crashed tab', () => {
     expect(closed.lastSeenAt.getTime()).toBeGreaterThan(crashedAt - HEARTBEAT_MS - 2_000);
     // Not before it was stale.
     expect(sweptAfterMs).toBeGreaterThanOrEqual(STALE_MS - (crashedAt - closed.aliveAt.getTime()) - 500);
-    const session = await hub.hub.db.models.sessions.findOne({ _id: `${ids.agencyId}:${closed.userId}:${closed.sessionId}` });
+    const session = await hub.hub.db.models.sessions.findOne({
+      _id: `${ids.agencyId}:${closed.userId}:${closed.sessionId}`,
+    });
     expect(session?.endedAt?.getTime()).toBe(closed.endedAt!.getTime());
     // Gone from the live view.
     await eventually(async () => (await presence(hub, ids)).length === 0, 3_000, 100);

@@ -2,56 +2,24 @@
  * Scenario 2 of "Tracker → hub → MongoDB": no input for longer than the idle threshold stops
  * the engaged clock (and the live state goes idle); input starts it again.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { eventually, startHub, type TestHub } from '../helpers/hub.ts';
-import {
-  hostPage,
-  identities,
-  keepActive,
-  measured,
-  near,
-  openApp,
-  pageStart,
-  pageviews,
-  presence,
-  requireBuiltTracker,
-  sleep,
-  startHostServer,
-  type HostServer,
-} from './tracker-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/hub.ts';
+import { keepActive, measured, near, presence, sleep } from './tracker-harness.ts';
+import { closeTab, endedPageviews, startVisit, useTrackerRig } from './tracker-rig.ts';
 
 const IDLE_MS = 5_000;
 
 describe('tracker → hub: idle', () => {
-  let host: HostServer;
-  let hub: TestHub;
-  let browser: TestBrowser;
-
-  beforeAll(async () => {
-    requireBuiltTracker();
-    host = await startHostServer();
-    [hub, browser] = await Promise.all([
-      startHub({
-        TRACKER_ORIGINS: host.url,
-        HEARTBEAT_INTERVAL_MS: '5000',
-        IDLE_TIMEOUT_MS: String(IDLE_MS),
-        FLUSH_INTERVAL_MS: '100',
-      }),
-      launchBrowser(),
-    ]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await host?.close();
+  const rig = useTrackerRig({
+    HEARTBEAT_INTERVAL_MS: '5000',
+    IDLE_TIMEOUT_MS: String(IDLE_MS),
+    FLUSH_INTERVAL_MS: '100',
   });
 
   it('no input past the threshold stops the clock and shows idle; input starts it again', async () => {
-    const ids = await identities(hub, 'idle');
-    const { page, problems } = await openApp(browser, host, hostPage(hub.url, ids.userToken, { mark: true }));
+    const { hub } = rig;
     // The page load counts as input; the tracker's clock runs from the page's start.
-    const t0 = await pageStart(page);
+    const { ids, page, problems, t0 } = await startVisit(rig, 'idle');
     // Three moves over a second apart, so each one registers as the latest input.
     let lastMove = t0;
     for (let i = 0; i < 3; i++) {
@@ -73,14 +41,9 @@ describe('tracker → hub: idle', () => {
     const stopInput = keepActive(page);
     await eventually(async () => (await presence(hub, ids)).find((e) => e.state === 'active'), 3_000, 100);
     await sleep(3_000);
-    await stopInput();
-    const closed = Date.now();
-    await page.close({ runBeforeUnload: true });
+    const closed = await closeTab(page, stopInput);
 
-    const [pv] = await eventually(async () => {
-      const items = await pageviews(hub, ids);
-      return items.length === 1 && items[0]!.endedAt !== null ? items : undefined;
-    }, 10_000);
+    const [pv] = await endedPageviews(hub, ids, 1);
     const expected = lastMove - t0 + IDLE_MS + (closed - resumed);
     measured('idle', { engagedMs: pv!.engagedMs, expectedMs: expected, wallMs: closed - t0 });
     expect(near(pv!.engagedMs, expected), `engaged ${pv!.engagedMs} ms, expected ≈${expected}`).toBe(true);

@@ -5,21 +5,11 @@
  */
 import http from 'node:http';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../../server/src/identity/demo-users.ts';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { devToken, eventually, startHub, type TestHub } from '../helpers/hub.ts';
-import {
-  hostPage,
-  identities,
-  openApp,
-  pageviews,
-  presence,
-  requireBuiltTracker,
-  sleep,
-  startHostServer,
-  type HostServer,
-} from './tracker-harness.ts';
+import { devToken, eventually } from '../helpers/hub.ts';
+import { hostPage, identities, openApp, pageviews, presence, sleep } from './tracker-harness.ts';
+import { useTrackerRig } from './tracker-rig.ts';
 
 /** Notes the window's keys before the tracker loads, to compare after. */
 const BEFORE = '<script>window.__before = Object.keys(window)</script>';
@@ -31,25 +21,10 @@ const addedGlobals = (page: Page): Promise<string[]> =>
   });
 
 describe('tracker → hub: installation', () => {
-  let host: HostServer;
-  let hub: TestHub;
-  let browser: TestBrowser;
-
-  beforeAll(async () => {
-    requireBuiltTracker();
-    host = await startHostServer();
-    [hub, browser] = await Promise.all([
-      startHub({ TRACKER_ORIGINS: host.url, HEARTBEAT_INTERVAL_MS: '5000', FLUSH_INTERVAL_MS: '100' }),
-      launchBrowser(),
-    ]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await host?.close();
-  });
+  const rig = useTrackerRig({ HEARTBEAT_INTERVAL_MS: '5000', FLUSH_INTERVAL_MS: '100' });
 
   it('without a token or with a bad one: no error, no output, one global, nothing stored', async () => {
+    const { host, hub, browser } = rig;
     const ids = await identities(hub, 'quiet');
     // A real token with a broken signature, and a string that is no token at all.
     const forged = ids.userToken.slice(0, -4) + (ids.userToken.endsWith('AAAA') ? 'BBBB' : 'AAAA');
@@ -73,6 +48,7 @@ describe('tracker → hub: installation', () => {
   });
 
   it('drops the query string unless allowed, in urls and referrers', async () => {
+    const { host, hub, browser } = rig;
     const ids = await identities(hub, 'query');
     const kept = hostPage(hub.url, ids.userToken, { config: { allowQuery: ['tab'] } });
     const { page } = await openApp(browser, host, kept, '/app?tab=2&secret=s3cr3t#part');
@@ -94,6 +70,7 @@ describe('tracker → hub: installation', () => {
   });
 
   it('the demo: sign-in, three nav links, page views with their paths and titles', async () => {
+    const { hub, browser } = rig;
     const user = DEMO_USERS.find((u) => u.role === 'location')!;
     const admin = DEMO_USERS.find((u) => u.role === 'agency' && u.agencyId === user.agencyId)!;
     const ids = { agencyId: admin.agencyId, userToken: '', agencyToken: await devToken(hub.url, admin) };
@@ -130,6 +107,7 @@ describe('tracker → hub: installation', () => {
   });
 
   it('GET /tracker.js: JavaScript with an ETag and a Cache-Control, 304 on If-None-Match', async () => {
+    const { hub } = rig;
     const first = await get(`${hub.url}/tracker.js`);
     expect(first.status).toBe(200);
     expect(first.headers['content-type']).toMatch(/^text\/javascript/);

@@ -3,55 +3,29 @@
  * nothing and doubles nothing. The hub says goodbye, the tracker queues its heartbeats and
  * reconnects to the same port, and the page view goes on where it was.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { eventually, startHub, type TestHub } from '../helpers/hub.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, startHub } from '../helpers/hub.ts';
 import {
   duplicateIds,
-  hostPage,
-  identities,
   keepActive,
   measured,
   near,
-  openApp,
-  pageStart,
-  pageviews,
-  requireBuiltTracker,
   sleep,
-  startHostServer,
   storedPageviews,
-  type HostServer,
   withoutNetworkErrors,
 } from './tracker-harness.ts';
+import { closeTab, endedPageviews, startVisit, useTrackerRig } from './tracker-rig.ts';
 
 describe('tracker → hub: hub restart mid-visit', () => {
-  let host: HostServer;
-  let hub: TestHub;
-  let browser: TestBrowser;
-
-  beforeAll(async () => {
-    requireBuiltTracker();
-    host = await startHostServer();
-    [hub, browser] = await Promise.all([
-      startHub({
-        TRACKER_ORIGINS: host.url,
-        HEARTBEAT_INTERVAL_MS: '5000',
-        IDLE_TIMEOUT_MS: '5000',
-        FLUSH_INTERVAL_MS: '100',
-      }),
-      launchBrowser(),
-    ]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await host?.close();
+  const rig = useTrackerRig({
+    HEARTBEAT_INTERVAL_MS: '5000',
+    IDLE_TIMEOUT_MS: '5000',
+    FLUSH_INTERVAL_MS: '100',
   });
 
   it('keeps one page view, continuous engaged time and no duplicate ids across a restart', async () => {
-    const ids = await identities(hub, 'restart');
-    const { page, problems } = await openApp(browser, host, hostPage(hub.url, ids.userToken, { mark: true }));
-    const t0 = await pageStart(page);
+    let { hub } = rig;
+    const { ids, page, problems, t0 } = await startVisit(rig, 'restart');
     const stopInput = keepActive(page);
     // One heartbeat stored before the restart.
     await eventually(async () => (await storedPageviews(hub, ids.agencyId))[0]?.eventIds.length, 8_000, 100);
@@ -62,7 +36,8 @@ describe('tracker → hub: hub restart mid-visit', () => {
     const down = Date.now();
     await hub.stop();
     await sleep(4_000);
-    hub = await startHub({ ...hub.env, PORT: String(hub.port) });
+    // Into the rig too, so that its afterAll stops the new instance.
+    hub = rig.hub = await startHub({ ...hub.env, PORT: String(hub.port) });
     const downMs = Date.now() - down;
     // The tracker is back on the new instance, on the same page view.
     await eventually(
@@ -81,14 +56,9 @@ describe('tracker → hub: hub restart mid-visit', () => {
       100,
     );
     await sleep(2_000);
-    await stopInput();
-    const closedAt = Date.now();
-    await page.close({ runBeforeUnload: true });
+    const closedAt = await closeTab(page, stopInput);
 
-    const [pv] = await eventually(async () => {
-      const items = await pageviews(hub, ids);
-      return items.length === 1 && items[0]!.endedAt !== null ? items : undefined;
-    }, 10_000);
+    const [pv] = await endedPageviews(hub, ids, 1);
     const truth = closedAt - t0;
     const docs = await storedPageviews(hub, ids.agencyId);
     measured('restart', { engagedMs: pv!.engagedMs, truthMs: truth, downMs, eventIds: docs[0]!.eventIds.length });

@@ -2,58 +2,32 @@
  * Scenario 1 of "Tracker → hub → MongoDB": engaged time follows visibility across an SPA route
  * change, and closing the tab ends the visit, in real Chromium against the real hub.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { eventually, startHub, type TestHub } from '../helpers/hub.ts';
+import { describe, expect, it } from 'vitest';
 import {
   duplicateIds,
-  hostPage,
-  identities,
   keepActive,
   measured,
   near,
-  openApp,
-  pageStart,
   pageviews,
-  requireBuiltTracker,
   setVisible,
   sleep,
-  startHostServer,
   storedPageviews,
-  type HostServer,
 } from './tracker-harness.ts';
+import { closeTab, endedPageviews, startVisit, useTrackerRig } from './tracker-rig.ts';
 
 describe('tracker → hub: visibility and route changes', () => {
-  let host: HostServer;
-  let hub: TestHub;
-  let browser: TestBrowser;
-
-  beforeAll(async () => {
-    requireBuiltTracker();
-    host = await startHostServer();
-    [hub, browser] = await Promise.all([
-      startHub({
-        TRACKER_ORIGINS: host.url,
-        HEARTBEAT_INTERVAL_MS: '5000',
-        IDLE_TIMEOUT_MS: '5000',
-        FLUSH_INTERVAL_MS: '100',
-      }),
-      launchBrowser(),
-    ]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await host?.close();
+  const rig = useTrackerRig({
+    HEARTBEAT_INTERVAL_MS: '5000',
+    IDLE_TIMEOUT_MS: '5000',
+    FLUSH_INTERVAL_MS: '100',
   });
 
   it('visible 6 s, hidden 4 s, visible 3 s, pushState, 5 s, close: two page views, ≈9 s and ≈5 s', async () => {
-    const ids = await identities(hub, 'vis');
-    const html = hostPage(hub.url, ids.userToken, { title: 'Start', mark: true });
-    const { page, problems } = await openApp(browser, host, html);
-    // The tracker script is synchronous in <head>: its clock runs from the page's start, and
-    // the in-page timestamps below are the ground truth of when things happened.
-    const t0 = await pageStart(page);
+    const { hub } = rig;
+    // Title 'Start' (the host page's default). The tracker script is synchronous in <head>: its
+    // clock runs from the page's start, and the in-page timestamps below are the ground truth
+    // of when things happened.
+    const { ids, page, problems, t0 } = await startVisit(rig, 'vis');
     const stopInput = keepActive(page);
     await sleep(6_000 - (Date.now() - t0));
     const hiddenAt = await setVisible(page, false);
@@ -66,15 +40,10 @@ describe('tracker → hub: visibility and route changes', () => {
       return Date.now();
     });
     await sleep(5_000);
-    await stopInput();
-    const closedAt = Date.now();
-    await page.close({ runBeforeUnload: true });
+    const closedAt = await closeTab(page, stopInput);
     const truth = [hiddenAt - t0 + (pushedAt - shownAt), closedAt - pushedAt];
 
-    const [first, second] = await eventually(async () => {
-      const items = await pageviews(hub, ids);
-      return items.length === 2 && items.every((p) => p.endedAt !== null) ? items : undefined;
-    }, 10_000);
+    const [first, second] = await endedPageviews(hub, ids, 2);
     expect(first).toMatchObject({ path: '/app', title: 'Start', endReason: 'navigate' });
     expect(second).toMatchObject({
       path: '/app/contacts',

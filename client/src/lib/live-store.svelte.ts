@@ -162,7 +162,7 @@ export class LiveStore {
       if (!err && res.ok) return this.#applySnapshot(res.data);
       this.#snapshotDone();
       if (err) return; // Timed out: the hub's own snapshot on connect still arrives.
-      this.error = res.error.message;
+      if (!res.ok) this.error = res.error.message;
     });
   }
 

@@ -5,33 +5,16 @@
  * Expected values are MongoDB's; the same assertions run on real MongoDB
  * when one is available (see targets.ts).
  */
-import { Binary, Decimal128, Long, MongoClient, ObjectId, UUID, type Db } from 'mongodb';
-import mongoose, { type Connection } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conformanceTargets, uniqueDbName, type RunningTarget } from './targets';
+import { Binary, Decimal128, Long, ObjectId, UUID } from 'mongodb';
+import mongoose from 'mongoose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTargetConnections } from './target-connections';
+import { conformanceTargets } from './targets';
 
 const targets = conformanceTargets('conformance-semantics');
 
 describe.each(targets)('semantics on $name', (target) => {
-  let running: RunningTarget;
-  let client: MongoClient;
-  let db: Db;
-  let conn: Connection;
-  const dbName = uniqueDbName('sem');
-
-  beforeAll(async () => {
-    running = await target.start();
-    client = await MongoClient.connect(running.url);
-    db = client.db(dbName);
-    conn = await mongoose.createConnection(running.url + dbName).asPromise();
-  });
-
-  afterAll(async () => {
-    await db?.dropDatabase().catch(() => undefined);
-    await conn?.close();
-    await client?.close();
-    await running?.stop();
-  });
+  const t = useTargetConnections(target, 'sem');
 
   describe('BSON types', () => {
     it('round-trip ObjectId, Date, Int32/Double/Long, Decimal128, Binary/UUID, null, regex, nesting', async () => {
@@ -53,8 +36,8 @@ describe.each(targets)('semantics on $name', (target) => {
         arr: [1, 'a', null, [2, 3], { x: 1 }],
         nested: { deep: { list: [{ y: new Date(0) }] } },
       };
-      await db.collection('types').insertOne(original);
-      const back = await db.collection('types').findOne({ _id: original._id });
+      await t.db.collection('types').insertOne(original);
+      const back = await t.db.collection('types').findOne({ _id: original._id });
       expect(back).not.toBeNull();
       const { uuid, ...rest } = back!;
       const { uuid: origUuid, ...origRest } = original;
@@ -62,12 +45,12 @@ describe.each(targets)('semantics on $name', (target) => {
       expect(Buffer.from((uuid as Binary).buffer).toString('hex')).toBe(Buffer.from(origUuid.buffer).toString('hex'));
       // Querying by each typed value finds the document again.
       for (const field of ['when', 'long', 'negLong', 'dec', 'bin', 'uuid', 'nul', 'bigInt'] as const) {
-        expect(await db.collection('types').countDocuments({ [field]: original[field] }), field).toBe(1);
+        expect(await t.db.collection('types').countDocuments({ [field]: original[field] }), field).toBe(1);
       }
     });
 
     it('$type query operator and expression use MongoDB type names', async () => {
-      const c = db.collection('typed');
+      const c = t.db.collection('typed');
       await c.insertMany([
         { k: 'oid', v: new ObjectId() },
         { k: 'str', v: 'x' },
@@ -116,7 +99,7 @@ describe.each(targets)('semantics on $name', (target) => {
 
     it('ObjectIds compare by value: $in, $gt pagination, sort, group, lookup', async () => {
       const ids = Array.from({ length: 6 }, (_, i) => ObjectId.createFromTime(1_700_000_000 + i));
-      const c = db.collection('oids');
+      const c = t.db.collection('oids');
       await c.insertMany(ids.map((_id, i) => ({ _id, i, owner: ids[i % 2] })));
       const copy = (id: ObjectId): ObjectId => new ObjectId(id.toHexString());
       expect(await c.countDocuments({ _id: { $in: [copy(ids[1]!), copy(ids[4]!)] } })).toBe(2);
@@ -149,12 +132,12 @@ describe.each(targets)('semantics on $name', (target) => {
     const d6 = new Date('2021-01-01T05:00:00Z'); // ISO week 53 of 2020
 
     beforeAll(async () => {
-      await db.collection('dates').insertMany([d1, d2, d3, d4, d5, d6].map((d, i) => ({ i, d })));
+      await t.db.collection('dates').insertMany([d1, d2, d3, d4, d5, d6].map((d, i) => ({ i, d })));
     });
 
     const project = async (expr: object): Promise<unknown[]> =>
       (
-        await db
+        await t.db
           .collection('dates')
           .aggregate([{ $sort: { i: 1 } }, { $project: { _id: 0, v: expr } }])
           .toArray()
@@ -223,7 +206,7 @@ describe.each(targets)('semantics on $name', (target) => {
     });
 
     it('groups by local day (the history feature pattern)', async () => {
-      const rows = await db
+      const rows = await t.db
         .collection('dates')
         .aggregate([
           { $match: { i: { $lte: 3 } } },
@@ -245,7 +228,7 @@ describe.each(targets)('semantics on $name', (target) => {
 
   describe('updates', () => {
     it('$setOnInsert applies only when the upsert inserts; the query seeds the document', async () => {
-      const c = db.collection('upserts');
+      const c = t.db.collection('upserts');
       const u = { $inc: { n: 1 }, $setOnInsert: { createdBy: 'first' }, $set: { last: 'x' } };
       const first = await c.updateOne({ tenant: 't', key: 'k' }, u, { upsert: true });
       expect(first.upsertedCount).toBe(1);
@@ -261,7 +244,7 @@ describe.each(targets)('semantics on $name', (target) => {
     });
 
     it('arrayFilters, positional $, $push/$addToSet/$pull/$unset/$rename/$min/$max/$mul/$currentDate', async () => {
-      const c = db.collection('arrays');
+      const c = t.db.collection('arrays');
       const member = new ObjectId();
       await c.insertOne({
         _id: 1 as never,
@@ -317,7 +300,7 @@ describe.each(targets)('semantics on $name', (target) => {
     });
 
     it('replacement, pipeline updates, nModified and _id immutability', async () => {
-      const c = db.collection('replace');
+      const c = t.db.collection('replace');
       await c.insertOne({ _id: 'r' as never, a: 1, b: 2 });
       const same = await c.updateOne({ _id: 'r' as never }, { $set: { a: 1 } });
       expect(same).toMatchObject({ matchedCount: 1, modifiedCount: 0 });
@@ -325,17 +308,17 @@ describe.each(targets)('semantics on $name', (target) => {
       expect(await c.findOne({ _id: 'r' as never })).toEqual({ _id: 'r', z: 26 });
       await c.updateOne({ _id: 'r' as never }, [{ $set: { double: { $multiply: ['$z', 2] } } }]);
       expect((await c.findOne({ _id: 'r' as never }))?.double).toBe(52);
-      const idChange = await db.command({
+      const idChange = await t.db.command({
         update: 'replace',
         updates: [{ q: { _id: 'r' }, u: { $set: { _id: 'other' } } }],
       });
       expect(idChange.writeErrors[0].code).toBe(66);
-      const replaceId = await db.command({
+      const replaceId = await t.db.command({
         update: 'replace',
         updates: [{ q: { _id: 'r' }, u: { _id: 'other', z: 1 } }],
       });
       expect(replaceId.writeErrors[0].code).toBe(66);
-      const badInc = await db.command({
+      const badInc = await t.db.command({
         update: 'replace',
         updates: [
           { q: { _id: 'r' }, u: { $inc: { z: 'x' } } },
@@ -343,21 +326,27 @@ describe.each(targets)('semantics on $name', (target) => {
         ],
       });
       expect(badInc.writeErrors[0]).toMatchObject({ index: 0, code: 14 });
-      await db.collection('replace').updateOne({ _id: 'r' as never }, { $set: { s: 'text' } });
-      const incString = await db.command({ update: 'replace', updates: [{ q: { _id: 'r' }, u: { $inc: { s: 1 } } }] });
+      await t.db.collection('replace').updateOne({ _id: 'r' as never }, { $set: { s: 'text' } });
+      const incString = await t.db.command({
+        update: 'replace',
+        updates: [{ q: { _id: 'r' }, u: { $inc: { s: 1 } } }],
+      });
       expect(incString.writeErrors[0].code).toBe(14);
-      const unknownOp = await db.command({ update: 'replace', updates: [{ q: { _id: 'r' }, u: { $frob: { a: 1 } } }] });
+      const unknownOp = await t.db.command({
+        update: 'replace',
+        updates: [{ q: { _id: 'r' }, u: { $frob: { a: 1 } } }],
+      });
       expect(unknownOp.writeErrors[0].code).toBe(9);
     });
   });
 
   describe('mongoose application patterns', () => {
     it('populate, timestamps, bulkWrite, updateMany, deleteMany, lean ids', async () => {
-      const Tenant = conn.model(
+      const Tenant = t.conn.model(
         'Tenant',
         new mongoose.Schema({ slug: { type: String, unique: true } }, { timestamps: true }),
       );
-      const Visit = conn.model(
+      const Visit = t.conn.model(
         'Visit',
         new mongoose.Schema(
           { tenant: { type: mongoose.Schema.Types.ObjectId, ref: 'Tenant', index: true }, path: String, at: Date },

@@ -3,10 +3,11 @@
  * indexes and explain – through mongoose and the raw driver. Runs against
  * the embedded server and, when available, a real MongoDB (see targets.ts).
  */
-import { Long, MongoBulkWriteError, MongoClient, MongoServerError, type Db } from 'mongodb';
-import mongoose, { type Connection } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conformanceTargets, planSummary, uniqueDbName, type RunningTarget } from './targets';
+import { Long, MongoBulkWriteError, MongoServerError } from 'mongodb';
+import mongoose from 'mongoose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTargetConnections } from './target-connections';
+import { conformanceTargets, planSummary } from './targets';
 
 const targets = conformanceTargets('conformance');
 
@@ -24,29 +25,12 @@ async function serverError(p: Promise<unknown>): Promise<MongoServerError> {
 const isZeroId = (id: unknown): boolean => String(id) === '0';
 
 describe.each(targets)('conformance on $name', (target) => {
-  let running: RunningTarget;
-  let client: MongoClient;
-  let db: Db;
-  let conn: Connection;
-  const dbName = uniqueDbName('conf');
-
-  beforeAll(async () => {
-    running = await target.start();
-    client = await MongoClient.connect(running.url);
-    db = client.db(dbName);
-    conn = await mongoose.createConnection(running.url + dbName).asPromise();
-  });
-
-  afterAll(async () => {
-    await db?.dropDatabase().catch(() => undefined);
-    await conn?.close();
-    await client?.close();
-    await running?.stop();
-  });
+  const t = useTargetConnections(target, 'conf');
+  const { dbName } = t;
 
   describe('handshake and server commands', () => {
     it('hello / isMaster describe a writable standalone', async () => {
-      const hello = await db.admin().command({ hello: 1 });
+      const hello = await t.db.admin().command({ hello: 1 });
       expect(hello).toMatchObject({
         ok: 1,
         isWritablePrimary: true,
@@ -60,50 +44,50 @@ describe.each(targets)('conformance on $name', (target) => {
       expect(hello.localTime).toBeInstanceOf(Date);
       expect(typeof hello.connectionId).toBe('number');
       expect(hello.compression).toBeUndefined();
-      const legacy = await db.admin().command({ isMaster: 1 });
+      const legacy = await t.db.admin().command({ isMaster: 1 });
       expect(legacy.ismaster).toBe(true);
-      expect((await db.admin().command({ ismaster: 1 })).ismaster).toBe(true);
+      expect((await t.db.admin().command({ ismaster: 1 })).ismaster).toBe(true);
     });
 
     it('ping, buildInfo, hostInfo, getParameter, getCmdLineOpts, serverStatus, sessions', async () => {
-      expect(await db.command({ ping: 1 })).toMatchObject({ ok: 1 });
-      const build = await db.admin().command({ buildInfo: 1 });
+      expect(await t.db.command({ ping: 1 })).toMatchObject({ ok: 1 });
+      const build = await t.db.admin().command({ buildInfo: 1 });
       expect(build.version).toMatch(/^\d+\.\d+\.\d+/);
       expect(Array.isArray(build.versionArray)).toBe(true);
-      expect((await db.admin().command({ hostInfo: 1 })).ok).toBe(1);
-      expect((await db.admin().command({ getParameter: 1, featureCompatibilityVersion: 1 })).ok).toBe(1);
-      expect((await db.admin().command({ getCmdLineOpts: 1 })).ok).toBe(1);
-      const status = await db.admin().command({ serverStatus: 1 });
+      expect((await t.db.admin().command({ hostInfo: 1 })).ok).toBe(1);
+      expect((await t.db.admin().command({ getParameter: 1, featureCompatibilityVersion: 1 })).ok).toBe(1);
+      expect((await t.db.admin().command({ getCmdLineOpts: 1 })).ok).toBe(1);
+      const status = await t.db.admin().command({ serverStatus: 1 });
       expect(status.ok).toBe(1);
       expect(typeof status.uptime).toBe('number');
       expect(status.connections.current).toBeGreaterThan(0);
-      const session = client.startSession();
-      await db.collection('sessions').insertOne({ a: 1 }, { session });
+      const session = t.client.startSession();
+      await t.db.collection('sessions').insertOne({ a: 1 }, { session });
       await session.endSession();
-      expect((await db.admin().command({ endSessions: [] })).ok).toBe(1);
-      expect((await db.admin().command({ killAllSessions: [] })).ok).toBe(1);
+      expect((await t.db.admin().command({ endSessions: [] })).ok).toBe(1);
+      expect((await t.db.admin().command({ killAllSessions: [] })).ok).toBe(1);
     });
 
     it('transactions are refused like on a standalone mongod, and nothing is written', async () => {
-      const session = client.startSession();
+      const session = t.client.startSession();
       const attempt = session.withTransaction(async () => {
-        await db.collection('tx').insertOne({ a: 1 }, { session });
+        await t.db.collection('tx').insertOne({ a: 1 }, { session });
       });
       // mongod answers code 20; the driver rewrites it into its "does not support retryable writes" hint.
       await expect(attempt).rejects.toThrow(/retryable writes|Transaction numbers/);
       await session.endSession();
-      expect(await db.collection('tx').countDocuments()).toBe(0);
+      expect(await t.db.collection('tx').countDocuments()).toBe(0);
     });
 
     it('unknown commands fail with CommandNotFound', async () => {
-      const err = await serverError(db.command({ frobnicate: 1 }));
+      const err = await serverError(t.db.command({ frobnicate: 1 }));
       expect(err.code).toBe(59);
       expect(err.codeName).toBe('CommandNotFound');
       expect(err.message).toBe("no such command: 'frobnicate'");
     });
 
     it('tolerates generic fields (readConcern, writeConcern, comment, maxTimeMS)', async () => {
-      const res = await db.command({
+      const res = await t.db.command({
         find: 'generic',
         filter: {},
         readConcern: { level: 'local' },
@@ -111,54 +95,54 @@ describe.each(targets)('conformance on $name', (target) => {
         maxTimeMS: 1000,
       });
       expect(res.cursor.firstBatch).toEqual([]);
-      const ins = await db.command({ insert: 'generic', documents: [{ a: 1 }], writeConcern: { w: 1, j: true } });
+      const ins = await t.db.command({ insert: 'generic', documents: [{ a: 1 }], writeConcern: { w: 1, j: true } });
       expect(ins).toMatchObject({ ok: 1, n: 1 });
     });
   });
 
   describe('namespaces', () => {
     it('create, listCollections (filter, nameOnly), drop', async () => {
-      await db.createCollection('made');
-      const err = await db.command({ create: 'made', capped: true, size: 4096 }).then(
+      await t.db.createCollection('made');
+      const err = await t.db.command({ create: 'made', capped: true, size: 4096 }).then(
         () => null,
         (e: MongoServerError) => e,
       );
       expect(err?.code).toBe(48);
-      const infos = await db.listCollections({ name: 'made' }).toArray();
+      const infos = await t.db.listCollections({ name: 'made' }).toArray();
       expect(infos).toHaveLength(1);
       expect(infos[0]).toMatchObject({ name: 'made', type: 'collection' });
-      const raw = await db.command({ listCollections: 1, filter: { name: 'made' }, nameOnly: true });
+      const raw = await t.db.command({ listCollections: 1, filter: { name: 'made' }, nameOnly: true });
       expect(raw.cursor.firstBatch).toEqual([{ name: 'made', type: 'collection' }]);
       expect(isZeroId(raw.cursor.id)).toBe(true);
-      expect(await db.collection('made').drop()).toBe(true);
-      expect(await db.listCollections({ name: 'made' }).toArray()).toEqual([]);
+      expect(await t.db.collection('made').drop()).toBe(true);
+      expect(await t.db.listCollections({ name: 'made' }).toArray()).toEqual([]);
     });
 
     it('listDatabases and dropDatabase', async () => {
-      const other = client.db(`${dbName}_x`);
+      const other = t.client.db(`${dbName}_x`);
       await other.collection('c').insertOne({ a: 1 });
-      const list = await db.admin().listDatabases();
+      const list = await t.db.admin().listDatabases();
       expect(list.databases.map((d) => d.name)).toContain(`${dbName}_x`);
-      const names = await db.admin().command({ listDatabases: 1, nameOnly: true });
+      const names = await t.db.admin().command({ listDatabases: 1, nameOnly: true });
       expect(names.databases.map((d: { name: string }) => d.name)).toContain(`${dbName}_x`);
       await other.dropDatabase();
-      const after = await db.admin().listDatabases();
+      const after = await t.db.admin().listDatabases();
       expect(after.databases.map((d) => d.name)).not.toContain(`${dbName}_x`);
     });
 
     it('dbStats and collStats', async () => {
-      await db.collection('stats').insertMany([{ a: 1 }, { a: 2 }]);
-      const stats = await db.command({ dbStats: 1 });
+      await t.db.collection('stats').insertMany([{ a: 1 }, { a: 2 }]);
+      const stats = await t.db.command({ dbStats: 1 });
       expect(stats.ok).toBe(1);
       expect(stats.objects).toBeGreaterThanOrEqual(2);
-      const coll = await db.command({ collStats: 'stats' });
+      const coll = await t.db.command({ collStats: 'stats' });
       expect(coll).toMatchObject({ ok: 1, count: 2 });
     });
   });
 
   describe('indexes', () => {
     it('createIndexes / listIndexes / dropIndexes', async () => {
-      const c = db.collection('idx');
+      const c = t.db.collection('idx');
       await c.insertOne({ a: 1, b: 1, at: new Date() });
       expect(await c.createIndex({ a: 1 })).toBe('a_1');
       await c.createIndexes([
@@ -167,7 +151,7 @@ describe.each(targets)('conformance on $name', (target) => {
         { key: { p: 1 }, unique: true, partialFilterExpression: { p: { $exists: true } } },
         { key: { at: 1 }, expireAfterSeconds: 3600 },
       ]);
-      const again = await db.command({ createIndexes: 'idx', indexes: [{ key: { a: 1 }, name: 'a_1' }] });
+      const again = await t.db.command({ createIndexes: 'idx', indexes: [{ key: { a: 1 }, name: 'a_1' }] });
       expect(again.numIndexesBefore).toBe(again.numIndexesAfter);
       const list = await c.listIndexes().toArray();
       expect(list.map((i) => i.name)).toEqual(['_id_', 'a_1', 'ab', 's_1', 'p_1', 'at_1']);
@@ -176,20 +160,20 @@ describe.each(targets)('conformance on $name', (target) => {
       expect(list.find((i) => i.name === 'at_1')).toMatchObject({ expireAfterSeconds: 3600 });
       expect(list.find((i) => i.name === 'p_1')?.partialFilterExpression).toEqual({ p: { $exists: true } });
       await c.dropIndex('a_1');
-      await db.command({ dropIndexes: 'idx', index: { s: 1 } });
+      await t.db.command({ dropIndexes: 'idx', index: { s: 1 } });
       expect((await c.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_', 'ab', 'p_1', 'at_1']);
       await c.dropIndexes();
       expect((await c.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_']);
     });
 
     it('index errors: conflicts, missing index, _id_, missing namespace', async () => {
-      const c = db.collection('idxerr');
+      const c = t.db.collection('idxerr');
       await c.createIndex({ a: 1 }, { name: 'x' });
       expect((await serverError(c.createIndex({ b: 1 }, { name: 'x' }))).code).toBe(86);
       expect((await serverError(c.createIndex({ a: 1 }, { name: 'y' }))).code).toBe(85);
       expect((await serverError(c.dropIndex('nope'))).code).toBe(27);
       expect((await serverError(c.dropIndex('_id_'))).code).toBe(72);
-      expect((await serverError(db.command({ listIndexes: 'missing_coll' }))).code).toBe(26);
+      expect((await serverError(t.db.command({ listIndexes: 'missing_coll' }))).code).toBe(26);
       await c.insertMany([{ d: 1 }, { d: 1 }]);
       const dup = await serverError(c.createIndex({ d: 1 }, { unique: true }));
       expect(dup.code).toBe(11000);
@@ -197,7 +181,7 @@ describe.each(targets)('conformance on $name', (target) => {
     });
 
     it('unique violations look like mongod through mongoose (keyPattern, keyValue, message)', async () => {
-      const User = conn.model(
+      const User = t.conn.model(
         'User',
         new mongoose.Schema({ email: { type: String, unique: true }, tenant: String, handle: String }),
       );
@@ -221,7 +205,7 @@ describe.each(targets)('conformance on $name', (target) => {
     });
 
     it('sparse and partial unique indexes only constrain covered documents', async () => {
-      const c = db.collection('sparse');
+      const c = t.db.collection('sparse');
       await c.createIndex({ s: 1 }, { unique: true, sparse: true });
       await c.createIndex({ p: 1 }, { unique: true, partialFilterExpression: { active: true } });
       await c.insertMany([{ x: 1 }, { x: 2 }]);
@@ -234,14 +218,14 @@ describe.each(targets)('conformance on $name', (target) => {
       await c.insertOne({ s: 'v' });
       expect((await serverError(c.insertOne({ s: 'v' }))).keyValue).toEqual({ s: 'v' });
       // Non-sparse unique: a missing field counts as null, so only one may be missing.
-      const n = db.collection('nonsparse');
+      const n = t.db.collection('nonsparse');
       await n.createIndex({ u: 1 }, { unique: true });
       await n.insertOne({ x: 1 });
       expect((await serverError(n.insertOne({ x: 2 }))).keyValue).toEqual({ u: null });
     });
 
     it('updates that would violate a unique index fail and leave the document unchanged', async () => {
-      const c = db.collection('uniqupd');
+      const c = t.db.collection('uniqupd');
       await c.createIndex({ k: 1 }, { unique: true });
       await c.insertMany([
         { _id: 1 as never, k: 'a' },
@@ -256,9 +240,9 @@ describe.each(targets)('conformance on $name', (target) => {
 
   describe('write batches', () => {
     it('ordered insert stops at the first error; unordered continues', async () => {
-      const c = db.collection('batch');
+      const c = t.db.collection('batch');
       await c.insertOne({ _id: 2 as never });
-      const ordered = await db.command({ insert: 'batch', documents: [{ _id: 1 }, { _id: 2 }, { _id: 3 }] });
+      const ordered = await t.db.command({ insert: 'batch', documents: [{ _id: 1 }, { _id: 2 }, { _id: 3 }] });
       expect(ordered.ok).toBe(1);
       expect(ordered.n).toBe(1);
       expect(ordered.writeErrors).toHaveLength(1);
@@ -269,7 +253,7 @@ describe.each(targets)('conformance on $name', (target) => {
         keyValue: { _id: 2 },
       });
       expect(ordered.writeErrors[0].errmsg).toContain('E11000 duplicate key error collection');
-      const unordered = await db.command({
+      const unordered = await t.db.command({
         insert: 'batch',
         documents: [{ _id: 2 }, { _id: 4 }, { _id: 1 }, { _id: 5 }],
         ordered: false,
@@ -280,7 +264,7 @@ describe.each(targets)('conformance on $name', (target) => {
     });
 
     it('insertMany surfaces MongoBulkWriteError with per-document errors', async () => {
-      const c = db.collection('bulk');
+      const c = t.db.collection('bulk');
       await c.createIndex({ k: 1 }, { unique: true });
       const err = await c.insertMany([{ k: 1 }, { k: 1 }, { k: 2 }], { ordered: false }).then(
         () => null,
@@ -294,12 +278,12 @@ describe.each(targets)('conformance on $name', (target) => {
     });
 
     it('update and delete batches report n / nModified / upserted', async () => {
-      await db.collection('ud').insertMany([
+      await t.db.collection('ud').insertMany([
         { g: 1, v: 1 },
         { g: 1, v: 2 },
         { g: 2, v: 3 },
       ]);
-      const res = await db.command({
+      const res = await t.db.command({
         update: 'ud',
         updates: [
           { q: { g: 1 }, u: { $set: { seen: true } }, multi: true },
@@ -310,7 +294,7 @@ describe.each(targets)('conformance on $name', (target) => {
       expect(res).toMatchObject({ ok: 1, n: 4, nModified: 2 });
       expect(res.upserted).toHaveLength(1);
       expect(res.upserted[0].index).toBe(2);
-      const del = await db.command({
+      const del = await t.db.command({
         delete: 'ud',
         deletes: [
           { q: { g: 1 }, limit: 1 },
@@ -318,7 +302,7 @@ describe.each(targets)('conformance on $name', (target) => {
         ],
       });
       expect(del).toMatchObject({ ok: 1, n: 4 });
-      const bad = await db.command({ delete: 'ud', deletes: [{ q: {}, limit: 2 }] }).then(
+      const bad = await t.db.command({ delete: 'ud', deletes: [{ q: {}, limit: 2 }] }).then(
         (r) => r,
         (e: MongoServerError) => e,
       );
@@ -328,7 +312,7 @@ describe.each(targets)('conformance on $name', (target) => {
 
   describe('reads and cursors', () => {
     beforeAll(async () => {
-      await db
+      await t.db
         .collection('items')
         .insertMany(
           Array.from({ length: 25 }, (_, i) => ({ i, even: i % 2 === 0, tags: [`t${i % 3}`], nested: { v: 25 - i } })),
@@ -336,7 +320,7 @@ describe.each(targets)('conformance on $name', (target) => {
     });
 
     it('find with filter, sort, projection, skip, limit', async () => {
-      const c = db.collection('items');
+      const c = t.db.collection('items');
       const docs = await c
         .find({ even: true }, { projection: { _id: 0, i: 1 } })
         .sort({ i: -1 })
@@ -358,42 +342,44 @@ describe.each(targets)('conformance on $name', (target) => {
     });
 
     it('batchSize + getMore + killCursors, singleBatch', async () => {
-      const first = await db.command({ find: 'items', filter: {}, sort: { i: 1 }, batchSize: 10 });
+      const first = await t.db.command({ find: 'items', filter: {}, sort: { i: 1 }, batchSize: 10 });
       expect(first.cursor.firstBatch).toHaveLength(10);
       expect(first.cursor.ns).toBe(`${dbName}.items`);
       expect(first.cursor.id).toBeInstanceOf(Long);
       expect(isZeroId(first.cursor.id)).toBe(false);
-      const more = await db.command({ getMore: first.cursor.id, collection: 'items', batchSize: 10 });
+      const more = await t.db.command({ getMore: first.cursor.id, collection: 'items', batchSize: 10 });
       expect(more.cursor.nextBatch.map((d: { i: number }) => d.i)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
-      const killed = await db.command({ killCursors: 'items', cursors: [first.cursor.id] });
+      const killed = await t.db.command({ killCursors: 'items', cursors: [first.cursor.id] });
       expect(killed.cursorsKilled).toHaveLength(1);
-      const gone = await serverError(db.command({ getMore: first.cursor.id, collection: 'items' }));
+      const gone = await serverError(t.db.command({ getMore: first.cursor.id, collection: 'items' }));
       expect(gone.code).toBe(43);
       expect(gone.codeName).toBe('CursorNotFound');
-      const single = await db.command({ find: 'items', filter: {}, batchSize: 5, singleBatch: true });
+      const single = await t.db.command({ find: 'items', filter: {}, batchSize: 5, singleBatch: true });
       expect(isZeroId(single.cursor.id)).toBe(true);
-      const empty = await db.command({ find: 'items', filter: { i: { $lt: 3 } }, batchSize: 0 });
+      const empty = await t.db.command({ find: 'items', filter: { i: { $lt: 3 } }, batchSize: 0 });
       expect(empty.cursor.firstBatch).toEqual([]);
       expect(isZeroId(empty.cursor.id)).toBe(false);
-      const rest = await db.command({ getMore: empty.cursor.id, collection: 'items' });
+      const rest = await t.db.command({ getMore: empty.cursor.id, collection: 'items' });
       expect(rest.cursor.nextBatch).toHaveLength(3);
       expect(isZeroId(rest.cursor.id)).toBe(true);
-      const all = await db.collection('items').find({}, { batchSize: 4 }).toArray();
+      const all = await t.db.collection('items').find({}, { batchSize: 4 }).toArray();
       expect(all).toHaveLength(25);
     });
 
     it('count, distinct, countDocuments, estimatedDocumentCount', async () => {
-      expect((await db.command({ count: 'items', query: { even: true } })).n).toBe(13);
-      expect((await db.command({ count: 'items', query: {}, skip: 20 })).n).toBe(5);
-      expect((await db.collection('items').distinct('tags')).sort()).toEqual(['t0', 't1', 't2']);
-      expect(await db.collection('items').distinct('i', { i: { $lt: 3 } })).toEqual(expect.arrayContaining([0, 1, 2]));
-      expect(await db.collection('items').countDocuments({ i: { $gte: 20 } })).toBe(5);
-      expect(await db.collection('items').estimatedDocumentCount()).toBe(25);
-      expect(await db.collection('nothing_here').countDocuments()).toBe(0);
+      expect((await t.db.command({ count: 'items', query: { even: true } })).n).toBe(13);
+      expect((await t.db.command({ count: 'items', query: {}, skip: 20 })).n).toBe(5);
+      expect((await t.db.collection('items').distinct('tags')).sort()).toEqual(['t0', 't1', 't2']);
+      expect(await t.db.collection('items').distinct('i', { i: { $lt: 3 } })).toEqual(
+        expect.arrayContaining([0, 1, 2]),
+      );
+      expect(await t.db.collection('items').countDocuments({ i: { $gte: 20 } })).toBe(5);
+      expect(await t.db.collection('items').estimatedDocumentCount()).toBe(25);
+      expect(await t.db.collection('nothing_here').countDocuments()).toBe(0);
     });
 
     it('aggregate with cursor and common stages', async () => {
-      const c = db.collection('items');
+      const c = t.db.collection('items');
       const grouped = await c
         .aggregate([
           { $match: { i: { $lt: 10 } } },
@@ -439,7 +425,7 @@ describe.each(targets)('conformance on $name', (target) => {
         { i: 6, nested: { v: 19, extra: 1 } },
       ]);
       expect((await c.findOne({ i: 5 }))?.nested).toEqual({ v: 20 });
-      await db.collection('owners').insertMany([
+      await t.db.collection('owners').insertMany([
         { _id: 't0' as never, label: 'zero' },
         { _id: 't1' as never, label: 'one' },
       ]);
@@ -451,31 +437,31 @@ describe.each(targets)('conformance on $name', (target) => {
         ])
         .toArray();
       expect(joined).toEqual([{ label: 'one' }]);
-      const batched = await db.command({ aggregate: 'items', pipeline: [{ $match: {} }], cursor: { batchSize: 3 } });
+      const batched = await t.db.command({ aggregate: 'items', pipeline: [{ $match: {} }], cursor: { batchSize: 3 } });
       expect(batched.cursor.firstBatch).toHaveLength(3);
       expect(isZeroId(batched.cursor.id)).toBe(false);
-      await db.command({ killCursors: 'items', cursors: [batched.cursor.id] });
-      expect((await serverError(db.command({ aggregate: 'items', pipeline: [] }))).code).toBe(9);
-      expect((await serverError(db.command({ aggregate: 'items', pipeline: [{ $bogus: 1 }], cursor: {} }))).code).toBe(
-        40324,
-      );
+      await t.db.command({ killCursors: 'items', cursors: [batched.cursor.id] });
+      expect((await serverError(t.db.command({ aggregate: 'items', pipeline: [] }))).code).toBe(9);
+      expect(
+        (await serverError(t.db.command({ aggregate: 'items', pipeline: [{ $bogus: 1 }], cursor: {} }))).code,
+      ).toBe(40324);
     });
 
     it('bad arguments are rejected with mongod codes', async () => {
-      expect((await serverError(db.command({ find: 'items', filter: 'nope' }))).code).toBe(14);
-      expect((await serverError(db.command({ find: 'items', filter: { a: { $nope: 1 } } }))).code).toBe(2);
-      expect((await serverError(db.command({ find: 'items', skip: -1 }))).code).toBeOneOf([2, 51024]);
-      expect((await serverError(db.command({ find: 'items', batchSize: -1 }))).code).toBeOneOf([2, 51024]);
+      expect((await serverError(t.db.command({ find: 'items', filter: 'nope' }))).code).toBe(14);
+      expect((await serverError(t.db.command({ find: 'items', filter: { a: { $nope: 1 } } }))).code).toBe(2);
+      expect((await serverError(t.db.command({ find: 'items', skip: -1 }))).code).toBeOneOf([2, 51024]);
+      expect((await serverError(t.db.command({ find: 'items', batchSize: -1 }))).code).toBeOneOf([2, 51024]);
     });
   });
 
   describe('findAndModify', () => {
     it('returns the raw lastErrorObject / value shape', async () => {
-      await db.collection('fam').insertMany([
+      await t.db.collection('fam').insertMany([
         { k: 'a', n: 1 },
         { k: 'a', n: 2 },
       ]);
-      const updated = await db.command({
+      const updated = await t.db.command({
         findAndModify: 'fam',
         query: { k: 'a' },
         sort: { n: -1 },
@@ -488,9 +474,9 @@ describe.each(targets)('conformance on $name', (target) => {
         lastErrorObject: { n: 1, updatedExisting: true },
         value: { k: 'a', n: 12 },
       });
-      const old = await db.command({ findAndModify: 'fam', query: { k: 'a', n: 1 }, update: { $set: { n: 5 } } });
+      const old = await t.db.command({ findAndModify: 'fam', query: { k: 'a', n: 1 }, update: { $set: { n: 5 } } });
       expect(old.value).toMatchObject({ k: 'a', n: 1 });
-      const upserted = await db.command({
+      const upserted = await t.db.command({
         findAndModify: 'fam',
         query: { k: 'b' },
         update: { $set: { n: 0 } },
@@ -500,18 +486,21 @@ describe.each(targets)('conformance on $name', (target) => {
       expect(upserted.lastErrorObject.updatedExisting).toBe(false);
       expect(upserted.lastErrorObject.upserted).toBeDefined();
       expect(upserted.value).toMatchObject({ k: 'b', n: 0 });
-      const missing = await db.command({ findAndModify: 'fam', query: { k: 'zzz' }, update: { $set: { n: 0 } } });
+      const missing = await t.db.command({ findAndModify: 'fam', query: { k: 'zzz' }, update: { $set: { n: 0 } } });
       expect(missing).toMatchObject({ lastErrorObject: { n: 0, updatedExisting: false }, value: null });
-      const removed = await db.command({ findAndModify: 'fam', query: { k: 'b' }, remove: true });
+      const removed = await t.db.command({ findAndModify: 'fam', query: { k: 'b' }, remove: true });
       expect(removed).toMatchObject({ lastErrorObject: { n: 1 }, value: { k: 'b', n: 0 } });
       expect(
-        (await serverError(db.command({ findAndModify: 'fam', query: {}, remove: true, update: { $set: { a: 1 } } })))
+        (await serverError(t.db.command({ findAndModify: 'fam', query: {}, remove: true, update: { $set: { a: 1 } } })))
           .code,
       ).toBe(9);
     });
 
     it('works through mongoose findOneAndUpdate / findOneAndDelete', async () => {
-      const Counter = conn.model('Counter', new mongoose.Schema({ name: { type: String, unique: true }, seq: Number }));
+      const Counter = t.conn.model(
+        'Counter',
+        new mongoose.Schema({ name: { type: String, unique: true }, seq: Number }),
+      );
       await Counter.init();
       const first = await Counter.findOneAndUpdate(
         { name: 'orders' },
@@ -541,7 +530,7 @@ describe.each(targets)('conformance on $name', (target) => {
 
   describe('explain', () => {
     beforeAll(async () => {
-      const c = db.collection('events');
+      const c = t.db.collection('events');
       await c.createIndex({ tenant: 1, ts: -1 });
       await c.createIndex({ ref: 1 }, { unique: true });
       await c.insertMany(
@@ -555,7 +544,7 @@ describe.each(targets)('conformance on $name', (target) => {
     });
 
     it('find on an indexed leading field uses IXSCAN with the index name', async () => {
-      const c = db.collection('events');
+      const c = t.db.collection('events');
       const eq = planSummary(
         await c
           .find({ tenant: 't1', ts: { $gte: new Date(Date.UTC(2024, 0, 10)) } })
@@ -573,13 +562,13 @@ describe.each(targets)('conformance on $name', (target) => {
     });
 
     it('find on an unindexed field is a COLLSCAN', async () => {
-      const plan = planSummary(await db.collection('events').find({ kind: 'a' }).explain());
+      const plan = planSummary(await t.db.collection('events').find({ kind: 'a' }).explain());
       expect(plan.stages).toContain('COLLSCAN');
       expect(plan.stages).not.toContain('IXSCAN');
     });
 
     it('aggregate explain names the index of a leading $match', async () => {
-      const explained = await db
+      const explained = await t.db
         .collection('events')
         .aggregate([{ $match: { tenant: 't2' } }, { $group: { _id: '$kind', n: { $sum: 1 } } }])
         .explain('queryPlanner');
@@ -587,7 +576,7 @@ describe.each(targets)('conformance on $name', (target) => {
       expect(plan.stages).toContain('IXSCAN');
       expect(plan.indexNames).toContain('tenant_1_ts_-1');
       const scan = planSummary(
-        await db
+        await t.db
           .collection('events')
           .aggregate([{ $match: { kind: 'a' } }])
           .explain('queryPlanner'),
@@ -596,7 +585,7 @@ describe.each(targets)('conformance on $name', (target) => {
     });
 
     it('mongoose Query#explain works too', async () => {
-      const Event = conn.model(
+      const Event = t.conn.model(
         'Event',
         new mongoose.Schema({ tenant: String, ts: Date, ref: Number, kind: String }),
         'events',

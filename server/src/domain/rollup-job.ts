@@ -1,0 +1,137 @@
+import { rollupId, type RollupKey } from './rollup-keys.ts';
+import type { JobStateStore, RollupStore } from './stats-ports.ts';
+
+export interface RollupJobOptions {
+  /** This instance, for the lease. */
+  owner: string;
+  /** Period of the background run. */
+  intervalMs: number;
+  /** Lease lifetime; renewed on every run, so it only lapses when the holder stops or dies. */
+  leaseMs: number;
+  /**
+   * Page views are re-scanned this far behind the watermark: a write stamped just before the
+   * watermark may land after a run read past it (flush latency, clocks of other instances).
+   */
+  marginMs: number;
+  /** Keys recomputed per storage round trip. */
+  batchKeys: number;
+  clock: () => number;
+  onError: (err: unknown) => void;
+}
+
+export interface RollupRunStats {
+  changed: number;
+  keys: number;
+  written: number;
+  deleted: number;
+}
+
+const JOB = 'rollups';
+
+/**
+ * Keeps the 15-minute rollups in step with the page views, incrementally: page views changed
+ * since the watermark (minus a margin) name the rollups to recompute, which are rebuilt from
+ * the page views themselves and `$set`. Nothing is ever added up incrementally, so a run that
+ * repeats work, overlaps another instance's run or dies half way leaves correct rollups.
+ *
+ * The periodic run takes a lease so that normally one instance does the work; `catchUp()`
+ * (called before every statistics read, so answers are exact right after writes) needs no
+ * lease, because it is idempotent anyway. In one process runs never overlap: a catch-up
+ * asked for during a run waits for it and then runs once more for everyone waiting.
+ */
+export class RollupJob {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<RollupRunStats> | null = null;
+  private queued: Promise<RollupRunStats> | null = null;
+  private stopped = false;
+  /**
+   * Page view states (id -> updatedAt) this process has rolled up and may see again inside the
+   * margin. Skipping them is safe: the recomputation that followed read at least that state, and
+   * a late write to a neighbour in the same rollup shows up as a change of its own.
+   */
+  private readonly recent = new Map<string, number>();
+
+  constructor(
+    private readonly store: RollupStore,
+    private readonly state: JobStateStore,
+    private readonly opts: RollupJobOptions,
+  ) {}
+
+  /** Starts the periodic run (first one right away). */
+  start(): void {
+    this.stopped = false;
+    if (this.timer) return;
+    const tick = () => void this.tick().catch((err: unknown) => this.stopped || this.opts.onError(err));
+    this.timer = setInterval(tick, this.opts.intervalMs);
+    this.timer.unref();
+    tick();
+  }
+
+  /** Stops the periodic run and gives the lease back so another instance takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+    await this.state.releaseLease(JOB, this.opts.owner).catch(() => undefined);
+  }
+
+  /** One periodic run, only when this instance holds (or renews) the lease. */
+  async tick(): Promise<RollupRunStats | null> {
+    if (!(await this.state.tryLease(JOB, this.opts.owner, this.opts.leaseMs))) return null;
+    return this.catchUp();
+  }
+
+  /** Brings the rollups up to date with every page view written before the call. */
+  catchUp(): Promise<RollupRunStats> {
+    if (!this.running) {
+      this.running = this.runOnce().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    // A run in progress may have read before our caller's writes: queue exactly one more.
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null;
+        return this.catchUp();
+      });
+    return this.queued;
+  }
+
+  private async runOnce(): Promise<RollupRunStats> {
+    const { marginMs, batchKeys, clock } = this.opts;
+    const watermark = await this.state.watermark(JOB);
+    const since = Math.max(0, (watermark ?? 0) - marginMs);
+    for (const [id, at] of this.recent) if (at < since) this.recent.delete(id);
+    const stats: RollupRunStats = { changed: 0, keys: 0, written: 0, deleted: 0 };
+    let newest = watermark ?? 0;
+    let pending = new Map<string, RollupKey>();
+    let pendingIds: [string, number][] = [];
+    const flush = async () => {
+      const r = await this.store.recompute([...pending.values()]);
+      stats.keys += pending.size;
+      stats.written += r.written;
+      stats.deleted += r.deleted;
+      for (const [id, at] of pendingIds) this.recent.set(id, at);
+      pending = new Map();
+      pendingIds = [];
+    };
+    for await (const { id, key, updatedAt } of this.store.changedSince(new Date(since))) {
+      newest = Math.max(newest, updatedAt);
+      // Re-read because of the margin, but this process already rolled up exactly this state.
+      if (this.recent.get(id) === updatedAt) continue;
+      stats.changed++;
+      pending.set(rollupId(key), key);
+      pendingIds.push([id, updatedAt]);
+      if (pending.size >= batchKeys) await flush();
+    }
+    if (pending.size > 0) await flush();
+    // Never past our own clock: a page view stamped in the future by a skewed instance must not
+    // make us skip writes stamped correctly in between; it is simply re-read until then.
+    const next = Math.min(newest, clock());
+    if (next > (watermark ?? -1)) await this.state.advanceWatermark(JOB, next);
+    return stats;
+  }
+}

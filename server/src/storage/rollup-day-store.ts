@@ -1,0 +1,102 @@
+import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
+import { DAY_MS, dayId, foldDays, type DayKey, type DayValues } from '../domain/rollup-days.ts';
+import type { RollupDoc, RollupDayDoc } from './rollup-models.ts';
+
+/** `$or` branches per query, as for the page view reads. */
+const MAX_CLAUSES = 200;
+
+/** The write that makes a user-day hold exactly these values, unless a newer one is stored. */
+export function dayUpsert(key: DayKey, v: DayValues): AnyBulkWriteOperation<RollupDayDoc> {
+  const version = new Date(v.version);
+  return {
+    updateOne: {
+      filter: { _id: dayId(key), $or: [{ version: { $exists: false } }, { version: { $lte: version } }] },
+      update: {
+        $set: {
+          agencyId: key.agencyId,
+          userId: key.userId,
+          locationId: key.locationId,
+          day: new Date(key.day),
+          slots: v.slots,
+          pageviews: v.pageviews,
+          engagedMs: v.engagedMs,
+          lastSeenAt: new Date(v.lastSeenAt),
+          userName: v.userName,
+          version,
+        },
+      },
+      upsert: true,
+    },
+  };
+}
+
+/** Runs writes whose version-guarded upserts may lose to newer ones (E11000 on `_id`): that is fine. */
+export async function bulkIgnoringStale<T extends Document>(
+  coll: Collection<T>,
+  ops: AnyBulkWriteOperation<T>[],
+): Promise<void> {
+  if (ops.length === 0) return;
+  try {
+    await coll.bulkWrite(ops, { ordered: false });
+  } catch (err) {
+    const errors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+    const list = Array.isArray(errors) ? errors : errors ? [errors] : null;
+    if (!list || list.some((e) => e.code !== 11000)) throw err;
+  }
+}
+
+/**
+ * Rebuilds user-days from the per-path rollups of those days (after those were recomputed),
+ * with `$set`: the same idempotent recomputation one level up. A day left with no rollup is
+ * deleted.
+ */
+export async function recomputeDays(
+  rollups: Collection<RollupDoc>,
+  days: Collection<RollupDayDoc>,
+  keys: DayKey[],
+): Promise<void> {
+  const wanted = new Map(keys.map((k) => [dayId(k), k]));
+  const clauses = new Map<string, Map<string, Document>>();
+  for (const k of wanted.values()) {
+    const list = clauses.get(k.agencyId) ?? new Map<string, Document>();
+    // One read per (user, day) whatever the locations.
+    list.set(JSON.stringify([k.userId, k.day]), {
+      userId: k.userId,
+      bucketStart: { $gte: new Date(k.day), $lt: new Date(k.day + DAY_MS) },
+    });
+    clauses.set(k.agencyId, list);
+  }
+  const folded: ReturnType<typeof foldDays> = new Map();
+  for (const [agencyId, byUserDay] of clauses) {
+    const list = [...byUserDay.values()];
+    for (let i = 0; i < list.length; i += MAX_CLAUSES) {
+      // { agencyId, userId, bucketStart } index per branch.
+      const docs = await rollups.find({ agencyId, $or: list.slice(i, i + MAX_CLAUSES) }).toArray();
+      foldDays(
+        docs.map((d) => ({
+          key: {
+            agencyId: d.agencyId,
+            userId: d.userId,
+            locationId: d.locationId ?? null,
+            path: d.path,
+            bucketStart: d.bucketStart.getTime(),
+          },
+          values: {
+            pageviews: d.pageviews,
+            engagedMs: d.engagedMs,
+            lastSeenAt: d.lastSeenAt.getTime(),
+            userName: d.userName,
+            version: d.version.getTime(),
+          },
+        })),
+        folded,
+      );
+    }
+  }
+  const ops: AnyBulkWriteOperation<RollupDayDoc>[] = [];
+  for (const [id, k] of wanted) {
+    const found = folded.get(id);
+    ops.push(found ? dayUpsert(k, found.values) : { deleteOne: { filter: { _id: id } } });
+  }
+  await bulkIgnoringStale(days, ops);
+}

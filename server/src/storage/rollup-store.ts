@@ -1,0 +1,171 @@
+import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
+import {
+  foldRollups,
+  rollupId,
+  rollupKeyOf,
+  ROLLUP_BUCKET_MS,
+  type RollupKey,
+  type RollupSource,
+  type RollupValues,
+} from '../domain/rollup-keys.ts';
+import { dayId, dayKeyOf } from '../domain/rollup-days.ts';
+import type { RollupStore } from '../domain/stats-ports.ts';
+import type { PageviewDoc } from './models.ts';
+import { bulkIgnoringStale, recomputeDays } from './rollup-day-store.ts';
+import type { RollupDayDoc, RollupDoc } from './rollup-models.ts';
+
+/** Buckets closer than this are read in one range query (the ones between are just not written). */
+const MERGE_GAP_MS = 4 * ROLLUP_BUCKET_MS;
+const PARALLEL_READS = 4;
+/** `$or` branches per query: keeps each query's plan small. */
+const MAX_CLAUSES = 200;
+
+const SOURCE_FIELDS = {
+  _id: 0,
+  agencyId: 1,
+  userId: 1,
+  locationId: 1,
+  path: 1,
+  startedAt: 1,
+  engagedMs: 1,
+  lastSeenAt: 1,
+  userName: 1,
+  updatedAt: 1,
+} as const;
+
+/** Contiguous [from, to) ranges covering the given bucket starts. */
+function runsOf(buckets: number[]): { from: number; to: number }[] {
+  const sorted = [...new Set(buckets)].sort((a, b) => a - b);
+  const runs: { from: number; to: number }[] = [];
+  for (const b of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && b - last.to <= MERGE_GAP_MS) last.to = b + ROLLUP_BUCKET_MS;
+    else runs.push({ from: b, to: b + ROLLUP_BUCKET_MS });
+  }
+  return runs;
+}
+
+async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const toSource = (
+  d: Pick<
+    PageviewDoc,
+    'agencyId' | 'userId' | 'locationId' | 'path' | 'startedAt' | 'engagedMs' | 'lastSeenAt' | 'userName' | 'updatedAt'
+  >,
+): RollupSource => ({
+  agencyId: d.agencyId,
+  userId: d.userId,
+  locationId: d.locationId ?? null,
+  path: d.path,
+  startedAt: d.startedAt.getTime(),
+  engagedMs: d.engagedMs ?? 0,
+  lastSeenAt: d.lastSeenAt.getTime(),
+  userName: d.userName ?? '',
+  updatedAt: d.updatedAt.getTime(),
+});
+
+/** The rollup write that makes `_id` hold exactly these values, unless a newer computation is stored. */
+export function rollupUpsert(key: RollupKey, v: RollupValues): AnyBulkWriteOperation<RollupDoc> {
+  const version = new Date(v.version);
+  return {
+    updateOne: {
+      // An older computation (read before the newest page view change) must not overwrite a
+      // newer one that landed first; the upsert then collides on _id and is dropped.
+      filter: { _id: rollupId(key), $or: [{ version: { $exists: false } }, { version: { $lte: version } }] },
+      update: {
+        $set: {
+          agencyId: key.agencyId,
+          userId: key.userId,
+          locationId: key.locationId,
+          path: key.path,
+          bucketStart: new Date(key.bucketStart),
+          pageviews: v.pageviews,
+          engagedMs: v.engagedMs,
+          lastSeenAt: new Date(v.lastSeenAt),
+          userName: v.userName,
+          version,
+        },
+      },
+      upsert: true,
+    },
+  };
+}
+
+/** Rollup maintenance on MongoDB: reads the changed page views, rebuilds their rollups and user-days. */
+export class MongoRollupStore implements RollupStore {
+  constructor(
+    private readonly pageviews: Collection<PageviewDoc>,
+    private readonly rollups: Collection<RollupDoc>,
+    private readonly days: Collection<RollupDayDoc>,
+  ) {}
+
+  async *changedSince(since: Date): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }> {
+    // Uses the { updatedAt: 1 } index; no sort, the job only needs the set and the maximum.
+    const cursor = this.pageviews.find(
+      { updatedAt: { $gte: since } },
+      { projection: { ...SOURCE_FIELDS, _id: 1 }, batchSize: 5_000 },
+    );
+    try {
+      for await (const d of cursor)
+        yield { id: d._id, key: rollupKeyOf(toSource(d as PageviewDoc)), updatedAt: d.updatedAt.getTime() };
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  async recompute(keys: RollupKey[]): Promise<{ written: number; deleted: number }> {
+    // One query per agency (and at most MAX_CLAUSES user/time ranges): few round trips, and each
+    // `$or` branch is a range of the { agencyId, userId, startedAt } index.
+    const byUser = new Map<string, { agencyId: string; userId: string; buckets: number[] }>();
+    for (const k of keys) {
+      const id = JSON.stringify([k.agencyId, k.userId]);
+      const g = byUser.get(id) ?? { agencyId: k.agencyId, userId: k.userId, buckets: [] };
+      g.buckets.push(k.bucketStart);
+      byUser.set(id, g);
+    }
+    const clauses = new Map<string, Document[]>();
+    for (const g of byUser.values()) {
+      const list = clauses.get(g.agencyId) ?? [];
+      for (const r of runsOf(g.buckets))
+        list.push({ userId: g.userId, startedAt: { $gte: new Date(r.from), $lt: new Date(r.to) } });
+      clauses.set(g.agencyId, list);
+    }
+    const queries = [...clauses].flatMap(([agencyId, list]) =>
+      Array.from({ length: Math.ceil(list.length / MAX_CLAUSES) }, (_, i) => ({
+        agencyId,
+        $or: list.slice(i * MAX_CLAUSES, (i + 1) * MAX_CLAUSES),
+      })),
+    );
+    const folded: ReturnType<typeof foldRollups> = new Map();
+    await eachLimit(queries, PARALLEL_READS, async (q) => {
+      const docs = await this.pageviews.find(q, { projection: SOURCE_FIELDS }).toArray();
+      foldRollups(
+        docs.map((d) => toSource(d as PageviewDoc)),
+        folded,
+      );
+    });
+    const ops: AnyBulkWriteOperation<RollupDoc>[] = [];
+    let deleted = 0;
+    for (const k of keys) {
+      const id = rollupId(k);
+      const found = folded.get(id);
+      if (found) ops.push(rollupUpsert(k, found.values));
+      else {
+        ops.push({ deleteOne: { filter: { _id: id } } });
+        deleted++;
+      }
+    }
+    await bulkIgnoringStale(this.rollups, ops);
+    // Then the user-days holding them, rebuilt from the rollups just written.
+    await recomputeDays(this.rollups, this.days, [
+      ...new Map(keys.map((k) => [dayId(dayKeyOf(k)), dayKeyOf(k)])).values(),
+    ]);
+    return { written: ops.length - deleted, deleted };
+  }
+}

@@ -1,0 +1,151 @@
+import type { Collection, Document } from 'mongodb';
+import { bucketDays, dayOf } from '../domain/rollup-days.ts';
+import type { RangeSegment } from '../domain/rollup-keys.ts';
+import type { BucketRow, PageRow, StatsReader, StatsScope, UserRow } from '../domain/stats-ports.ts';
+import type { PageviewDoc } from './models.ts';
+import type { RollupDayDoc, RollupDoc } from './rollup-models.ts';
+
+type Source = RangeSegment['source'];
+
+/**
+ * Rollups and raw page views answer the same pipelines; only field names differ (a raw page
+ * view counts as one page view, and its time is its start).
+ */
+const FIELDS = {
+  rollups: { time: 'bucketStart', pageviews: '$pageviews' },
+  pageviews: { time: 'startedAt', pageviews: 1 },
+} as const;
+
+/** The `$match` of a statistics query: scope equalities, then a time range (an index prefix). */
+export function statsMatch(scope: StatsScope, source: Source, from?: Date, to?: Date): Document {
+  const q: Document = { agencyId: scope.agencyId };
+  if (scope.userId) q.userId = scope.userId;
+  if (scope.locationId) q.locationId = scope.locationId;
+  if (scope.path) q.path = scope.path;
+  if (from || to) {
+    const range: Document = {};
+    if (from) range.$gte = from;
+    if (to) range.$lt = to;
+    q[FIELDS[source].time] = range;
+  }
+  return q;
+}
+
+const sums = (source: Source) => ({ pageviews: { $sum: FIELDS[source].pageviews }, engagedMs: { $sum: '$engagedMs' } });
+
+/**
+ * The index i of the interval [b[i], b[i+1]) holding `field`, as a balanced tree of `$cond`:
+ * log2(n) comparisons per document, exact half-open intervals, and it runs on every MongoDB
+ * version and on the embedded server alike (whose `$bucket` puts an upper edge in the lower
+ * bucket).
+ */
+export function bucketIndexExpr(field: string, b: Date[], lo = 0, hi = b.length - 1): unknown {
+  if (hi - lo <= 1) return lo;
+  const mid = (lo + hi) >> 1;
+  return { $cond: [{ $lt: [field, b[mid]] }, bucketIndexExpr(field, b, lo, mid), bucketIndexExpr(field, b, mid, hi)] };
+}
+
+/** Totals per calendar bucket (the zone's boundaries, computed by the caller). */
+export function bucketPipeline(scope: StatsScope, source: Source, boundaries: Date[]): Document[] {
+  return [
+    { $match: statsMatch(scope, source, boundaries[0], boundaries[boundaries.length - 1]) },
+    {
+      $group: {
+        _id: bucketIndexExpr(`$${FIELDS[source].time}`, boundaries),
+        ...sums(source),
+        users: { $addToSet: '$userId' },
+      },
+    },
+  ];
+}
+
+/** The filter for user-days overlapping [from, to) in scope (no path: user-days have none). */
+export function dayQuery(scope: StatsScope, from: Date, to: Date): Document {
+  const filter: Document = { agencyId: scope.agencyId };
+  if (scope.userId) filter.userId = scope.userId;
+  if (scope.locationId) filter.locationId = scope.locationId;
+  filter.day = { $gte: new Date(dayOf(from.getTime())), $lt: to };
+  return filter;
+}
+
+/** Totals per path. */
+export function pagePipeline(scope: StatsScope, segment: RangeSegment): Document[] {
+  return [
+    { $match: statsMatch(scope, segment.source, segment.from, segment.to) },
+    { $group: { _id: '$path', ...sums(segment.source), users: { $addToSet: '$userId' } } },
+  ];
+}
+
+/** Totals per (user, location); the name is the one on the latest activity. */
+export function userPipeline(scope: StatsScope, segment: RangeSegment): Document[] {
+  return [
+    { $match: statsMatch(scope, segment.source, segment.from, segment.to) },
+    {
+      $group: {
+        _id: { u: '$userId', l: '$locationId' },
+        ...sums(segment.source),
+        last: { $max: { at: '$lastSeenAt', name: '$userName' } },
+      },
+    },
+  ];
+}
+
+/** Statistics reads over rollups (whole 15-minute buckets) or raw page views (ragged edges). */
+export class MongoStatsReader implements StatsReader {
+  constructor(
+    private readonly pageviews: Collection<PageviewDoc>,
+    private readonly rollups: Collection<RollupDoc>,
+    private readonly days: Collection<RollupDayDoc>,
+  ) {}
+
+  private coll(source: Source): Collection<Document> {
+    return (source === 'rollups' ? this.rollups : this.pageviews) as unknown as Collection<Document>;
+  }
+
+  async bucketTotals(scope: StatsScope, source: Source, boundaries: Date[]): Promise<BucketRow[]> {
+    // Without a path filter the user-days answer: a few documents per user and day, bucketed here.
+    if (source === 'rollups' && !scope.path) {
+      // Whole documents: they are small, and a projection costs more than it saves on the embedded server.
+      const docs = await this.days
+        .find(dayQuery(scope, boundaries[0] as Date, boundaries[boundaries.length - 1] as Date), { batchSize: 5_000 })
+        .toArray();
+      return bucketDays(
+        docs.map((d) => ({ userId: d.userId, day: d.day.getTime(), slots: d.slots })),
+        boundaries.map((b) => b.getTime()),
+      );
+    }
+    const rows = await this.coll(source)
+      .aggregate<{ _id: number } & BucketRow>(bucketPipeline(scope, source, boundaries))
+      .toArray();
+    const byIndex = new Map(rows.map((r) => [r._id, r]));
+    return boundaries.slice(0, -1).map((_b, i) => {
+      const r = byIndex.get(i);
+      return { pageviews: r?.pageviews ?? 0, engagedMs: r?.engagedMs ?? 0, users: r?.users ?? [] };
+    });
+  }
+
+  async pageTotals(scope: StatsScope, segment: RangeSegment): Promise<PageRow[]> {
+    const rows = await this.coll(segment.source)
+      .aggregate<{ _id: string } & BucketRow>(pagePipeline(scope, segment))
+      .toArray();
+    return rows.map((r) => ({ path: r._id, pageviews: r.pageviews, engagedMs: r.engagedMs, users: r.users }));
+  }
+
+  async userTotals(scope: StatsScope, segment: RangeSegment): Promise<UserRow[]> {
+    type Row = {
+      _id: { u: string; l?: string | null };
+      pageviews: number;
+      engagedMs: number;
+      last: { at: Date; name?: string };
+    };
+    const rows = await this.coll(segment.source).aggregate<Row>(userPipeline(scope, segment)).toArray();
+    return rows.map((r) => ({
+      userId: r._id.u,
+      locationId: r._id.l ?? null,
+      name: r.last.name ?? '',
+      pageviews: r.pageviews,
+      engagedMs: r.engagedMs,
+      lastSeen: new Date(r.last.at),
+    }));
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Benchmark of the history summary on rollups.
+ *
+ *   npx tsx tests/bench/history.bench.ts            (HISTORY_BENCH_PAGEVIEWS=1000000 by default)
+ *
+ * Loads one agency with HISTORY_BENCH_PAGEVIEWS page views through the seed code path into the
+ * embedded server running in this process (':memory:'), and a baseline agency with 10k page
+ * views in another database of the same server; plus the same on real MongoDB when MONGO_URL
+ * is set. Then measures `HistoryStats.summary` (catch-up + rollup read, as the route runs it) by
+ * granularity (day over 30 days, week over 26 weeks, month over 12 months; p50/p95), and the
+ * same buckets aggregated from raw page views without rollups. Ratios are against the 10k
+ * baseline of the same run and against the raw aggregate.
+ */
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import type { Granularity } from '@activity-hub/protocol';
+import { calendarRange } from '../../server/src/domain/calendar-buckets.ts';
+import { HistoryStats } from '../../server/src/domain/history-stats.ts';
+import { RollupJob } from '../../server/src/domain/rollup-job.ts';
+import { startEmbeddedMongo } from '../../server/src/embedded-mongo/index.ts';
+import { seedDatabase } from '../../server/src/cli/seed-run.ts';
+import { createLogger } from '../../server/src/logger.ts';
+import { openDatabase, type Database } from '../../server/src/storage/database.ts';
+import { openStatsStorage, type StatsStorage } from '../../server/src/storage/stats-storage.ts';
+
+export interface HistoryBenchResult {
+  suite: 'history';
+  target: string;
+  pageviews: number;
+  granularity: Granularity;
+  p50Ms: number;
+  p95Ms: number;
+  /** Same summary on the 10k page-view baseline of the same run. */
+  ratioToBaseline: number;
+  /** The same buckets aggregated from raw page views, without rollups (one run; day case only). */
+  rawMs: number | null;
+  /** rawMs / p50Ms. */
+  speedupVsRaw: number | null;
+}
+
+const CASES: { granularity: Granularity; days: number }[] = [
+  { granularity: 'day', days: 30 },
+  { granularity: 'week', days: 26 * 7 },
+  { granularity: 'month', days: 365 },
+];
+const RUNS = 20;
+/** A case stops early once it has used this much time (the embedded server is slow on big scans). */
+const CASE_BUDGET_MS = 20_000;
+const BIG = Number(process.env.HISTORY_BENCH_PAGEVIEWS ?? 1_000_000);
+const SMALL = 10_000;
+const END = Date.UTC(2026, 10, 1);
+const TZ = 'America/New_York';
+
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN;
+
+interface Loaded {
+  db: Database;
+  stats: StatsStorage;
+  history: HistoryStats;
+  loadMs: number;
+}
+
+/** Seeds one agency ("acme") with `pageviews` page views over a year, 50 users. */
+async function load(url: string, pageviews: number): Promise<Loaded> {
+  const db = await openDatabase({
+    mongoUrl: `${url}bench_${randomUUID().slice(0, 8)}`,
+    dataDir: ':memory:',
+    log: createLogger('silent'),
+  });
+  const stats = await openStatsStorage(db);
+  const started = Date.now();
+  // ~1M page views a year for 50 users is ~80 a working day each.
+  const perDay = Math.max(1, Math.round((pageviews / 50 / 365) * 1.35));
+  await seedDatabase(db, stats, {
+    agencies: 1,
+    users: 50,
+    days: 366,
+    reset: true,
+    seed: 7,
+    pageviewsPerDay: perDay,
+    maxPageviews: pageviews,
+    endAt: END,
+  });
+  const job = new RollupJob(stats.rollups, stats.jobState, {
+    owner: 'bench',
+    intervalMs: 60_000,
+    leaseMs: 30_000,
+    marginMs: 5_000,
+    batchKeys: 2_000,
+    clock: Date.now,
+    onError: (e) => console.error(e),
+  });
+  return { db, stats, history: new HistoryStats(stats.reader, () => job.catchUp()), loadMs: Date.now() - started };
+}
+
+async function timeRuns(fn: () => Promise<unknown>, runs: number): Promise<number[]> {
+  const out: number[] = [];
+  const started = Date.now();
+  for (let i = 0; i < runs && (i < Math.min(3, runs) || Date.now() - started < CASE_BUDGET_MS); i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+async function measure(target: string, big: Loaded, small: Loaded): Promise<HistoryBenchResult[]> {
+  const results: HistoryBenchResult[] = [];
+  // The first read after loading pays one-off costs (the embedded server builds its ordered index
+  // views lazily); report it, then measure warm.
+  const year = { agencyId: 'acme', from: new Date(END - 365 * 86_400_000), to: new Date(END) };
+  const warm = { granularity: 'month' as const, tz: TZ, weekStart: 'monday' as const };
+  for (const [name, l] of [
+    ['1M', big],
+    ['10k', small],
+  ] as const) {
+    const t = performance.now();
+    await l.history.summary(year, warm);
+    console.log(`${target}: first summary after loading (${name}): ${(performance.now() - t).toFixed(0)} ms`);
+  }
+  for (const c of CASES) {
+    const from = new Date(END - c.days * 86_400_000);
+    const spec = { granularity: c.granularity, tz: TZ, weekStart: 'monday' as const };
+    const q = { agencyId: 'acme', from, to: new Date(END) };
+    const bigMs = await timeRuns(() => big.history.summary(q, spec), RUNS);
+    const smallMs = await timeRuns(() => small.history.summary(q, spec), RUNS);
+    // The raw aggregate scans every page view in range: one run, and only for the 30-day case
+    // (a year of a million page views takes minutes on the embedded server).
+    const { boundaries } = calendarRange(from, new Date(END), spec);
+    const raw =
+      c.granularity === 'day'
+        ? await timeRuns(
+            () =>
+              big.stats.reader.bucketTotals(
+                { agencyId: 'acme' },
+                'pageviews',
+                boundaries.map((b) => new Date(b)),
+              ),
+            1,
+          )
+        : [];
+    const rawMs = raw.length ? (raw[0] as number) : null;
+    const p50 = pct(bigMs, 0.5);
+    console.log(
+      `${target} ${c.granularity}: p50 ${p50.toFixed(0)} ms (${bigMs.length} runs), 10k baseline p50 ${pct(smallMs, 0.5).toFixed(0)} ms, raw ${rawMs === null ? '-' : rawMs.toFixed(0)} ms`,
+    );
+    results.push({
+      suite: 'history',
+      target,
+      pageviews: BIG,
+      granularity: c.granularity,
+      p50Ms: Math.round(p50),
+      p95Ms: Math.round(pct(bigMs, 0.95)),
+      ratioToBaseline: +(p50 / pct(smallMs, 0.5)).toFixed(2),
+      rawMs: rawMs === null ? null : Math.round(rawMs),
+      speedupVsRaw: rawMs === null ? null : Math.round(rawMs / p50),
+    });
+  }
+  return results;
+}
+
+/** A table of the results. */
+export function formatTable(results: HistoryBenchResult[]): string {
+  const head = 'target      page views  granularity  p50 ms  p95 ms  ×10k baseline  raw ms  raw/p50';
+  const rows = results.map((r) =>
+    [
+      r.target.padEnd(10),
+      String(r.pageviews).padStart(11),
+      r.granularity.padStart(12),
+      String(r.p50Ms).padStart(7),
+      String(r.p95Ms).padStart(7),
+      String(r.ratioToBaseline).padStart(14),
+      String(r.rawMs ?? '-').padStart(7),
+      (r.speedupVsRaw === null ? '-' : `${r.speedupVsRaw}×`).padStart(8),
+    ].join(' '),
+  );
+  return [head, ...rows].join('\n');
+}
+
+async function runTarget(target: string, url: string): Promise<HistoryBenchResult[]> {
+  const small = await load(url, SMALL);
+  const big = await load(url, BIG);
+  console.log(
+    `${target}: loaded ${BIG.toLocaleString('en-US')} page views in ${(big.loadMs / 1000).toFixed(1)} s (${Math.round(BIG / (big.loadMs / 1000)).toLocaleString('en-US')}/s, rollups included); 10k in ${(small.loadMs / 1000).toFixed(1)} s`,
+  );
+  try {
+    return await measure(target, big, small);
+  } finally {
+    await big.db.close();
+    await small.db.close();
+  }
+}
+
+export async function run(): Promise<HistoryBenchResult[]> {
+  const results: HistoryBenchResult[] = [];
+  const embedded = await startEmbeddedMongo({ port: 0, dataDir: ':memory:', log: () => undefined });
+  try {
+    results.push(...(await runTarget('embedded', embedded.url.endsWith('/') ? embedded.url : `${embedded.url}/`)));
+  } finally {
+    await embedded.close();
+  }
+  if (process.env.MONGO_URL)
+    results.push(...(await runTarget('mongodb', process.env.MONGO_URL.replace(/\/[^/?]*(\?.*)?$/, '/'))));
+  console.log(formatTable(results));
+  return results;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const started = Date.now();
+  run().then(
+    () => console.log(`history bench finished in ${((Date.now() - started) / 1000).toFixed(1)} s`),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { Page, PageviewItem } from '@activity-hub/protocol';
+import type { PageviewDoc } from '../../../server/src/storage/models.ts';
+import { apiGet, devToken, type TestHub } from '../../helpers/hub.ts';
+
+/** What a test says about a page view; everything else gets a plausible default. */
+export interface PvSpec {
+  agencyId?: string;
+  userId: string;
+  locationId?: string | null;
+  path?: string;
+  startedAt: string | Date;
+  engagedMs?: number;
+  userName?: string;
+  title?: string;
+  url?: string;
+  referrer?: string;
+  id?: string;
+}
+
+/** A stored page view document, as the tracking pipeline would have written it. */
+export function pageviewDoc(s: PvSpec, now = new Date()): PageviewDoc {
+  const agencyId = s.agencyId ?? 'acme';
+  const id = s.id ?? randomUUID();
+  const startedAt = new Date(s.startedAt);
+  const engagedMs = s.engagedMs ?? 1_000;
+  const endedAt = new Date(startedAt.getTime() + engagedMs + 500);
+  const path = s.path ?? '/contacts';
+  return {
+    _id: `${agencyId}:${id}`,
+    id,
+    sessionId: randomUUID(),
+    userId: s.userId,
+    userName: s.userName ?? s.userId,
+    agencyId,
+    locationId: s.locationId === undefined ? 'loc-1' : s.locationId,
+    url: s.url ?? `https://app.example.com${path}`,
+    path,
+    title: s.title ?? path.slice(1),
+    referrer: s.referrer ?? '',
+    startedAt,
+    lastSeenAt: endedAt,
+    aliveAt: endedAt,
+    endedAt,
+    engagedMs,
+    endReason: 'navigate',
+    eventIds: [],
+    updatedAt: now,
+  };
+}
+
+/** Inserts page views straight into the collection (`updatedAt` = now, as a live write would). */
+export async function insertPageviews(t: TestHub, specs: PvSpec[]): Promise<PageviewDoc[]> {
+  const docs = specs.map((s) => pageviewDoc(s));
+  for (let i = 0; i < docs.length; i += 5_000) await t.hub.db.models.pageviews.insertMany(docs.slice(i, i + 5_000));
+  return docs;
+}
+
+/** A dev-login token for a user of an agency. */
+export function tokenFor(
+  t: TestHub,
+  userId: string,
+  opts: { agencyId?: string; locationId?: string } = {},
+): Promise<string> {
+  const agencyId = opts.agencyId ?? 'acme';
+  return opts.locationId
+    ? devToken(t.url, { userId, role: 'location', agencyId, locationId: opts.locationId })
+    : devToken(t.url, { userId, role: 'agency', agencyId });
+}
+
+/** Every page view of a query, following `nextCursor` to the end. */
+export async function allPageviews(t: TestHub, token: string, query: Record<string, string>): Promise<PageviewItem[]> {
+  const out: PageviewItem[] = [];
+  let cursor: string | null = null;
+  do {
+    const qs: URLSearchParams = new URLSearchParams({ ...query, limit: '500', ...(cursor ? { cursor } : {}) });
+    const res: { status: number; body: Page<PageviewItem> } = await apiGet<{
+      items: PageviewItem[];
+      nextCursor: string | null;
+    }>(t.url, `/api/v1/pageviews?${qs}`, token);
+    if (res.status !== 200) throw new Error(`pageviews: ${res.status} ${JSON.stringify(res.body)}`);
+    out.push(...res.body.items);
+    cursor = res.body.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+/** GET with a query object; returns status and parsed JSON. */
+export function getJson<T = unknown>(t: TestHub, path: string, token: string, query: Record<string, string> = {}) {
+  const qs = new URLSearchParams(query).toString();
+  return apiGet<T>(t.url, `/api/v1${path}${qs ? `?${qs}` : ''}`, token);
+}
+
+/** A seeded pseudo-random generator (mulberry32), so "random" data is the same every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

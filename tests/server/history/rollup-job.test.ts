@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
+import { foldDays } from '../../../server/src/domain/rollup-days.ts';
+import { foldRollups, rollupId, rollupKeyOf } from '../../../server/src/domain/rollup-keys.ts';
+import type { PageviewDoc } from '../../../server/src/storage/models.ts';
+import { MongoJobStateStore } from '../../../server/src/storage/job-state-store.ts';
+import { bulkIgnoringStale } from '../../../server/src/storage/rollup-day-store.ts';
+import { rollupUpsert } from '../../../server/src/storage/rollup-store.ts';
+import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
+import { startHub, type TestHub } from '../../helpers/hub.ts';
+import { insertPageviews, prng } from './fixtures.ts';
+
+/**
+ * The rollup maintenance is idempotent (recomputes with `$set`), safe when runs overlap on
+ * several instances, leased so one instance normally works, and never misses a late write
+ * inside the margin. Runs here overlap with the hub's own periodic job on purpose.
+ */
+let t: TestHub;
+let st: StatsStorage;
+const job = (owner: string) =>
+  new RollupJob(st.rollups, st.jobState, {
+    owner,
+    intervalMs: 60_000,
+    leaseMs: 30_000,
+    marginMs: 5_000,
+    batchKeys: 50,
+    clock: Date.now,
+    onError: (e) => {
+      throw e;
+    },
+  });
+
+beforeAll(async () => {
+  t = await startHub();
+  st = await openStatsStorage(t.hub.db);
+});
+afterAll(() => t?.stop());
+
+/** The rollups and user-days as they must be: folded straight from every stored page view. */
+async function expected() {
+  const pvs = (await t.hub.db.models.pageviews.find({}).toArray()) as PageviewDoc[];
+  const folded = foldRollups(
+    pvs.map((d) => ({
+      ...d,
+      locationId: d.locationId ?? null,
+      startedAt: d.startedAt.getTime(),
+      lastSeenAt: d.lastSeenAt.getTime(),
+      updatedAt: d.updatedAt.getTime(),
+    })),
+  );
+  const rollups = [...folded]
+    .map(([id, { values }]) => ({ _id: id, pageviews: values.pageviews, engagedMs: values.engagedMs }))
+    .sort((a, b) => a._id.localeCompare(b._id));
+  const days = [...foldDays(folded.values())]
+    .map(([id, { values }]) => ({ _id: id, pageviews: values.pageviews, slots: values.slots }))
+    .sort((a, b) => a._id.localeCompare(b._id));
+  return { rollups, days };
+}
+const stored = async () => ({
+  rollups: (await st.collections.rollups.find({}, { projection: { pageviews: 1, engagedMs: 1 } }).toArray()).sort(
+    (a, b) => a._id.localeCompare(b._id),
+  ),
+  days: (await st.collections.days.find({}, { projection: { pageviews: 1, slots: 1 } }).toArray()).sort((a, b) =>
+    a._id.localeCompare(b._id),
+  ),
+});
+
+describe('rollup job', () => {
+  it('overlapping runs on three "instances" produce exactly the rollups of the page views', async () => {
+    const rnd = prng(7);
+    await insertPageviews(
+      t,
+      Array.from({ length: 300 }, (_, i) => ({
+        userId: `u${i % 7}`,
+        path: `/p${Math.floor(rnd() * 4)}`,
+        startedAt: new Date(Date.UTC(2026, 4, 1) + Math.floor(rnd() * 86_400_000 * 3)),
+        engagedMs: Math.floor(rnd() * 50_000),
+      })),
+    );
+    await Promise.all([job('a').catchUp(), job('b').catchUp(), job('c').catchUp()]);
+    const want = await expected();
+    expect(want.days.length).toBeGreaterThan(10);
+    expect(await stored()).toEqual(want);
+    // Again, from scratch state in new processes: nothing changes.
+    await Promise.all([job('d').catchUp(), job('e').catchUp()]);
+    expect(await stored()).toEqual(want);
+  });
+
+  it('follows engaged time credited later, with $set rather than increments', async () => {
+    const [doc] = await insertPageviews(t, [{ userId: 'late', startedAt: '2026-05-10T10:00:00Z', engagedMs: 1_000 }]);
+    const j = job('f');
+    await j.catchUp();
+    await t.hub.db.models.pageviews.updateOne(
+      { _id: doc!._id },
+      { $inc: { engagedMs: 4_000 }, $set: { updatedAt: new Date() } },
+    );
+    await j.catchUp();
+    await j.catchUp();
+    const r = await st.collections.rollups.findOne({
+      _id: rollupId(rollupKeyOf({ ...doc!, startedAt: doc!.startedAt.getTime() })),
+    });
+    expect(r).toMatchObject({ pageviews: 1, engagedMs: 5_000 });
+  });
+
+  it('picks up a write stamped just behind the watermark (inside the margin)', async () => {
+    const j = job('g');
+    await j.catchUp();
+    const watermark = (await st.jobState.watermark('rollups')) as number;
+    const [doc] = await insertPageviews(t, [{ userId: 'skewed', startedAt: '2026-05-11T08:00:00Z' }]);
+    await t.hub.db.models.pageviews.updateOne({ _id: doc!._id }, { $set: { updatedAt: new Date(watermark - 3_000) } });
+    const stats = await job('h').catchUp();
+    expect(stats.changed).toBeGreaterThanOrEqual(1);
+    expect(await st.collections.rollups.countDocuments({ userId: 'skewed' })).toBe(1);
+  });
+
+  it('deletes a rollup left without page views', async () => {
+    const [doc] = await insertPageviews(t, [{ userId: 'gone', startedAt: '2026-05-12T08:00:00Z' }]);
+    await job('i').catchUp();
+    const key = rollupKeyOf({ ...doc!, startedAt: doc!.startedAt.getTime() });
+    await t.hub.db.models.pageviews.deleteOne({ _id: doc!._id });
+    expect(await st.rollups.recompute([key])).toEqual({ written: 0, deleted: 1 });
+    expect(await st.collections.rollups.countDocuments({ userId: 'gone' })).toBe(0);
+    expect(await st.collections.days.countDocuments({ userId: 'gone' })).toBe(0);
+  });
+
+  it('an older computation never overwrites a newer one', async () => {
+    const key = { agencyId: 'acme', userId: 'race', locationId: null, path: '/x', bucketStart: Date.UTC(2026, 4, 13) };
+    const values = (pageviews: number, version: number) => ({
+      pageviews,
+      engagedMs: 0,
+      lastSeenAt: version,
+      userName: 'r',
+      version,
+    });
+    await bulkIgnoringStale(st.collections.rollups, [rollupUpsert(key, values(5, 2_000))]);
+    await bulkIgnoringStale(st.collections.rollups, [rollupUpsert(key, values(3, 1_000))]);
+    expect(await st.collections.rollups.findOne({ _id: rollupId(key) })).toMatchObject({ pageviews: 5 });
+    await bulkIgnoringStale(st.collections.rollups, [rollupUpsert(key, values(6, 3_000))]);
+    expect(await st.collections.rollups.findOne({ _id: rollupId(key) })).toMatchObject({ pageviews: 6 });
+  });
+});
+
+describe('lease and watermark', () => {
+  it('one owner at a time, renewable, taken over after expiry, released on stop', async () => {
+    let now = 1_000_000;
+    const store = new MongoJobStateStore(st.collections.meta, () => now);
+    expect(await store.tryLease('test-lease', 'a', 10_000)).toBe(true);
+    expect(await store.tryLease('test-lease', 'b', 10_000)).toBe(false);
+    expect(await store.tryLease('test-lease', 'a', 10_000)).toBe(true);
+    now += 10_001;
+    expect(await store.tryLease('test-lease', 'b', 10_000)).toBe(true);
+    expect(await store.tryLease('test-lease', 'a', 10_000)).toBe(false);
+    await store.releaseLease('test-lease', 'b');
+    expect(await store.tryLease('test-lease', 'a', 10_000)).toBe(true);
+  });
+
+  it('the hub holds the rollup lease, so another instance’s periodic run stands by', async () => {
+    expect(await job('other-instance').tick()).toBeNull();
+  });
+
+  it('the watermark only moves forward', async () => {
+    await st.jobState.advanceWatermark('test-wm', 5_000);
+    await st.jobState.advanceWatermark('test-wm', 4_000);
+    expect(await st.jobState.watermark('test-wm')).toBe(5_000);
+  });
+});

@@ -11,7 +11,10 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
   },
@@ -21,7 +24,15 @@ export default tseslint.config(
   },
   {
     // Build scripts, benchmarks and CLIs talk to a terminal.
-    files: ['**/build.mjs', 'scripts/**', 'tests/bench/**', 'server/src/cli/**', 'server/src/embedded-mongo/cli.ts', 'tests/helpers/**', '.ci/**'],
+    files: [
+      '**/build.mjs',
+      'scripts/**',
+      'tests/bench/**',
+      'server/src/cli/**',
+      'server/src/embedded-mongo/cli.ts',
+      'tests/helpers/**',
+      '.ci/**',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

@@ -5,7 +5,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 
 mkdirSync('test-artifacts', { recursive: true });
 const out = 'test-artifacts/vitest.json';
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)];
+const args = [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${out}`,
+  ...process.argv.slice(2),
+];
 const run = spawnSync('npx', args, { stdio: 'inherit' });
 let summary = 'Tests: 0 passed, 1 failed (no report)';
 try {

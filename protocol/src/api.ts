@@ -3,11 +3,9 @@ import { END_REASONS, LIMITS } from './constants.ts';
 
 const id = z.string().trim().min(1).max(LIMITS.idLength);
 /** An instant: ISO 8601 or epoch milliseconds, as a query-string value. */
-const instant = z.union([
-  z.iso.datetime({ offset: true }),
-  z.iso.date(),
-  z.coerce.number().int().min(0).max(8.64e15),
-]).transform((v) => (typeof v === 'number' ? new Date(v) : new Date(v)));
+const instant = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date(), z.coerce.number().int().min(0).max(8.64e15)])
+  .transform((v) => (typeof v === 'number' ? new Date(v) : new Date(v)));
 
 const isValidZone = (tz: string): boolean => {
   try {

@@ -16,7 +16,11 @@ const base = {
    * How long ago the event happened, by the tracker's reckoning. The hub turns it into a
    * time on its own clock (now − age, bounded), so a late delivery keeps its place in time.
    */
-  ageMs: z.int().min(0).max(7 * 86_400_000).optional(),
+  ageMs: z
+    .int()
+    .min(0)
+    .max(7 * 86_400_000)
+    .optional(),
 };
 
 /** A page view starts. Its `id` is also the page view's id. */

@@ -1,7 +1,10 @@
 // The demo app: a few routes switched with history.pushState, like HighLevel's own SPA, with
 // the tracker installed for a demo user signed in through the hub's dev login.
 const PAGES = {
-  '/demo/': ['Home', 'Welcome back. Move between pages, switch tabs, or leave the page idle, then look at the dashboard.'],
+  '/demo/': [
+    'Home',
+    'Welcome back. Move between pages, switch tabs, or leave the page idle, then look at the dashboard.',
+  ],
   '/demo/contacts': ['Contacts', '1,284 contacts · 37 added this week.'],
   '/demo/opportunities': ['Opportunities', 'Pipeline: 12 open deals worth $48,300.'],
   '/demo/calendar': ['Calendar', 'Three appointments today.'],
@@ -15,8 +18,14 @@ function render() {
   const path = location.pathname in PAGES ? location.pathname : '/demo/';
   const [title, text] = PAGES[path];
   document.title = `Demo CRM · ${title}`;
-  page.replaceChildren(Object.assign(document.createElement('h1'), { textContent: title }), Object.assign(document.createElement('p'), { textContent: text }));
-  for (const a of nav.querySelectorAll('a')) a.toggleAttribute('aria-current', a.getAttribute('href') === path) && a.setAttribute('aria-current', 'page');
+  page.replaceChildren(
+    Object.assign(document.createElement('h1'), { textContent: title }),
+    Object.assign(document.createElement('p'), { textContent: text }),
+  );
+  for (const a of nav.querySelectorAll('a')) {
+    if (a.getAttribute('href') === path) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
 }
 
 for (const [path, [title]] of Object.entries(PAGES)) {
@@ -50,7 +59,11 @@ async function start() {
     location.reload();
   });
   const user = config.demoUsers.find((u) => u.userId === select.value);
-  const res = await fetch('/api/v1/auth/dev', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+  const res = await fetch('/api/v1/auth/dev', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(user),
+  });
   const { token } = await res.json();
   window.activityHubConfig = { token };
   const s = document.createElement('script');

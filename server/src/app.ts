@@ -61,7 +61,9 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   const log = opts.log ?? createLogger(config.LOG_LEVEL, { instance: config.INSTANCE_ID ?? process.pid });
   const metrics = createMetrics();
   const db = await openDatabase({ mongoUrl: config.MONGO_URL, dataDir: config.DATA_DIR, log });
-  const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL, log, () => metrics.dependencyErrors.inc({ dependency: 'redis' })) : null;
+  const redis = config.REDIS_URL
+    ? await connectRedis(config.REDIS_URL, log, () => metrics.dependencyErrors.inc({ dependency: 'redis' }))
+    : null;
   // Presence outlives the sweeper's deadline: a tab whose instance died must still be present
   // when some sweeper closes its page view, or no dashboard would ever hear it went offline.
   const presenceTtl = config.STALE_AFTER_MS + 2 * config.SWEEP_INTERVAL_MS;
@@ -74,8 +76,13 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   // up before every statistics read (see domain/rollup-job.ts).
   const statsStorage = await openStatsStorage(db);
   const rollupJob = new RollupJob(statsStorage.rollups, statsStorage.jobState, {
-    owner: `${config.INSTANCE_ID ?? process.pid}:${randomUUID()}`, intervalMs: 5_000, leaseMs: 30_000, marginMs: 5_000, batchKeys: 2_000,
-    clock: Date.now, onError: (err) => log.warn({ err }, 'rollup job failed'),
+    owner: `${config.INSTANCE_ID ?? process.pid}:${randomUUID()}`,
+    intervalMs: 5_000,
+    leaseMs: 30_000,
+    marginMs: 5_000,
+    batchKeys: 2_000,
+    clock: Date.now,
+    onError: (err) => log.warn({ err }, 'rollup job failed'),
   });
   const stats = new HistoryStats(statsStorage.reader, () => rollupJob.catchUp());
   const docs = docsRoutes();
@@ -86,40 +93,73 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     const scope = scopeOf(claims);
     return { entries: await presence.list(scope.agencyId, scope.userId), serverTime: Date.now() };
   };
-  const corsOrigins = config.TRACKER_ORIGINS === '*' ? '*' : [...new Set([...config.PUBLIC_ORIGINS, ...config.TRACKER_ORIGINS])];
+  const corsOrigins =
+    config.TRACKER_ORIGINS === '*' ? '*' : [...new Set([...config.PUBLIC_ORIGINS, ...config.TRACKER_ORIGINS])];
   // The request handler is attached before socket.io, which then passes it every non-socket request.
   let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
   const server = http.createServer((req, res) => handler(req, res));
   const io = createSocketServer(server, corsOrigins, redis);
-  const liveNsp = registerLiveNamespace(io, { verify, snapshot, policy: { allowed: config.PUBLIC_ORIGINS }, metrics, log });
+  const liveNsp = registerLiveNamespace(io, {
+    verify,
+    snapshot,
+    policy: { allowed: config.PUBLIC_ORIGINS },
+    metrics,
+    log,
+  });
   const live = new LiveActivity(presence, new RoomPublisher(liveNsp), config.HEARTBEAT_INTERVAL_MS, (err) => {
     metrics.dependencyErrors.inc({ dependency: redis ? 'redis' : 'presence' });
     log.warn({ err }, 'live update failed');
   });
-  const batcher = new WriteBatcher((ops) => applyOps(repo, ops), config.FLUSH_INTERVAL_MS, (s) => {
-    metrics.batchSize.observe(s.events);
-    metrics.flushLatency.observe(s.ms);
-    if (!s.ok) metrics.dependencyErrors.inc({ dependency: 'database' });
-  });
+  const batcher = new WriteBatcher(
+    (ops) => applyOps(repo, ops),
+    config.FLUSH_INTERVAL_MS,
+    (s) => {
+      metrics.batchSize.observe(s.events);
+      metrics.flushLatency.observe(s.ms);
+      if (!s.ok) metrics.dependencyErrors.inc({ dependency: 'database' });
+    },
+  );
   const service = new TrackingService({ repo, live, batcher, clock: Date.now, toleranceMs: TIMING.engagedToleranceMs });
-  const maintenance = new TrackingMaintenance(service, repo, live, presence, batcher, Date.now, {
-    staleAfterMs: config.STALE_AFTER_MS,
-    sweepIntervalMs: config.SWEEP_INTERVAL_MS,
-    disconnectGraceMs: config.DISCONNECT_GRACE_MS,
-  }, (err, what) => log.warn({ err, what }, 'tracking maintenance failed'), (reason, n) => metrics.pageviewsClosed.inc({ reason }, n));
+  const maintenance = new TrackingMaintenance(
+    service,
+    repo,
+    live,
+    presence,
+    batcher,
+    Date.now,
+    {
+      staleAfterMs: config.STALE_AFTER_MS,
+      sweepIntervalMs: config.SWEEP_INTERVAL_MS,
+      disconnectGraceMs: config.DISCONNECT_GRACE_MS,
+    },
+    (err, what) => log.warn({ err, what }, 'tracking maintenance failed'),
+    (reason, n) => metrics.pageviewsClosed.inc({ reason }, n),
+  );
   registerTrackNamespace(io, {
-    verify, service, maintenance, metrics, log, isShuttingDown,
+    verify,
+    service,
+    maintenance,
+    metrics,
+    log,
+    isShuttingDown,
     policy: { allowed: config.TRACKER_ORIGINS },
     settings: { heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS, idleTimeoutMs: config.IDLE_TIMEOUT_MS },
   });
   handler = buildHttpApp(
     {
       health: healthRoutes(
-        [{ name: 'database', check: () => repo.ping() }, ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : [])],
+        [
+          { name: 'database', check: () => repo.ping() },
+          ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
+        ],
         metrics.registry,
         isShuttingDown,
       ),
-      publicApi: [authRoutes({ config, tokens, upstream: createUpstreamVerifier(config), demoUsers: DEMO_USERS }), collectRoute(verify, service), docs.openapi],
+      publicApi: [
+        authRoutes({ config, tokens, upstream: createUpstreamVerifier(config), demoUsers: DEMO_USERS }),
+        collectRoute(verify, service),
+        docs.openapi,
+      ],
       auth: requireAuth(tokens),
       privateApi: [activityRoutes(history, snapshot), historyRoutes(stats, statsStorage.exporter)],
       pages: [docs.page, staticRoutes(findRoot(fileURLToPath(import.meta.url)))],
@@ -135,7 +175,13 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   rollupJob.start();
 
   return {
-    config, log, server, io, db, tracking: service, maintenance,
+    config,
+    log,
+    server,
+    io,
+    db,
+    tracking: service,
+    maintenance,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -145,10 +191,21 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
         });
       }),
     close: () =>
-      startShutdown({ server, io, batcher, maintenance, db, redis, presence, log, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, onStart: () => {
+      startShutdown({
+        server,
+        io,
+        batcher,
+        maintenance,
+        db,
+        redis,
+        presence,
+        log,
+        timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+        onStart: () => {
           shuttingDown = true;
           clearInterval(gauge);
           void rollupJob.stop();
-        } }),
+        },
+      }),
   };
 }

@@ -14,7 +14,11 @@ const REDACT = [
 ];
 
 /** Creates the hub's structured JSON logger. */
-export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(
+  level: string,
+  base: Record<string, unknown> = {},
+  destination?: NodeJS.WritableStream,
+): Logger {
   const opts = { level, base: { ...base }, redact: { paths: REDACT, censor: '[redacted]' } };
   return destination ? pino(opts, destination as pino.DestinationStream) : pino(opts);
 }

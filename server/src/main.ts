@@ -15,7 +15,16 @@ async function main(): Promise<void> {
   }
   const hub = await createHub(config);
   const url = await hub.listen();
-  hub.log.info({ url, dashboard: `${url}/`, demo: `${url}/demo/`, database: hub.db.description, redis: config.REDIS_URL ? 'on' : 'off (single process)' }, `Activity Hub listening on ${url}`);
+  hub.log.info(
+    {
+      url,
+      dashboard: `${url}/`,
+      demo: `${url}/demo/`,
+      database: hub.db.description,
+      redis: config.REDIS_URL ? 'on' : 'off (single process)',
+    },
+    `Activity Hub listening on ${url}`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

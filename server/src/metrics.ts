@@ -7,15 +7,60 @@ export function createMetrics() {
   const ms = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
   const m = {
     registry,
-    socketsConnected: new Gauge({ name: 'hub_sockets_connected', help: 'Sockets connected, by namespace', labelNames: ['namespace'], registers: [registry] }),
-    events: new Counter({ name: 'hub_events_total', help: 'Tracker events received, by type and outcome', labelNames: ['type', 'outcome'], registers: [registry] }),
-    ackLatency: new Histogram({ name: 'hub_ack_latency_ms', help: 'From event receipt to ack (stored)', labelNames: ['type'], buckets: ms, registers: [registry] }),
-    batchSize: new Histogram({ name: 'hub_flush_batch_events', help: 'Events carried by one database flush', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000], registers: [registry] }),
-    flushLatency: new Histogram({ name: 'hub_flush_latency_ms', help: 'Duration of one database flush', buckets: ms, registers: [registry] }),
-    dependencyErrors: new Counter({ name: 'hub_dependency_errors_total', help: 'Database and Redis errors', labelNames: ['dependency'], registers: [registry] }),
-    pageviewsClosed: new Counter({ name: 'hub_pageviews_closed_total', help: 'Page views this instance closed for a tab that went away (sweeper: timeout; disconnect grace: disconnect)', labelNames: ['reason'], registers: [registry] }),
-    pageviewsOpen: new Gauge({ name: 'hub_pageviews_open', help: 'Page views open on this instance', registers: [registry] }),
-    httpRequests: new Counter({ name: 'hub_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    socketsConnected: new Gauge({
+      name: 'hub_sockets_connected',
+      help: 'Sockets connected, by namespace',
+      labelNames: ['namespace'],
+      registers: [registry],
+    }),
+    events: new Counter({
+      name: 'hub_events_total',
+      help: 'Tracker events received, by type and outcome',
+      labelNames: ['type', 'outcome'],
+      registers: [registry],
+    }),
+    ackLatency: new Histogram({
+      name: 'hub_ack_latency_ms',
+      help: 'From event receipt to ack (stored)',
+      labelNames: ['type'],
+      buckets: ms,
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'hub_flush_batch_events',
+      help: 'Events carried by one database flush',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
+      registers: [registry],
+    }),
+    flushLatency: new Histogram({
+      name: 'hub_flush_latency_ms',
+      help: 'Duration of one database flush',
+      buckets: ms,
+      registers: [registry],
+    }),
+    dependencyErrors: new Counter({
+      name: 'hub_dependency_errors_total',
+      help: 'Database and Redis errors',
+      labelNames: ['dependency'],
+      registers: [registry],
+    }),
+    pageviewsClosed: new Counter({
+      name: 'hub_pageviews_closed_total',
+      help: 'Page views this instance closed for a tab that went away (sweeper: timeout; disconnect grace: disconnect)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    pageviewsOpen: new Gauge({
+      name: 'hub_pageviews_open',
+      help: 'Page views open on this instance',
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'hub_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
   };
   // Known label values start at zero, so the series exist from the first scrape (rate() and
   // alerts then see the first error or close, not a series appearing out of nowhere).

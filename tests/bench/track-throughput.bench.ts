@@ -34,7 +34,12 @@ function cpuSeconds(pid: number): number {
 async function token(i: number): Promise<string> {
   return new SignJWT({ agencyId: 'bench', locationId: `loc-${i % 5}`, role: 'location', name: `User ${i}`, email: '' })
     .setProtectedHeader({ alg: 'HS256', typ: HUB_TOKEN.type })
-    .setSubject(`user-${i}`).setJti(crypto.randomUUID()).setIssuer(HUB_TOKEN.issuer).setAudience(HUB_TOKEN.audience).setIssuedAt().setExpirationTime('1h')
+    .setSubject(`user-${i}`)
+    .setJti(crypto.randomUUID())
+    .setIssuer(HUB_TOKEN.issuer)
+    .setAudience(HUB_TOKEN.audience)
+    .setIssuedAt()
+    .setExpirationTime('1h')
     .sign(new TextEncoder().encode(SECRET));
 }
 
@@ -45,13 +50,29 @@ async function startServer(kind: 'bare' | 'hub'): Promise<{ proc: ChildProcess; 
       ? spawn(process.execPath, ['-e', BARE, String(port)], { stdio: 'ignore' })
       : spawn(process.execPath, [path.resolve('server/dist/main.js')], {
           stdio: 'ignore',
-          env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: ':memory:', LOG_LEVEL: 'error', HUB_JWT_SECRET: SECRET, MONGO_URL: '', REDIS_URL: '' },
+          env: {
+            ...process.env,
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            DATA_DIR: ':memory:',
+            LOG_LEVEL: 'error',
+            HUB_JWT_SECRET: SECRET,
+            MONGO_URL: '',
+            REDIS_URL: '',
+          },
         });
   await waitForPort(port, 30_000);
   return { proc, url: `http://127.0.0.1:${port}` };
 }
 
-interface Figure { server: string; rate: number; acked: number; p50: number; p99: number; cpuUsPerEvent: number }
+interface Figure {
+  server: string;
+  rate: number;
+  acked: number;
+  p50: number;
+  p99: number;
+  cpuUsPerEvent: number;
+}
 
 async function measure(kind: 'bare' | 'hub', rate: number): Promise<Figure> {
   const { proc, url } = await startServer(kind);
@@ -62,7 +83,20 @@ async function measure(kind: 'bare' | 'hub', rate: number): Promise<Figure> {
     sockets.push(s);
   }
   const tabs = sockets.map((s, i) => ({ s, tabId: crypto.randomUUID(), pv: crypto.randomUUID(), seq: 0, i }));
-  await Promise.all(tabs.map((t) => t.s.emitWithAck('event', { type: 'pageview', id: t.pv, seq: t.seq++, tabId: t.tabId, url: 'https://x.example/a', path: '/a', title: 'A', referrer: '' })));
+  await Promise.all(
+    tabs.map((t) =>
+      t.s.emitWithAck('event', {
+        type: 'pageview',
+        id: t.pv,
+        seq: t.seq++,
+        tabId: t.tabId,
+        url: 'https://x.example/a',
+        path: '/a',
+        title: 'A',
+        referrer: '',
+      }),
+    ),
+  );
   const latencies: number[] = [];
   const cpu0 = cpuSeconds(proc.pid!);
   const total = rate * SECONDS;
@@ -75,8 +109,21 @@ async function measure(kind: 'bare' | 'hub', rate: number): Promise<Figure> {
     const t = tabs[n % TABS]!;
     const sent = performance.now();
     pending.push(
-      t.s.timeout(10_000).emitWithAck('event', { type: 'heartbeat', id: crypto.randomUUID(), seq: t.seq++, tabId: t.tabId, pageviewId: t.pv, engagedMs: 100, state: 'active' })
-        .then((a: { ok: boolean }) => void (a.ok && latencies.push(performance.now() - sent)), () => {}),
+      t.s
+        .timeout(10_000)
+        .emitWithAck('event', {
+          type: 'heartbeat',
+          id: crypto.randomUUID(),
+          seq: t.seq++,
+          tabId: t.tabId,
+          pageviewId: t.pv,
+          engagedMs: 100,
+          state: 'active',
+        })
+        .then(
+          (a: { ok: boolean }) => void (a.ok && latencies.push(performance.now() - sent)),
+          () => {},
+        ),
     );
   }
   await Promise.all(pending);
@@ -92,11 +139,15 @@ async function measure(kind: 'bare' | 'hub', rate: number): Promise<Figure> {
 export async function run(): Promise<Figure[]> {
   const out: Figure[] = [];
   for (const rate of RATES) for (const kind of ['bare', 'hub'] as const) out.push(await measure(kind, rate));
-  console.log(`\n/track throughput: ${TABS} tabs, heartbeats at a fixed offered rate for ${SECONDS} s (hub acks only after storing)`);
+  console.log(
+    `\n/track throughput: ${TABS} tabs, heartbeats at a fixed offered rate for ${SECONDS} s (hub acks only after storing)`,
+  );
   console.log('server  rate/s  acked   ack p50 ms  ack p99 ms  CPU µs/event  CPU ratio vs bare');
   for (const f of out) {
     const base = out.find((b) => b.server === 'bare' && b.rate === f.rate)!;
-    console.log(`${f.server.padEnd(6)}  ${String(f.rate).padStart(6)}  ${String(f.acked).padStart(6)}  ${f.p50.toFixed(1).padStart(10)}  ${f.p99.toFixed(1).padStart(10)}  ${f.cpuUsPerEvent.toFixed(0).padStart(12)}  ${(f.cpuUsPerEvent / base.cpuUsPerEvent).toFixed(2).padStart(8)}x`);
+    console.log(
+      `${f.server.padEnd(6)}  ${String(f.rate).padStart(6)}  ${String(f.acked).padStart(6)}  ${f.p50.toFixed(1).padStart(10)}  ${f.p99.toFixed(1).padStart(10)}  ${f.cpuUsPerEvent.toFixed(0).padStart(12)}  ${(f.cpuUsPerEvent / base.cpuUsPerEvent).toFixed(2).padStart(8)}x`,
+    );
   }
   return out;
 }

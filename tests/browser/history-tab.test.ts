@@ -24,13 +24,35 @@ let browser: TestBrowser;
 /** Known history: Ben (loc-1) 3 page views today and 1 ten days ago; Ana (loc-2) 2 today; another agency 4. */
 async function seed(): Promise<void> {
   const now = Date.now();
-  const doc = (agencyId: string, userId: string, userName: string, locationId: string, startedAt: number, n: number): PageviewDoc => {
+  const doc = (
+    agencyId: string,
+    userId: string,
+    userName: string,
+    locationId: string,
+    startedAt: number,
+    n: number,
+  ): PageviewDoc => {
     const id = `${userId}-${n}-${startedAt}`;
     return {
-      _id: `${agencyId}:${id}`, id, sessionId: `s-${userId}`, userId, userName, agencyId, locationId,
-      url: `https://app.example/p${n}`, path: `/p${n}`, title: `Page ${n}`, referrer: '',
-      startedAt: new Date(startedAt), lastSeenAt: new Date(startedAt + MIN), aliveAt: new Date(startedAt + MIN),
-      endedAt: new Date(startedAt + MIN), engagedMs: 30_000, endReason: 'leave', eventIds: [], updatedAt: new Date(),
+      _id: `${agencyId}:${id}`,
+      id,
+      sessionId: `s-${userId}`,
+      userId,
+      userName,
+      agencyId,
+      locationId,
+      url: `https://app.example/p${n}`,
+      path: `/p${n}`,
+      title: `Page ${n}`,
+      referrer: '',
+      startedAt: new Date(startedAt),
+      lastSeenAt: new Date(startedAt + MIN),
+      aliveAt: new Date(startedAt + MIN),
+      endedAt: new Date(startedAt + MIN),
+      engagedMs: 30_000,
+      endReason: 'leave',
+      eventIds: [],
+      updatedAt: new Date(),
     };
   };
   await hub.hub.db.models.pageviews.insertMany([
@@ -44,9 +66,21 @@ async function seed(): Promise<void> {
   ]);
   // Sessions feed the directory (filter pickers).
   await hub.hub.db.models.sessions.insertMany(
-    [['ben', 'Ben Location', 'loc-1'], ['ana', 'Ana Location', 'loc-2']].map(([userId, userName, locationId]) => ({
-      _id: `${AGENCY}:${userId}:s-${userId}`, id: `s-${userId}`, userId: userId!, userName: userName!, agencyId: AGENCY,
-      locationId: locationId!, userAgent: '', device: 'desktop', startedAt: new Date(now - 10 * DAY), lastSeenAt: new Date(now - MIN), endedAt: new Date(now - MIN),
+    [
+      ['ben', 'Ben Location', 'loc-1'],
+      ['ana', 'Ana Location', 'loc-2'],
+    ].map(([userId, userName, locationId]) => ({
+      _id: `${AGENCY}:${userId}:s-${userId}`,
+      id: `s-${userId}`,
+      userId: userId!,
+      userName: userName!,
+      agencyId: AGENCY,
+      locationId: locationId!,
+      userAgent: '',
+      device: 'desktop',
+      startedAt: new Date(now - 10 * DAY),
+      lastSeenAt: new Date(now - MIN),
+      endedAt: new Date(now - MIN),
     })),
   );
 }
@@ -60,7 +94,11 @@ async function openHistory(user: DevLogin, query = ''): Promise<Page> {
 }
 
 const total = async (page: Page, expected: number): Promise<void> => {
-  await expect.poll(async () => Number((await page.getByTestId('history-total-pageviews').textContent())?.replace(/\D/g, '')), { timeout: 10_000 }).toBe(expected);
+  await expect
+    .poll(async () => Number((await page.getByTestId('history-total-pageviews').textContent())?.replace(/\D/g, '')), {
+      timeout: 10_000,
+    })
+    .toBe(expected);
 };
 
 beforeAll(async () => {
@@ -80,7 +118,9 @@ describe('history tab', () => {
     await total(page, 5);
     await page.getByTestId('history-range').selectOption('last30');
     await total(page, 6);
-    const weekly = page.waitForResponse((r) => r.url().includes('/api/v1/summary') && r.url().includes('granularity=week'));
+    const weekly = page.waitForResponse(
+      (r) => r.url().includes('/api/v1/summary') && r.url().includes('granularity=week'),
+    );
     await page.getByTestId('history-granularity').selectOption('week');
     const summary = (await (await weekly).json()) as { buckets: { start: string; end: string }[] };
     // Calendar weeks from Monday: about five of them cover 30 days.

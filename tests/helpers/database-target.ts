@@ -23,13 +23,21 @@ export async function startDatabaseTarget(): Promise<DatabaseTarget> {
   if (fromEnv) return { kind: 'env', url: fromEnv.replace(/\/[^/?]*(\?.*)?$/, '/'), stop: async () => {} };
   if (hasCommand('mongod')) return startMongod();
   const embedded = await startEmbeddedMongo({ port: 0, dataDir: ':memory:' });
-  return { kind: 'embedded', url: embedded.url.endsWith('/') ? embedded.url : `${embedded.url}/`, stop: () => embedded.close() };
+  return {
+    kind: 'embedded',
+    url: embedded.url.endsWith('/') ? embedded.url : `${embedded.url}/`,
+    stop: () => embedded.close(),
+  };
 }
 
 async function startMongod(): Promise<DatabaseTarget> {
   const port = await freePort();
   const dbpath = fs.mkdtempSync(path.join(os.tmpdir(), 'ah-mongod-'));
-  const proc: ChildProcess = spawn('mongod', ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dbpath, '--quiet'], { stdio: 'ignore' });
+  const proc: ChildProcess = spawn(
+    'mongod',
+    ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dbpath, '--quiet'],
+    { stdio: 'ignore' },
+  );
   await waitForPort(port, 30_000);
   return {
     kind: 'mongod',

@@ -60,13 +60,21 @@ export async function devToken(
 }
 
 /** GET a JSON API route with a bearer token. */
-export async function apiGet<T = unknown>(url: string, path: string, token: string): Promise<{ status: number; body: T }> {
+export async function apiGet<T = unknown>(
+  url: string,
+  path: string,
+  token: string,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
   return { status: res.status, body: (await res.json()) as T };
 }
 
 /** Polls until `fn` returns a truthy value or the time runs out. */
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000, everyMs = 50): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  fn: () => Promise<T> | T,
+  timeoutMs = 5_000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -76,7 +84,8 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000,
     } catch (err) {
       last = err;
     }
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > until)
+      throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

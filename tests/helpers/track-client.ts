@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, Goodbye, TrackClientToServerEvents, TrackEventInput, TrackServerToClientEvents, TrackerSettings } from '@activity-hub/protocol';
+import type {
+  Ack,
+  Goodbye,
+  TrackClientToServerEvents,
+  TrackEventInput,
+  TrackServerToClientEvents,
+  TrackerSettings,
+} from '@activity-hub/protocol';
 
 export type TrackSocket = Socket<TrackServerToClientEvents, TrackClientToServerEvents>;
 
@@ -12,7 +19,10 @@ export class FakeTracker {
   /** Every `bye` the hub sent this socket. */
   readonly byes: Goodbye[] = [];
 
-  private constructor(readonly socket: TrackSocket, resume: { tabId?: string; seq?: number }) {
+  private constructor(
+    readonly socket: TrackSocket,
+    resume: { tabId?: string; seq?: number },
+  ) {
     this.tabId = resume.tabId ?? randomUUID();
     this.seq = resume.seq ?? 0;
     socket.on('settings', (s) => (this.settings = s));
@@ -20,8 +30,19 @@ export class FakeTracker {
   }
 
   /** `tabId`/`seq` continue an existing tab (see `moveTo`). */
-  static async connect(url: string, token: string, opts: { transports?: string[]; tabId?: string; seq?: number; reconnection?: boolean } = {}): Promise<FakeTracker> {
-    const socket: TrackSocket = io(`${url}/track`, { auth: { token }, transports: opts.transports ?? ['websocket'], reconnection: opts.reconnection ?? true, reconnectionDelay: 100, reconnectionDelayMax: 500, forceNew: true });
+  static async connect(
+    url: string,
+    token: string,
+    opts: { transports?: string[]; tabId?: string; seq?: number; reconnection?: boolean } = {},
+  ): Promise<FakeTracker> {
+    const socket: TrackSocket = io(`${url}/track`, {
+      auth: { token },
+      transports: opts.transports ?? ['websocket'],
+      reconnection: opts.reconnection ?? true,
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 500,
+      forceNew: true,
+    });
     const t = new FakeTracker(socket, opts);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
@@ -31,7 +52,17 @@ export class FakeTracker {
   }
 
   pageview(path: string, extra: Partial<TrackEventInput> = {}): TrackEventInput {
-    return { type: 'pageview', id: randomUUID(), seq: this.seq++, tabId: this.tabId, url: `https://app.example.com${path}`, path, title: `Title ${path}`, referrer: '', ...extra } as TrackEventInput;
+    return {
+      type: 'pageview',
+      id: randomUUID(),
+      seq: this.seq++,
+      tabId: this.tabId,
+      url: `https://app.example.com${path}`,
+      path,
+      title: `Title ${path}`,
+      referrer: '',
+      ...extra,
+    } as TrackEventInput;
   }
 
   heartbeat(pageviewId: string, engagedMs: number, state: 'active' | 'idle' | 'hidden' = 'active'): TrackEventInput {

@@ -4,13 +4,25 @@ import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../server/src/conf
 describe('loadConfig', () => {
   it('has sane defaults with no variables at all', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, HOST: '0.0.0.0', DATA_DIR: './data', HEARTBEAT_INTERVAL_MS: 15_000, IDLE_TIMEOUT_MS: 60_000, devLoginEnabled: true });
+    expect(c).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      DATA_DIR: './data',
+      HEARTBEAT_INTERVAL_MS: 15_000,
+      IDLE_TIMEOUT_MS: 60_000,
+      devLoginEnabled: true,
+    });
     expect(c.MONGO_URL).toBeUndefined();
     expect(c.REDIS_URL).toBeUndefined();
   });
 
   it('parses lists and numbers', () => {
-    const c = loadConfig({ PORT: '8080', PUBLIC_ORIGINS: 'https://a.example, https://b.example/path', TRACKER_ORIGINS: '*', TRUST_PROXY: 'true' });
+    const c = loadConfig({
+      PORT: '8080',
+      PUBLIC_ORIGINS: 'https://a.example, https://b.example/path',
+      TRACKER_ORIGINS: '*',
+      TRUST_PROXY: 'true',
+    });
     expect(c.PORT).toBe(8080);
     expect(c.PUBLIC_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
     expect(c.TRACKER_ORIGINS).toBe('*');
@@ -44,6 +56,23 @@ describe('loadConfig', () => {
   });
 
   it('lists every variable for docs and the compose check', () => {
-    expect(CONFIG_VARIABLES).toEqual(expect.arrayContaining(['PORT', 'HOST', 'MONGO_URL', 'REDIS_URL', 'DATA_DIR', 'LOG_LEVEL', 'PUBLIC_ORIGINS', 'TRACKER_ORIGINS', 'HUB_JWT_SECRET', 'HIGHLEVEL_SSO_KEY', 'SSO_JWKS_URL', 'SSO_JWT_SECRET', 'HEARTBEAT_INTERVAL_MS', 'IDLE_TIMEOUT_MS']));
+    expect(CONFIG_VARIABLES).toEqual(
+      expect.arrayContaining([
+        'PORT',
+        'HOST',
+        'MONGO_URL',
+        'REDIS_URL',
+        'DATA_DIR',
+        'LOG_LEVEL',
+        'PUBLIC_ORIGINS',
+        'TRACKER_ORIGINS',
+        'HUB_JWT_SECRET',
+        'HIGHLEVEL_SSO_KEY',
+        'SSO_JWKS_URL',
+        'SSO_JWT_SECRET',
+        'HEARTBEAT_INTERVAL_MS',
+        'IDLE_TIMEOUT_MS',
+      ]),
+    );
   });
 });

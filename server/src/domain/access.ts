@@ -28,7 +28,10 @@ export function scopeOf(claims: Claims): Scope {
  * A storage filter for the caller's scope narrowed by request filters. A location user asking
  * for someone else gets `forbidden` rather than a silently empty answer.
  */
-export function scopedFilter(claims: Claims, filters: ScopeFilters = {}): { agencyId: string; userId?: string; locationId?: string } {
+export function scopedFilter(
+  claims: Claims,
+  filters: ScopeFilters = {},
+): { agencyId: string; userId?: string; locationId?: string } {
   const scope = scopeOf(claims);
   if (scope.userId && filters.userId && filters.userId !== scope.userId) {
     throw new AppError('forbidden', 'A location user can only see their own activity');

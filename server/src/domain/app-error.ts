@@ -40,9 +40,15 @@ export class AppError extends Error {
 /** Turns anything thrown into a safe error body; 5xx never shows internals. */
 export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof AppError && err.status < 500) {
-    return err.issues ? { code: err.code, message: err.message, issues: err.issues } : { code: err.code, message: err.message };
+    return err.issues
+      ? { code: err.code, message: err.message, issues: err.issues }
+      : { code: err.code, message: err.message };
   }
-  if (err instanceof AppError) return { code: err.code, message: err.code === 'unavailable' ? 'A dependency is unavailable; try again shortly' : 'Internal error' };
+  if (err instanceof AppError)
+    return {
+      code: err.code,
+      message: err.code === 'unavailable' ? 'A dependency is unavailable; try again shortly' : 'Internal error',
+    };
   return { code: 'internal', message: 'Internal error' };
 }
 

@@ -21,7 +21,10 @@ export function creditEngaged(state: EngagementState, claimedMs: number, at: num
   if (!Number.isFinite(claimedMs) || claimedMs <= 0) return 0;
   const end = state.endedAt ?? Math.max(state.lastSeenAt, at);
   const evidence = Math.min(at, end);
-  const totalBudget = Math.max(0, Math.max(state.lastSeenAt, evidence) - state.startedAt + toleranceMs - state.engagedMs);
+  const totalBudget = Math.max(
+    0,
+    Math.max(state.lastSeenAt, evidence) - state.startedAt + toleranceMs - state.engagedMs,
+  );
   const intervalBudget =
     evidence >= state.lastSeenAt ? evidence - state.lastSeenAt + toleranceMs : Number.POSITIVE_INFINITY;
   return Math.max(0, Math.floor(Math.min(claimedMs, totalBudget, intervalBudget)));

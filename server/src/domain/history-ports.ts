@@ -18,7 +18,11 @@ export interface PageCursor {
 
 /** Read side of stored activity; implemented in storage/. */
 export interface HistoryRepository {
-  listPageviews(filter: HistoryFilter, limit: number, after: PageCursor | null): Promise<{ items: PageviewItem[]; next: PageCursor | null }>;
+  listPageviews(
+    filter: HistoryFilter,
+    limit: number,
+    after: PageCursor | null,
+  ): Promise<{ items: PageviewItem[]; next: PageCursor | null }>;
   directory(filter: HistoryFilter): Promise<Directory>;
 }
 
@@ -32,7 +36,13 @@ export function decodeCursor(s: string): PageCursor | null {
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
     // A time outside Date's range would become an Invalid Date and match garbage, not fail.
-    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && Math.abs(v[0] as number) <= 8.64e15 && typeof v[1] === 'string') {
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      Number.isSafeInteger(v[0]) &&
+      Math.abs(v[0] as number) <= 8.64e15 &&
+      typeof v[1] === 'string'
+    ) {
       return { startedAt: v[0] as number, key: v[1] };
     }
   } catch {

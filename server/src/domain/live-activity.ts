@@ -39,7 +39,12 @@ export class LiveActivity {
    * the tab comes back online with its next heartbeat rather than at its next navigation.
    */
   async progress(
-    agencyId: string, sessionId: string, pageviewId: string, engagedMs: number, state: PresenceState, at: number,
+    agencyId: string,
+    sessionId: string,
+    pageviewId: string,
+    engagedMs: number,
+    state: PresenceState,
+    at: number,
     restore?: () => PresenceEntry,
   ): Promise<void> {
     await this.guard(async () => {

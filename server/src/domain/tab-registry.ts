@@ -47,7 +47,14 @@ export class TabRegistry {
   touchTab(key: string, sessionId: string, ctx: TrackContext, _now: number): TabState {
     let tab = this.tabs.get(key);
     if (!tab) {
-      tab = { key, sessionId, agencyId: ctx.claims.agencyId, userId: ctx.claims.sub, currentPv: null, connections: new Set() };
+      tab = {
+        key,
+        sessionId,
+        agencyId: ctx.claims.agencyId,
+        userId: ctx.claims.sub,
+        currentPv: null,
+        connections: new Set(),
+      };
       this.tabs.set(key, tab);
     }
     if (ctx.connectionId && !tab.connections.has(ctx.connectionId)) {

@@ -35,8 +35,12 @@ export class TrackingMaintenance {
 
   start(): void {
     const aliveEvery = Math.max(1_000, Math.floor(this.config.staleAfterMs / 4));
-    this.timers.push(setInterval(() => void this.markAlive().catch((e: unknown) => this.onError(e, 'alive')), aliveEvery));
-    this.timers.push(setInterval(() => void this.sweep().catch((e: unknown) => this.onError(e, 'sweep')), this.config.sweepIntervalMs));
+    this.timers.push(
+      setInterval(() => void this.markAlive().catch((e: unknown) => this.onError(e, 'alive')), aliveEvery),
+    );
+    this.timers.push(
+      setInterval(() => void this.sweep().catch((e: unknown) => this.onError(e, 'sweep')), this.config.sweepIntervalMs),
+    );
     for (const t of this.timers) t.unref();
   }
 

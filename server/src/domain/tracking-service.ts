@@ -1,4 +1,11 @@
-import type { DeviceClass, HeartbeatEvent, LeaveEvent, PageviewEvent, PresenceEntry, TrackEvent } from '@activity-hub/protocol';
+import type {
+  DeviceClass,
+  HeartbeatEvent,
+  LeaveEvent,
+  PageviewEvent,
+  PresenceEntry,
+  TrackEvent,
+} from '@activity-hub/protocol';
 import { AppError } from './app-error.ts';
 import { creditEngaged, eventTime } from './engagement.ts';
 import type { Claims } from './identity.ts';
@@ -65,7 +72,9 @@ export class TrackingService {
     if (event.type === 'heartbeat' && tab.currentPv === null && pv.rec.endedAt === null) tab.currentPv = pv.rec.key;
     const seen = this.tabs.seen(pv, event.id);
     if (seen) return { written: seen };
-    return { written: event.type === 'heartbeat' ? this.heartbeat(pv, event, ctx.device) : this.leave(pv, tabKey, event) };
+    return {
+      written: event.type === 'heartbeat' ? this.heartbeat(pv, event, ctx.device) : this.leave(pv, tabKey, event),
+    };
   }
 
   private async pageview(ctx: TrackContext, tabKey: string, e: PageviewEvent): Promise<Written> {
@@ -74,7 +83,8 @@ export class TrackingService {
     const existing = await this.openPageview(key);
     if (existing) {
       // Only the owner's re-send is a duplicate; anyone else reusing the id must neither adopt it nor be told "stored".
-      if (existing.rec.userId !== ctx.claims.sub) throw new AppError('forbidden', 'This page view belongs to another user');
+      if (existing.rec.userId !== ctx.claims.sub)
+        throw new AppError('forbidden', 'This page view belongs to another user');
       // Re-sent to another instance than the one that stored it: adopt it like a heartbeat does.
       const tab = this.tabs.tab(tabKey);
       if (tab && tab.currentPv === null && existing.rec.endedAt === null) tab.currentPv = key;
@@ -88,21 +98,50 @@ export class TrackingService {
       // The next page view of the same tab ends the previous one.
       previous.rec.endedAt = Math.max(previous.rec.lastSeenAt, at);
       previous.rec.endReason = 'navigate';
-      ops.push({ kind: 'end', key: previous.rec.key, agencyId: previous.rec.agencyId, userId: previous.rec.userId, at: previous.rec.endedAt, reason: 'navigate' });
+      ops.push({
+        kind: 'end',
+        key: previous.rec.key,
+        agencyId: previous.rec.agencyId,
+        userId: previous.rec.userId,
+        at: previous.rec.endedAt,
+        reason: 'navigate',
+      });
     }
     const { claims } = ctx;
     const rec: PageviewRecord = {
-      key, id: e.id, sessionId: e.tabId, userId: claims.sub, userName: claims.name, agencyId: claims.agencyId,
-      locationId: claims.locationId, url: e.url, path: e.path, title: e.title, referrer: e.referrer,
-      startedAt: at, lastSeenAt: at, endedAt: null, engagedMs: 0, endReason: null, eventIds: [],
+      key,
+      id: e.id,
+      sessionId: e.tabId,
+      userId: claims.sub,
+      userName: claims.name,
+      agencyId: claims.agencyId,
+      locationId: claims.locationId,
+      url: e.url,
+      path: e.path,
+      title: e.title,
+      referrer: e.referrer,
+      startedAt: at,
+      lastSeenAt: at,
+      endedAt: null,
+      engagedMs: 0,
+      endReason: null,
+      eventIds: [],
     };
     ops.push({
       kind: 'open',
       pageview: rec,
       session: {
-        key: tabKey, id: e.tabId, userId: claims.sub, userName: claims.name, agencyId: claims.agencyId,
-        locationId: claims.locationId, userAgent: ctx.userAgent.slice(0, 512), device: ctx.device,
-        startedAt: at, lastSeenAt: at, endedAt: null,
+        key: tabKey,
+        id: e.tabId,
+        userId: claims.sub,
+        userName: claims.name,
+        agencyId: claims.agencyId,
+        locationId: claims.locationId,
+        userAgent: ctx.userAgent.slice(0, 512),
+        device: ctx.device,
+        startedAt: at,
+        lastSeenAt: at,
+        endedAt: null,
       },
     });
     const pv = this.tabs.addPageview(rec, tabKey);
@@ -111,9 +150,20 @@ export class TrackingService {
     const written = this.track(pv, e.id, this.deps.batcher.submit(ops, true));
     void this.deps.live.pageview(
       {
-        sessionId: e.tabId, userId: claims.sub, name: claims.name, agencyId: claims.agencyId,
-        locationId: claims.locationId, pageviewId: e.id, path: e.path, title: e.title, onlineSince: at,
-        pageSince: at, engagedMs: 0, state: 'active', device: ctx.device, updatedAt: at,
+        sessionId: e.tabId,
+        userId: claims.sub,
+        name: claims.name,
+        agencyId: claims.agencyId,
+        locationId: claims.locationId,
+        pageviewId: e.id,
+        path: e.path,
+        title: e.title,
+        onlineSince: at,
+        pageSince: at,
+        engagedMs: 0,
+        state: 'active',
+        device: ctx.device,
+        updatedAt: at,
       },
       isNewTab,
     );
@@ -122,18 +172,45 @@ export class TrackingService {
 
   private heartbeat(pv: OpenPageview, e: HeartbeatEvent, device: DeviceClass): Promise<void> {
     const ms = this.credit(pv, e.engagedMs, e.ageMs);
-    const op: WriteOp = { kind: 'credit', key: pv.rec.key, sessionKey: pv.tabKey, agencyId: pv.rec.agencyId, userId: pv.rec.userId, credits: [{ eventId: e.id, ms }], lastSeenAt: pv.rec.lastSeenAt };
+    const op: WriteOp = {
+      kind: 'credit',
+      key: pv.rec.key,
+      sessionKey: pv.tabKey,
+      agencyId: pv.rec.agencyId,
+      userId: pv.rec.userId,
+      credits: [{ eventId: e.id, ms }],
+      lastSeenAt: pv.rec.lastSeenAt,
+    };
     const written = this.track(pv, e.id, this.deps.batcher.submit([op], false));
     if (pv.rec.endedAt === null) {
       const { rec } = pv;
       // Presence may have forgotten an open page view (a restarted single instance): rebuild it.
       // The tab's first page is not at hand, so online-since restarts at this page's start.
       const restore = (): PresenceEntry => ({
-        sessionId: rec.sessionId, userId: rec.userId, name: rec.userName, agencyId: rec.agencyId, locationId: rec.locationId,
-        pageviewId: rec.id, path: rec.path, title: rec.title, onlineSince: rec.startedAt, pageSince: rec.startedAt,
-        engagedMs: rec.engagedMs, state: e.state, device, updatedAt: rec.lastSeenAt,
+        sessionId: rec.sessionId,
+        userId: rec.userId,
+        name: rec.userName,
+        agencyId: rec.agencyId,
+        locationId: rec.locationId,
+        pageviewId: rec.id,
+        path: rec.path,
+        title: rec.title,
+        onlineSince: rec.startedAt,
+        pageSince: rec.startedAt,
+        engagedMs: rec.engagedMs,
+        state: e.state,
+        device,
+        updatedAt: rec.lastSeenAt,
       });
-      void this.deps.live.progress(rec.agencyId, rec.sessionId, rec.id, rec.engagedMs, e.state, rec.lastSeenAt, restore);
+      void this.deps.live.progress(
+        rec.agencyId,
+        rec.sessionId,
+        rec.id,
+        rec.engagedMs,
+        e.state,
+        rec.lastSeenAt,
+        restore,
+      );
     }
     return written;
   }
@@ -141,12 +218,29 @@ export class TrackingService {
   private leave(pv: OpenPageview, tabKey: string, e: LeaveEvent): Promise<void> {
     const ms = this.credit(pv, e.engagedMs, e.ageMs);
     const { rec } = pv;
-    const ops: WriteOp[] = [{ kind: 'credit', key: rec.key, sessionKey: pv.tabKey, agencyId: rec.agencyId, userId: rec.userId, credits: [{ eventId: e.id, ms }], lastSeenAt: rec.lastSeenAt }];
+    const ops: WriteOp[] = [
+      {
+        kind: 'credit',
+        key: rec.key,
+        sessionKey: pv.tabKey,
+        agencyId: rec.agencyId,
+        userId: rec.userId,
+        credits: [{ eventId: e.id, ms }],
+        lastSeenAt: rec.lastSeenAt,
+      },
+    ];
     const wasOpen = rec.endedAt === null;
     if (wasOpen) {
       rec.endedAt = rec.lastSeenAt;
       rec.endReason = e.reason === 'navigate' ? 'navigate' : 'leave';
-      ops.push({ kind: 'end', key: rec.key, agencyId: rec.agencyId, userId: rec.userId, at: rec.endedAt, reason: rec.endReason });
+      ops.push({
+        kind: 'end',
+        key: rec.key,
+        agencyId: rec.agencyId,
+        userId: rec.userId,
+        at: rec.endedAt,
+        reason: rec.endReason,
+      });
     }
     const tab = this.tabs.tab(tabKey);
     if (tab?.currentPv === rec.key) tab.currentPv = null;
@@ -155,7 +249,10 @@ export class TrackingService {
       if (wasOpen) void this.deps.live.offline(rec.agencyId, rec.sessionId, rec.id, rec.lastSeenAt);
     }
     const written = this.track(pv, e.id, this.deps.batcher.submit(ops, true));
-    void written.then(() => this.tabs.forgetPageview(rec.key), () => {});
+    void written.then(
+      () => this.tabs.forgetPageview(rec.key),
+      () => {},
+    );
     return written;
   }
 

@@ -55,7 +55,15 @@ export interface Credit {
 /** The writes the tracking service asks storage for; applied in one bulkWrite per flush. */
 export type WriteOp =
   | { kind: 'open'; pageview: PageviewRecord; session: SessionRecord }
-  | { kind: 'credit'; key: string; sessionKey: string; agencyId: string; userId: string; credits: Credit[]; lastSeenAt: number }
+  | {
+      kind: 'credit';
+      key: string;
+      sessionKey: string;
+      agencyId: string;
+      userId: string;
+      credits: Credit[];
+      lastSeenAt: number;
+    }
   | { kind: 'end'; key: string; agencyId: string; userId: string; at: number; reason: EndReason }
   | { kind: 'endSession'; key: string; agencyId: string; userId: string; at: number }
   | { kind: 'alive'; keys: string[]; at: number };

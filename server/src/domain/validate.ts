@@ -7,5 +7,9 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
   if (r.success) return r.data;
   const issues = r.error.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message }));
   const first = issues[0];
-  throw new AppError('validation_failed', `Invalid ${what}${first ? `: ${first.path || '(root)'} ${first.message}` : ''}`, issues);
+  throw new AppError(
+    'validation_failed',
+    `Invalid ${what}${first ? `: ${first.path || '(root)'} ${first.message}` : ''}`,
+    issues,
+  );
 }

@@ -71,11 +71,21 @@ export class WriteBatcher {
     const started = performance.now();
     this.inFlight = this.apply(batch.ops).then(
       () => {
-        this.onFlush({ ops: batch.ops.length, events: batch.waiters.length, ms: performance.now() - started, ok: true });
+        this.onFlush({
+          ops: batch.ops.length,
+          events: batch.waiters.length,
+          ms: performance.now() - started,
+          ok: true,
+        });
         for (const w of batch.waiters) w.resolve();
       },
       (err: unknown) => {
-        this.onFlush({ ops: batch.ops.length, events: batch.waiters.length, ms: performance.now() - started, ok: false });
+        this.onFlush({
+          ops: batch.ops.length,
+          events: batch.waiters.length,
+          ms: performance.now() - started,
+          ok: false,
+        });
         for (const w of batch.waiters) w.reject(err);
       },
     );

@@ -132,9 +132,13 @@ export function runPipeline(docs: Document[], pipeline: Document[], resolver?: C
 export function applyOperators(doc: Document, modifier: Document, arrayFilters: Document[], condition: Document): void {
   // The document already matched; mingo re-tests the condition only to resolve a positional
   // `$`. Without one, skip the condition and run with the small update context.
-  const positional = Object.values(modifier).some((fields) => fields && typeof fields === 'object' && Object.keys(fields as object).some((k) => /\.\$(\.|$)/.test(k)));
+  const positional = Object.values(modifier).some(
+    (fields) => fields && typeof fields === 'object' && Object.keys(fields as object).some((k) => /\.\$(\.|$)/.test(k)),
+  );
   const options = positional ? plainOptions() : UPDATE_OPTIONS;
-  guard(() => mingoUpdate(doc, modifier, arrayFilters, positional ? condition : {}, { cloneMode: 'copy', queryOptions: options }));
+  guard(() =>
+    mingoUpdate(doc, modifier, arrayFilters, positional ? condition : {}, { cloneMode: 'copy', queryOptions: options }),
+  );
 }
 
 /** Applies a pipeline-style update (`u: [...]`) and returns the new document. */

@@ -8,7 +8,16 @@ import { parseOrThrow } from '../domain/validate.ts';
 import { claimsOf } from './require-auth.ts';
 
 /** Builds the scoped filter of a request: claims decide the scope, query filters only narrow it. */
-export function historyFilter(claims: Claims, q: { userId?: string | undefined; locationId?: string | undefined; path?: string | undefined; from?: Date | undefined; to?: Date | undefined }): HistoryFilter {
+export function historyFilter(
+  claims: Claims,
+  q: {
+    userId?: string | undefined;
+    locationId?: string | undefined;
+    path?: string | undefined;
+    from?: Date | undefined;
+    to?: Date | undefined;
+  },
+): HistoryFilter {
   const f: HistoryFilter = { ...scopedFilter(claims, q) };
   if (q.path) f.path = q.path;
   if (q.from) f.from = q.from;
@@ -18,7 +27,10 @@ export function historyFilter(claims: Claims, q: { userId?: string | undefined; 
 }
 
 /** `/pageviews`, `/presence` and `/directory`; mounted behind requireAuth. */
-export function activityRoutes(history: HistoryRepository, snapshot: (claims: Claims) => Promise<PresenceSnapshot>): Router {
+export function activityRoutes(
+  history: HistoryRepository,
+  snapshot: (claims: Claims) => Promise<PresenceSnapshot>,
+): Router {
   const r = Router();
   r.get('/pageviews', async (req, res) => {
     const q = parseOrThrow(pageviewsQuerySchema, req.query, 'query');

@@ -17,7 +17,8 @@ export function collectRoute(verify: (token: string) => Promise<Claims>, service
     '/collect',
     express.text({ type: ['text/plain', 'application/json'], limit: LIMITS.collectBodyBytes }),
     async (req, res) => {
-      if (typeof req.body !== 'string') throw new AppError('unsupported_media_type', 'Send the body as text/plain JSON');
+      if (typeof req.body !== 'string')
+        throw new AppError('unsupported_media_type', 'Send the body as text/plain JSON');
       let json: unknown;
       try {
         json = JSON.parse(req.body);

@@ -7,7 +7,8 @@ function fromParser(err: unknown): AppError | null {
   const type = (err as { type?: unknown } | null)?.type;
   if (type === 'entity.too.large') return new AppError('payload_too_large', 'The request body is too large');
   if (type === 'entity.parse.failed') return new AppError('bad_request', 'The request body is not valid JSON');
-  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return new AppError('unsupported_media_type', 'Unsupported body encoding');
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported')
+    return new AppError('unsupported_media_type', 'Unsupported body encoding');
   return null;
 }
 

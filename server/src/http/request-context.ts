@@ -17,11 +17,26 @@ export function requestContext(log: Logger, metrics: Metrics): RequestHandler {
     res.setHeader('X-Request-Id', req.id);
     const started = performance.now();
     res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? (res.statusCode === 404 ? 'unmatched' : req.baseUrl || 'static');
-      metrics.httpRequests.inc({ method: req.method, route: `${req.baseUrl}${typeof route === 'string' && route !== req.baseUrl ? route : ''}`, status: res.statusCode });
+      const route =
+        (req.route as { path?: string } | undefined)?.path ??
+        (res.statusCode === 404 ? 'unmatched' : req.baseUrl || 'static');
+      metrics.httpRequests.inc({
+        method: req.method,
+        route: `${req.baseUrl}${typeof route === 'string' && route !== req.baseUrl ? route : ''}`,
+        status: res.statusCode,
+      });
       // The path only: query strings may carry things that must never reach logs. `originalUrl`:
       // by now a mounted router may have left `req.path` relative to its mount point.
-      log.debug({ reqId: req.id, method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+      log.debug(
+        {
+          reqId: req.id,
+          method: req.method,
+          path: req.originalUrl.split('?')[0],
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
     });
     next();
   };

@@ -7,7 +7,8 @@ export function findRoot(start: string): string {
   let dir = start;
   for (let i = 0; i < 8; i++) {
     const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'activity-hub') return dir;
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'activity-hub')
+      return dir;
     dir = path.dirname(dir);
   }
   throw new Error(`activity-hub root not found above ${start}`);
@@ -23,20 +24,32 @@ export function staticRoutes(root: string): Router {
   r.get('/tracker.js', (_req, res, next) => {
     res.setHeader('Cache-Control', 'public, max-age=300, must-revalidate');
     res.setHeader('Access-Control-Allow-Origin', '*');
-    res.sendFile(tracker, { etag: true, lastModified: true, headers: { 'Content-Type': 'text/javascript; charset=utf-8' } }, (err) => {
-      if (err) next();
-    });
+    res.sendFile(
+      tracker,
+      { etag: true, lastModified: true, headers: { 'Content-Type': 'text/javascript; charset=utf-8' } },
+      (err) => {
+        if (err) next();
+      },
+    );
   });
   const demo = path.join(root, 'server/demo');
-  r.use('/demo', express.static(demo, { index: 'index.html', setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }));
+  r.use(
+    '/demo',
+    express.static(demo, { index: 'index.html', setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }),
+  );
   // The demo is a single-page app: every /demo/* route serves its shell.
-  r.get(/^\/demo(\/.*)?$/, (_req, res) => res.sendFile(path.join(demo, 'index.html'), { headers: { 'Cache-Control': 'no-cache' } }));
+  r.get(/^\/demo(\/.*)?$/, (_req, res) =>
+    res.sendFile(path.join(demo, 'index.html'), { headers: { 'Cache-Control': 'no-cache' } }),
+  );
   const client = path.join(root, 'client/dist');
   r.use(
     express.static(client, {
       index: 'index.html',
       setHeaders: (res, file) => {
-        res.setHeader('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        res.setHeader(
+          'Cache-Control',
+          file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
       },
     }),
   );

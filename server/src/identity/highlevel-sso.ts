@@ -81,7 +81,12 @@ const ssoFieldsSchema = z.object({
   role: z.string().max(64),
   type: z.enum(['agency', 'location']),
   // Empty or null means "not inside a sub-account".
-  activeLocation: z.string().trim().max(LIMITS.idLength).nullish().transform((v) => v || null),
+  activeLocation: z
+    .string()
+    .trim()
+    .max(LIMITS.idLength)
+    .nullish()
+    .transform((v) => v || null),
   userName: z.string().trim().min(1).max(LIMITS.nameLength),
   email: z.string().trim().max(320),
   isAgencyOwner: z.boolean().optional(),

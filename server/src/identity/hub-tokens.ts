@@ -95,7 +95,15 @@ export function createTokenService(opts: TokenServiceOptions): TokenService {
     const parsed = claimsSchema.safeParse(payload);
     if (!parsed.success) throw new AppError('token_invalid', 'Invalid token: missing or ill-typed claims');
     const c = parsed.data;
-    return { sub: c.sub, agencyId: c.agencyId, locationId: c.locationId, role: c.role, name: c.name, email: c.email, exp: c.exp };
+    return {
+      sub: c.sub,
+      agencyId: c.agencyId,
+      locationId: c.locationId,
+      role: c.role,
+      name: c.name,
+      email: c.email,
+      exp: c.exp,
+    };
   }
 
   return { issue, verify };
@@ -103,11 +111,14 @@ export function createTokenService(opts: TokenServiceOptions): TokenService {
 
 /** Maps jose failures to a short reason; jose's own messages stay internal. */
 function toAppError(err: unknown): AppError {
-  if (err instanceof errors.JWTExpired) return new AppError('token_expired', 'Token expired; sign in again or refresh earlier');
+  if (err instanceof errors.JWTExpired)
+    return new AppError('token_expired', 'Token expired; sign in again or refresh earlier');
   if (err instanceof errors.JWTClaimValidationFailed) {
     return new AppError('token_invalid', `Invalid token: ${err.claim} claim check failed`);
   }
-  if (err instanceof errors.JWSSignatureVerificationFailed) return new AppError('token_invalid', 'Invalid token: bad signature');
-  if (err instanceof errors.JOSEAlgNotAllowed) return new AppError('token_invalid', 'Invalid token: algorithm not allowed');
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return new AppError('token_invalid', 'Invalid token: bad signature');
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return new AppError('token_invalid', 'Invalid token: algorithm not allowed');
   return new AppError('token_invalid', 'Invalid token: malformed');
 }

@@ -12,7 +12,19 @@ export interface UpstreamVerifier {
 type HubClaim = 'sub' | 'agencyId' | 'locationId' | 'role' | 'name' | 'email';
 
 /** Asymmetric algorithms only for JWKS keys, HS256 only for the shared secret: no key confusion. */
-const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const JWKS_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 const SECRET_ALGORITHMS = ['HS256'];
 const CLOCK_TOLERANCE_SEC = 5;
 const MAX_TOKEN_CHARS = 16_384;
@@ -20,7 +32,10 @@ const MAX_TOKEN_CHARS = 16_384;
 const invalid = (why: string): AppError => new AppError('upstream_token_invalid', `Invalid upstream token: ${why}`);
 
 /** Upstream ids are sometimes numbers; the hub stores strings. */
-const id = z.union([z.string(), z.number().finite()]).transform(String).pipe(z.string().trim().min(1).max(LIMITS.idLength));
+const id = z
+  .union([z.string(), z.number().finite()])
+  .transform(String)
+  .pipe(z.string().trim().min(1).max(LIMITS.idLength));
 const optionalText = (max: number) => z.string().trim().max(max).nullish();
 
 const mappedSchema = z
@@ -44,7 +59,10 @@ const mappedSchema = z
       email: c.email ?? '',
     };
   })
-  .refine((u) => u.role === 'agency' || u.locationId !== null, { message: 'a location user needs a locationId', path: ['locationId'] });
+  .refine((u) => u.role === 'agency' || u.locationId !== null, {
+    message: 'a location user needs a locationId',
+    path: ['locationId'],
+  });
 
 /**
  * Builds the verifier for `POST /api/v1/auth/token`, or null when neither `SSO_JWKS_URL` nor
@@ -55,12 +73,21 @@ export function createUpstreamVerifier(
   config: Pick<Config, 'SSO_JWKS_URL' | 'SSO_JWT_SECRET' | 'SSO_ISSUER' | 'SSO_AUDIENCE' | 'SSO_CLAIMS'>,
 ): UpstreamVerifier | null {
   const jwks = config.SSO_JWKS_URL
-    ? createRemoteJWKSet(new URL(config.SSO_JWKS_URL), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 })
+    ? createRemoteJWKSet(new URL(config.SSO_JWKS_URL), {
+        timeoutDuration: 5_000,
+        cooldownDuration: 30_000,
+        cacheMaxAge: 10 * 60_000,
+      })
     : null;
   const secret = config.SSO_JWT_SECRET ? new TextEncoder().encode(config.SSO_JWT_SECRET) : null;
   if (!jwks && !secret) return null;
   const names: Record<HubClaim, string> = {
-    sub: 'sub', agencyId: 'agencyId', locationId: 'locationId', role: 'role', name: 'name', email: 'email',
+    sub: 'sub',
+    agencyId: 'agencyId',
+    locationId: 'locationId',
+    role: 'role',
+    name: 'name',
+    email: 'email',
     ...config.SSO_CLAIMS,
   };
   const common = {
@@ -117,9 +144,15 @@ function toAppError(err: unknown): AppError {
   if (err instanceof errors.JWTClaimValidationFailed) return invalid(`${err.claim} claim check failed`);
   if (err instanceof errors.JWSSignatureVerificationFailed) return invalid('bad signature');
   if (err instanceof errors.JOSEAlgNotAllowed) return invalid('algorithm not allowed');
-  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return invalid('no matching key');
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+    return invalid('no matching key');
   // Timeouts, non-200 answers (a plain JOSEError) and network errors (not JOSE errors at all).
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError) || err.code === 'ERR_JOSE_GENERIC') {
+  if (
+    err instanceof errors.JWKSTimeout ||
+    err instanceof errors.JWKSInvalid ||
+    !(err instanceof errors.JOSEError) ||
+    err.code === 'ERR_JOSE_GENERIC'
+  ) {
     return new AppError('unavailable', 'The identity provider key set is unavailable');
   }
   return invalid('malformed');

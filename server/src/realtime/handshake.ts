@@ -13,7 +13,12 @@ export interface OriginPolicy {
 }
 
 /** True when the handshake's Origin is the hub's own or on the allow-list. */
-export function originAllowed(origin: string | undefined, host: string | undefined, forwardedProto: string | undefined, policy: OriginPolicy): boolean {
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  forwardedProto: string | undefined,
+  policy: OriginPolicy,
+): boolean {
   // Non-browser clients send no Origin; they cannot ride a victim's browser, and carry their own token.
   if (!origin) return true;
   if (policy.allowed === '*') return true;
@@ -23,7 +28,12 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   } catch {
     return false;
   }
-  if (host && parsed.host === host && (!forwardedProto || parsed.protocol === `${forwardedProto.split(',')[0]!.trim()}:`)) return true;
+  if (
+    host &&
+    parsed.host === host &&
+    (!forwardedProto || parsed.protocol === `${forwardedProto.split(',')[0]!.trim()}:`)
+  )
+    return true;
   return policy.allowed.includes(parsed.origin);
 }
 
@@ -47,7 +57,9 @@ export function authenticate(
     const h = socket.handshake;
     const fail = (err: unknown) => next(handshakeError(err));
     const forwarded = h.headers['x-forwarded-proto'];
-    if (!originAllowed(h.headers.origin, h.headers.host, typeof forwarded === 'string' ? forwarded : undefined, policy)) {
+    if (
+      !originAllowed(h.headers.origin, h.headers.host, typeof forwarded === 'string' ? forwarded : undefined, policy)
+    ) {
       return fail(new AppError('origin_forbidden', 'This origin may not connect'));
     }
     // Case-insensitive, like the REST check: `?Token=` leaks into logs just the same.
@@ -59,12 +71,9 @@ export function authenticate(
     if (typeof token !== 'string' || token.length === 0 || token.length > 8_192) {
       return fail(new AppError('token_missing', 'A token is required in the handshake auth'));
     }
-    verify(token).then(
-      (claims) => {
-        (socket.data as SocketData).claims = claims;
-        next();
-      },
-      fail,
-    );
+    verify(token).then((claims) => {
+      (socket.data as SocketData).claims = claims;
+      next();
+    }, fail);
   };
 }

@@ -1,6 +1,10 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import {
-  NAMESPACES, type Ack, type LiveClientToServerEvents, type LiveServerToClientEvents, type PresenceSnapshot,
+  NAMESPACES,
+  type Ack,
+  type LiveClientToServerEvents,
+  type LiveServerToClientEvents,
+  type PresenceSnapshot,
 } from '@activity-hub/protocol';
 import { toErrorBody } from '../domain/app-error.ts';
 import { liveRoomsFor } from '../domain/access.ts';

@@ -10,7 +10,11 @@ import type { RedisClients } from '../storage/redis-clients.ts';
  * agencies its dashboards watch. Connection-state recovery stays off: it does not work with
  * the Redis adapter, and dashboards re-sync a snapshot on reconnect instead.
  */
-export function createSocketServer(server: http.Server, corsOrigins: string[] | '*', redis: RedisClients | null): Server {
+export function createSocketServer(
+  server: http.Server,
+  corsOrigins: string[] | '*',
+  redis: RedisClients | null,
+): Server {
   const io = new Server(server, {
     transports: ['websocket', 'polling'],
     maxHttpBufferSize: LIMITS.collectBodyBytes,

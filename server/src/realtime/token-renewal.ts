@@ -12,11 +12,14 @@ export function watchExpiry(socket: Socket, now: () => number = Date.now): void 
   const { claims } = socket.data as SocketData;
   const ms = Math.max(0, claims.exp * 1000 - now());
   // setTimeout caps at ~24.8 days; hub tokens live far shorter.
-  const t = setTimeout(() => {
-    const bye: Goodbye = { code: 'token_expired', message: 'The token expired; sign in again', reconnect: false };
-    socket.emit('bye', bye);
-    socket.disconnect(true);
-  }, Math.min(ms, 2 ** 31 - 1));
+  const t = setTimeout(
+    () => {
+      const bye: Goodbye = { code: 'token_expired', message: 'The token expired; sign in again', reconnect: false };
+      socket.emit('bye', bye);
+      socket.disconnect(true);
+    },
+    Math.min(ms, 2 ** 31 - 1),
+  );
   t.unref();
   timers.set(socket, t);
 }
@@ -39,7 +42,12 @@ export function renewHandler(socket: Socket, verify: (token: string) => Promise<
       }
       const next = await verify(token);
       const cur = (socket.data as SocketData).claims;
-      if (next.sub !== cur.sub || next.agencyId !== cur.agencyId || next.role !== cur.role || next.locationId !== cur.locationId) {
+      if (
+        next.sub !== cur.sub ||
+        next.agencyId !== cur.agencyId ||
+        next.role !== cur.role ||
+        next.locationId !== cur.locationId
+      ) {
         throw new AppError('forbidden', 'A renewed token must carry the same identity');
       }
       (socket.data as SocketData).claims = next;

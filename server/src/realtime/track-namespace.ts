@@ -1,6 +1,11 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import {
-  LIMITS, NAMESPACES, trackEventSchema, type Ack, type TrackClientToServerEvents, type TrackServerToClientEvents,
+  LIMITS,
+  NAMESPACES,
+  trackEventSchema,
+  type Ack,
+  type TrackClientToServerEvents,
+  type TrackServerToClientEvents,
 } from '@activity-hub/protocol';
 import { AppError, toErrorBody } from '../domain/app-error.ts';
 import { deviceClass } from '../domain/device.ts';

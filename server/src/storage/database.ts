@@ -29,7 +29,11 @@ export function redactUrl(url: string): string {
  * Connects to `MONGO_URL`, or starts the embedded MongoDB-wire server when it is unset
  * (single-machine default; `:memory:` keeps nothing on disk).
  */
-export async function openDatabase(opts: { mongoUrl?: string | undefined; dataDir: string; log: Logger }): Promise<Database> {
+export async function openDatabase(opts: {
+  mongoUrl?: string | undefined;
+  dataDir: string;
+  log: Logger;
+}): Promise<Database> {
   let url = opts.mongoUrl;
   let stopEmbedded: (() => Promise<void>) | null = null;
   if (!url) {
@@ -37,7 +41,11 @@ export async function openDatabase(opts: { mongoUrl?: string | undefined; dataDi
     const embedded = await startEmbeddedMongo({
       port: 0,
       dataDir,
-      log: (level, msg, extra) => opts.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'debug']({ ...extra, component: 'embedded-mongo' }, msg),
+      log: (level, msg, extra) =>
+        opts.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'debug'](
+          { ...extra, component: 'embedded-mongo' },
+          msg,
+        ),
     });
     url = `${embedded.url.replace(/\/$/, '')}/${DB_NAME}`;
     stopEmbedded = () => embedded.close();
@@ -56,7 +64,9 @@ export async function openDatabase(opts: { mongoUrl?: string | undefined; dataDi
   return {
     conn,
     models,
-    description: opts.mongoUrl ? redactUrl(opts.mongoUrl) : `embedded (${opts.dataDir === ':memory:' ? 'in memory' : path.resolve(opts.dataDir)})`,
+    description: opts.mongoUrl
+      ? redactUrl(opts.mongoUrl)
+      : `embedded (${opts.dataDir === ':memory:' ? 'in memory' : path.resolve(opts.dataDir)})`,
     async close() {
       await conn.close();
       if (stopEmbedded) await stopEmbedded();

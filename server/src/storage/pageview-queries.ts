@@ -22,9 +22,19 @@ const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 /** A stored page view as the API shows it. */
 export function toItem(d: PageviewDoc): PageviewItem {
   return {
-    id: d.id, sessionId: d.sessionId, userId: d.userId, agencyId: d.agencyId, locationId: d.locationId ?? null,
-    url: d.url, path: d.path, title: d.title, referrer: d.referrer, startedAt: d.startedAt.toISOString(),
-    lastSeenAt: d.lastSeenAt.toISOString(), endedAt: iso(d.endedAt), engagedMs: d.engagedMs,
+    id: d.id,
+    sessionId: d.sessionId,
+    userId: d.userId,
+    agencyId: d.agencyId,
+    locationId: d.locationId ?? null,
+    url: d.url,
+    path: d.path,
+    title: d.title,
+    referrer: d.referrer,
+    startedAt: d.startedAt.toISOString(),
+    lastSeenAt: d.lastSeenAt.toISOString(),
+    endedAt: iso(d.endedAt),
+    engagedMs: d.engagedMs,
     endReason: (d.endReason as PageviewItem['endReason']) ?? null,
   };
 }
@@ -44,7 +54,8 @@ export async function listPageviews(models: Models, f: HistoryFilter, limit: num
     .toArray();
   const page = docs.slice(0, limit);
   const last = page[page.length - 1];
-  const next: PageCursor | null = docs.length > limit && last ? { startedAt: last.startedAt.getTime(), key: last._id } : null;
+  const next: PageCursor | null =
+    docs.length > limit && last ? { startedAt: last.startedAt.getTime(), key: last._id } : null;
   return { items: page.map(toItem), next };
 }
 
@@ -55,7 +66,13 @@ export async function directory(models: Models, f: HistoryFilter): Promise<Direc
   const rows = await models.sessions
     .aggregate<{ _id: { userId: string; locationId: string | null }; name: string; last: Date }>([
       { $match: match },
-      { $group: { _id: { userId: '$userId', locationId: '$locationId' }, name: { $last: '$userName' }, last: { $max: '$lastSeenAt' } } },
+      {
+        $group: {
+          _id: { userId: '$userId', locationId: '$locationId' },
+          name: { $last: '$userName' },
+          last: { $max: '$lastSeenAt' },
+        },
+      },
       { $sort: { last: -1 } },
       { $limit: 5_000 },
     ])
@@ -63,7 +80,8 @@ export async function directory(models: Models, f: HistoryFilter): Promise<Direc
   const users = new Map<string, Directory['users'][number]>();
   const locations = new Map<string, Set<string>>();
   for (const r of rows) {
-    if (!users.has(r._id.userId)) users.set(r._id.userId, { userId: r._id.userId, name: r.name, locationId: r._id.locationId });
+    if (!users.has(r._id.userId))
+      users.set(r._id.userId, { userId: r._id.userId, name: r.name, locationId: r._id.locationId });
     if (r._id.locationId) {
       const set = locations.get(r._id.locationId) ?? new Set<string>();
       set.add(r._id.userId);
@@ -71,7 +89,9 @@ export async function directory(models: Models, f: HistoryFilter): Promise<Direc
     }
   }
   return {
-    locations: [...locations].map(([locationId, u]) => ({ locationId, users: u.size })).sort((a, b) => a.locationId.localeCompare(b.locationId)),
+    locations: [...locations]
+      .map(([locationId, u]) => ({ locationId, users: u.size }))
+      .sort((a, b) => a.locationId.localeCompare(b.locationId)),
     users: [...users.values()].sort((a, b) => a.name.localeCompare(b.name)),
   };
 }

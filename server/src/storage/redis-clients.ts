@@ -18,7 +18,10 @@ export async function connectRedis(url: string, log: Logger, onError: () => void
   const make = (role: string) => {
     const client = createClient({
       url,
-      socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000), connectTimeout: 5_000 },
+      socket: {
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000),
+        connectTimeout: 5_000,
+      },
     }) as RedisClientType;
     let down = false;
     client.on('error', (err: Error) => {

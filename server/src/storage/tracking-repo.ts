@@ -6,15 +6,36 @@ import type { Models, PageviewDoc, SessionDoc } from './models.ts';
 import { buildWrites } from './tracking-writes.ts';
 
 const toRecord = (d: PageviewDoc): PageviewRecord => ({
-  key: d._id, id: d.id, sessionId: d.sessionId, userId: d.userId, userName: d.userName, agencyId: d.agencyId,
-  locationId: d.locationId ?? null, url: d.url, path: d.path, title: d.title, referrer: d.referrer,
-  startedAt: d.startedAt.getTime(), lastSeenAt: d.lastSeenAt.getTime(), endedAt: d.endedAt ? d.endedAt.getTime() : null,
-  engagedMs: d.engagedMs, endReason: (d.endReason as PageviewRecord['endReason']) ?? null, eventIds: d.eventIds ?? [],
+  key: d._id,
+  id: d.id,
+  sessionId: d.sessionId,
+  userId: d.userId,
+  userName: d.userName,
+  agencyId: d.agencyId,
+  locationId: d.locationId ?? null,
+  url: d.url,
+  path: d.path,
+  title: d.title,
+  referrer: d.referrer,
+  startedAt: d.startedAt.getTime(),
+  lastSeenAt: d.lastSeenAt.getTime(),
+  endedAt: d.endedAt ? d.endedAt.getTime() : null,
+  engagedMs: d.engagedMs,
+  endReason: (d.endReason as PageviewRecord['endReason']) ?? null,
+  eventIds: d.eventIds ?? [],
 });
 
 const closedOf = (d: PageviewDoc, endedAt: Date): ClosedPageview => ({
-  key: d._id, id: d.id, sessionId: d.sessionId, agencyId: d.agencyId, userId: d.userId, userName: d.userName,
-  locationId: d.locationId ?? null, path: d.path, title: d.title, endedAt: endedAt.getTime(),
+  key: d._id,
+  id: d.id,
+  sessionId: d.sessionId,
+  agencyId: d.agencyId,
+  userId: d.userId,
+  userName: d.userName,
+  locationId: d.locationId ?? null,
+  path: d.path,
+  title: d.title,
+  endedAt: endedAt.getTime(),
 });
 
 /**
@@ -42,10 +63,14 @@ export class MongoTrackingRepository implements TrackingRepository {
       : null;
     const conflicts: CreditConflict[] = [];
     if (w.first.length) {
-      const res = await this.pageviews.bulkWrite(w.first as unknown as AnyBulkWriteOperation<PageviewDoc>[], { ordered: true });
-      if (res.matchedCount + res.upsertedCount < w.first.length) conflicts.push(...(await this.findConflicts(w.credits)));
+      const res = await this.pageviews.bulkWrite(w.first as unknown as AnyBulkWriteOperation<PageviewDoc>[], {
+        ordered: true,
+      });
+      if (res.matchedCount + res.upsertedCount < w.first.length)
+        conflicts.push(...(await this.findConflicts(w.credits)));
     }
-    if (w.then.length) await this.pageviews.bulkWrite(w.then as unknown as AnyBulkWriteOperation<PageviewDoc>[], { ordered: false });
+    if (w.then.length)
+      await this.pageviews.bulkWrite(w.then as unknown as AnyBulkWriteOperation<PageviewDoc>[], { ordered: false });
     if (sessionsDone) await sessionsDone;
     return { conflicts };
   }

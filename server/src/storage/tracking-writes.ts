@@ -31,7 +31,17 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
         opens.push({
           updateOne: {
             filter: { _id: key },
-            update: { $setOnInsert: { ...rest, eventIds: [], startedAt: started, lastSeenAt: new Date(lastSeenAt), aliveAt: started, endedAt: endedAt === null ? null : new Date(endedAt), updatedAt: now } },
+            update: {
+              $setOnInsert: {
+                ...rest,
+                eventIds: [],
+                startedAt: started,
+                lastSeenAt: new Date(lastSeenAt),
+                aliveAt: started,
+                endedAt: endedAt === null ? null : new Date(endedAt),
+                updatedAt: now,
+              },
+            },
             upsert: true,
           },
         });
@@ -39,7 +49,11 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
         sessions.push({
           updateOne: {
             filter: { _id: sKey },
-            update: { $setOnInsert: { ...srest, startedAt: new Date(sStarted) }, $max: { lastSeenAt: new Date(sSeen) }, $set: { endedAt: null } },
+            update: {
+              $setOnInsert: { ...srest, startedAt: new Date(sStarted) },
+              $max: { lastSeenAt: new Date(sSeen) },
+              $set: { endedAt: null },
+            },
             upsert: true,
           },
         });
@@ -53,13 +67,29 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
         break;
       }
       case 'end':
-        then.push({ updateOne: { filter: { _id: op.key, endedAt: null }, update: { $set: { endedAt: new Date(op.at), endReason: op.reason, updatedAt: now }, $max: { lastSeenAt: new Date(op.at) } } } });
+        then.push({
+          updateOne: {
+            filter: { _id: op.key, endedAt: null },
+            update: {
+              $set: { endedAt: new Date(op.at), endReason: op.reason, updatedAt: now },
+              $max: { lastSeenAt: new Date(op.at) },
+            },
+          },
+        });
         break;
       case 'endSession':
-        sessions.push({ updateOne: { filter: { _id: op.key, endedAt: null }, update: { $set: { endedAt: new Date(op.at) }, $max: { lastSeenAt: new Date(op.at) } } } });
+        sessions.push({
+          updateOne: {
+            filter: { _id: op.key, endedAt: null },
+            update: { $set: { endedAt: new Date(op.at) }, $max: { lastSeenAt: new Date(op.at) } },
+          },
+        });
         break;
       case 'alive':
-        for (const key of op.keys) then.push({ updateOne: { filter: { _id: key, endedAt: null }, update: { $max: { aliveAt: new Date(op.at) } } } });
+        for (const key of op.keys)
+          then.push({
+            updateOne: { filter: { _id: key, endedAt: null }, update: { $max: { aliveAt: new Date(op.at) } } },
+          });
         break;
     }
   }
@@ -71,7 +101,12 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
     credits.push({
       updateOne: {
         filter: { _id: c.key, eventIds: { $nin: ids } },
-        update: { $inc: { engagedMs: ms }, $push: { eventIds: { $each: ids } }, $max: { lastSeenAt: seen, aliveAt: seen }, $set: { updatedAt: now } },
+        update: {
+          $inc: { engagedMs: ms },
+          $push: { eventIds: { $each: ids } },
+          $max: { lastSeenAt: seen, aliveAt: seen },
+          $set: { updatedAt: now },
+        },
       },
     });
     sessions.push({ updateOne: { filter: { _id: sessionKey }, update: { $max: { lastSeenAt: seen } } } });

@@ -28,7 +28,12 @@ afterAll(async () => {
 
 /** Events a client might hope would put it in a room; the hub must ignore them all. */
 async function tryToJoin(c: LiveClient, victim: Person): Promise<void> {
-  const rooms = [`user:${victim.agencyId}:${victim.userId}`, `agency:${victim.agencyId}`, victim.agencyId, victim.userId];
+  const rooms = [
+    `user:${victim.agencyId}:${victim.userId}`,
+    `agency:${victim.agencyId}`,
+    victim.agencyId,
+    victim.userId,
+  ];
   const emit = c.socket.emit.bind(c.socket) as (ev: string, ...args: unknown[]) => void;
   for (const ev of ['join', 'subscribe', 'joinRoom', 'room', 'rooms', 'leave', 'watch', 'sync']) {
     for (const r of rooms) {
@@ -49,13 +54,18 @@ async function roomsOf(ns: string): Promise<Map<string, string[]>> {
 
 /** POST /collect as a beacon would send it; `extra` adds fields to the body itself. */
 const collect = (token: string, events: unknown[], extra: Record<string, unknown> = {}) =>
-  fetch(`${t.url}/api/v1/collect`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ token, events, ...extra }) });
+  fetch(`${t.url}/api/v1/collect`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: JSON.stringify({ token, events, ...extra }),
+  });
 
 /** The one room a person's dashboard belongs in (access.ts, for plain ids). */
 const roomOf = (p: Person) => (p.role === 'agency' ? `agency:${p.agencyId}` : `user:${p.agencyId}:${p.userId}`);
 
 const pageviewsOf = async (viewer: Person, userId: string) =>
-  (await apiGet<{ items: PageviewItem[] }>(t.url, `/api/v1/pageviews?userId=${userId}&limit=500`, viewer.token)).body.items;
+  (await apiGet<{ items: PageviewItem[] }>(t.url, `/api/v1/pageviews?userId=${userId}&limit=500`, viewer.token)).body
+    .items;
 
 describe('rooms', () => {
   it('a socket is only in the rooms its claims give, whatever it emits', async () => {
@@ -82,7 +92,9 @@ describe('a probe in the victim’s scope', () => {
     const probe = keep(await LiveClient.connect(t.url, ada.token));
     const bossALive = keep(await LiveClient.connect(t.url, bossA.token));
     const attackers = [cat, bossB, adaB, eve];
-    const attackerLive = new Map(await Promise.all(attackers.map(async (p) => [p, keep(await LiveClient.connect(t.url, p.token))] as const)));
+    const attackerLive = new Map(
+      await Promise.all(attackers.map(async (p) => [p, keep(await LiveClient.connect(t.url, p.token))] as const)),
+    );
     const before = await pageviewsOf(bossA, ada.userId);
     expect(before.map((p) => p.id).sort()).toEqual([...ada.pageviewIds].sort());
 
@@ -92,15 +104,31 @@ describe('a probe in the victim’s scope', () => {
       // Heartbeats and leaves on Ada's page views: refused, never credited.
       for (const pv of ada.pageviewIds) {
         expect(await tr.send(tr.heartbeat(pv, 1_000)), p.key).toMatchObject({ ok: false, error: { code: refused } });
-        expect(await tr.send(tr.leave(pv, 1_000, 'unload')), p.key).toMatchObject({ ok: false, error: { code: refused } });
+        expect(await tr.send(tr.leave(pv, 1_000, 'unload')), p.key).toMatchObject({
+          ok: false,
+          error: { code: refused },
+        });
       }
       // The same over /collect (before any reuse below), with the attacker's own token.
-      const viaCollect = await collect(p.token, ada.pageviewIds.map((pv) => tr.heartbeat(pv, 1_000)));
-      expect(await viaCollect.json()).toMatchObject({ results: [{ ok: false, code: refused }, { ok: false, code: refused }] });
+      const viaCollect = await collect(
+        p.token,
+        ada.pageviewIds.map((pv) => tr.heartbeat(pv, 1_000)),
+      );
+      expect(await viaCollect.json()).toMatchObject({
+        results: [
+          { ok: false, code: refused },
+          { ok: false, code: refused },
+        ],
+      });
       // Claiming Ada's identity in an event or the /collect body: strict schemas refuse unknown fields.
       const claim = { userId: ada.userId, agencyId: ada.agencyId, locationId: ada.locationId, role: 'agency' };
-      expect(await tr.send({ ...tr.pageview(`/claim/${p.marker}`), ...claim }), p.key).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
-      expect(await (await collect(p.token, [{ ...tr.pageview(`/claim/${p.marker}`), ...claim }])).json()).toMatchObject({ results: [{ ok: false, code: 'validation_failed' }] });
+      expect(await tr.send({ ...tr.pageview(`/claim/${p.marker}`), ...claim }), p.key).toMatchObject({
+        ok: false,
+        error: { code: 'validation_failed' },
+      });
+      expect(await (await collect(p.token, [{ ...tr.pageview(`/claim/${p.marker}`), ...claim }])).json()).toMatchObject(
+        { results: [{ ok: false, code: 'validation_failed' }] },
+      );
       const bodyClaim = await collect(p.token, [tr.pageview(`/claim/${p.marker}`)], claim);
       expect(bodyClaim.status).toBe(400);
       expect(await bodyClaim.json()).toMatchObject({ error: { code: 'validation_failed' } });
@@ -114,7 +142,9 @@ describe('a probe in the victim’s scope', () => {
       const takenInB = attackers.slice(0, i).some((q) => q.agencyId === p.agencyId);
       // Reusing Ada's page view id: her colleague is refused; another agency gets a record of its own.
       const reuseId = tr.pageview(`/reuse-id/${p.marker}`, { id: ada.pageviewIds[1] });
-      expect(await tr.send(reuseId), p.key).toEqual(same || takenInB ? { ok: false, error: expect.objectContaining({ code: 'forbidden' }) } : { ok: true });
+      expect(await tr.send(reuseId), p.key).toEqual(
+        same || takenInB ? { ok: false, error: expect.objectContaining({ code: 'forbidden' }) } : { ok: true },
+      );
       // Reusing her tab id: sessions are keyed by user too, so it is the attacker's own session.
       const reuseTab = tr.pageview(`/reuse-tab/${p.marker}`, { tabId: ada.tabId });
       expect(await tr.send(reuseTab), p.key).toEqual({ ok: true });
@@ -145,27 +175,49 @@ describe('a probe in the victim’s scope', () => {
     for (const [p, c] of attackerLive) {
       const heard = markersIn(cast, JSON.stringify(c.messages));
       expect(heard, p.key).not.toContain('ada');
-      if (p.agencyId !== ada.agencyId) expect(heard.every((k) => cast[k as keyof Cast].agencyId === p.agencyId), p.key).toBe(true);
+      if (p.agencyId !== ada.agencyId)
+        expect(
+          heard.every((k) => cast[k as keyof Cast].agencyId === p.agencyId),
+          p.key,
+        ).toBe(true);
     }
 
     // Nothing under her identity anywhere in A but her own paths.
     expect((await pageviewsOf(bossA, ada.userId)).every((p) => p.path.includes(ada.marker))).toBe(true);
     // None of the refused claims was stored, by anyone.
     for (const viewer of [bossA, bossB]) {
-      const all = (await apiGet<{ items: PageviewItem[] }>(t.url, '/api/v1/pageviews?limit=500', viewer.token)).body.items;
+      const all = (await apiGet<{ items: PageviewItem[] }>(t.url, '/api/v1/pageviews?limit=500', viewer.token)).body
+        .items;
       expect(all.filter((v) => v.path.startsWith('/claim/'))).toEqual([]);
     }
     // Agency B's records that reuse A's ids are B's, under B's identity.
     const bViews = await pageviewsOf(bossB, bossB.userId);
-    expect(bViews.find((v) => v.id === ada.pageviewIds[1])).toMatchObject({ agencyId: bossB.agencyId, userId: bossB.userId, path: `/reuse-id/${bossB.marker}` });
-    expect(bViews.find((v) => v.sessionId === ada.tabId)).toMatchObject({ agencyId: bossB.agencyId, userId: bossB.userId });
+    expect(bViews.find((v) => v.id === ada.pageviewIds[1])).toMatchObject({
+      agencyId: bossB.agencyId,
+      userId: bossB.userId,
+      path: `/reuse-id/${bossB.marker}`,
+    });
+    expect(bViews.find((v) => v.sessionId === ada.tabId)).toMatchObject({
+      agencyId: bossB.agencyId,
+      userId: bossB.userId,
+    });
   });
 
   it('ids that only differ by where a colon falls are different tenants', async () => {
     // Agency "x" with user "y:z" and agency "x:y" with user "z" must never share a room.
     const tag = Date.now().toString(36);
-    const victimToken = await devToken(t.url, { userId: 'y:z', role: 'location', agencyId: `x${tag}`, locationId: 'l' });
-    const attackerToken = await devToken(t.url, { userId: 'z', role: 'location', agencyId: `x${tag}:y`, locationId: 'l' });
+    const victimToken = await devToken(t.url, {
+      userId: 'y:z',
+      role: 'location',
+      agencyId: `x${tag}`,
+      locationId: 'l',
+    });
+    const attackerToken = await devToken(t.url, {
+      userId: 'z',
+      role: 'location',
+      agencyId: `x${tag}:y`,
+      locationId: 'l',
+    });
     const spy = keep(await LiveClient.connect(t.url, attackerToken));
     const own = keep(await LiveClient.connect(t.url, victimToken));
     const tr = keep(await FakeTracker.connect(t.url, victimToken));

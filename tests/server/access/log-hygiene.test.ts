@@ -37,13 +37,28 @@ const secrets: string[] = [SSO_KEY, UPSTREAM_SECRET, HUB_SECRET];
 const remember = (s: string) => (secrets.push(s), s);
 
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-const get = (url: string, path: string, token: string) => fetch(`${url}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+  fetch(`${url}/api/v1${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+const get = (url: string, path: string, token: string) =>
+  fetch(`${url}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
 
 /** Sign-ins on both hubs; returns the hub tokens they issued. */
 async function signIns(): Promise<{ devTok: string; ssoTok: string; upTok: string }> {
-  const devTok = remember(await devToken(dev.url, { userId: 'u-log', role: 'location', agencyId: 'ag-log', locationId: 'loc-1' }));
-  const fields = { userId: 'hl-u', companyId: 'comp-log', role: 'user', type: 'location', activeLocation: 'loc-9', userName: 'Log Person', email: 'log@example.com' };
+  const devTok = remember(
+    await devToken(dev.url, { userId: 'u-log', role: 'location', agencyId: 'ag-log', locationId: 'loc-1' }),
+  );
+  const fields = {
+    userId: 'hl-u',
+    companyId: 'comp-log',
+    role: 'user',
+    type: 'location',
+    activeLocation: 'loc-9',
+    userName: 'Log Person',
+    email: 'log@example.com',
+  };
   const payload = remember(CryptoJS.AES.encrypt(JSON.stringify(fields), SSO_KEY).toString());
   const ssoRes = await post(sso.url, '/auth/sso', { payload });
   expect(ssoRes.status).toBe(200);
@@ -53,11 +68,21 @@ async function signIns(): Promise<{ devTok: string; ssoTok: string; upTok: strin
   expect((await post(sso.url, '/auth/sso', { payload: secrets.at(-1) })).status).toBe(400);
   expect((await post(sso.url, '/auth/sso', { payload: payload.slice(0, 40) })).status).toBe(400);
   expect((await post(sso.url, '/auth/sso', payload, { 'content-type': 'application/json' })).status).toBe(400);
-  const upstream = remember(await new SignJWT({ agencyId: 'ag-up', role: 'agency', name: 'Up Stream' }).setProtectedHeader({ alg: 'HS256' }).setSubject('u-up').setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(UPSTREAM_SECRET)));
+  const upstream = remember(
+    await new SignJWT({ agencyId: 'ag-up', role: 'agency', name: 'Up Stream' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u-up')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(UPSTREAM_SECRET)),
+  );
   const upRes = await post(sso.url, '/auth/token', {}, { authorization: `Bearer ${upstream}` });
   expect(upRes.status).toBe(200);
   const upTok = remember(((await upRes.json()) as { token: string }).token);
-  expect((await post(sso.url, '/auth/token', {}, { authorization: `Bearer ${remember(`${upstream.slice(0, -4)}AAAA`)}` })).status).toBe(401);
+  expect(
+    (await post(sso.url, '/auth/token', {}, { authorization: `Bearer ${remember(`${upstream.slice(0, -4)}AAAA`)}` }))
+      .status,
+  ).toBe(401);
   expect((await post(dev.url, '/auth/refresh', {}, { authorization: `Bearer ${devTok}` })).status).toBe(200);
   return { devTok, ssoTok, upTok };
 }
@@ -65,14 +90,33 @@ async function signIns(): Promise<{ devTok: string; ssoTok: string; upTok: strin
 describe('logs at trace level', () => {
   it('never contain tokens, SSO payloads or secrets', async () => {
     const { devTok, ssoTok, upTok } = await signIns();
-    const forged = [remember(algNoneToken({ sub: 'u-log', agencyId: 'ag-log', locationId: 'loc-1', role: 'location' })), remember(await signHubToken({ sub: 'x', agencyId: 'y', locationId: null, role: 'agency' }, { expInSec: -60 }))];
+    const forged = [
+      remember(algNoneToken({ sub: 'u-log', agencyId: 'ag-log', locationId: 'loc-1', role: 'location' })),
+      remember(await signHubToken({ sub: 'x', agencyId: 'y', locationId: null, role: 'agency' }, { expInSec: -60 })),
+    ];
     // REST with bearer tokens, good and bad, including a token in the URL and a failing store.
-    for (const [url, tok] of [[dev.url, devTok], [sso.url, ssoTok], [sso.url, upTok]] as const) {
-      for (const path of ['/me', '/pageviews', '/presence', '/directory', '/top-pages', '/users', '/export.csv', `/pageviews?token=${tok}`]) await (await get(url, path, tok)).arrayBuffer();
+    for (const [url, tok] of [
+      [dev.url, devTok],
+      [sso.url, ssoTok],
+      [sso.url, upTok],
+    ] as const) {
+      for (const path of [
+        '/me',
+        '/pageviews',
+        '/presence',
+        '/directory',
+        '/top-pages',
+        '/users',
+        '/export.csv',
+        `/pageviews?token=${tok}`,
+      ])
+        await (await get(url, path, tok)).arrayBuffer();
       for (const bad of forged) expect((await get(url, '/me', bad)).status).toBe(401);
     }
     const find = dev.hub.db.models.pageviews.find;
-    dev.hub.db.models.pageviews.find = (() => { throw new Error('boom'); }) as typeof find;
+    dev.hub.db.models.pageviews.find = (() => {
+      throw new Error('boom');
+    }) as typeof find;
     expect((await get(dev.url, '/pageviews', devTok)).status).toBe(500);
     dev.hub.db.models.pageviews.find = find;
 
@@ -82,19 +126,41 @@ describe('logs at trace level', () => {
     expect(await tracker.send(pv)).toEqual({ ok: true });
     await tracker.send({ ...tracker.heartbeat(pv.id, 10), token: devTok });
     await tracker.send(tracker.heartbeat(randomUUID(), 10));
-    expect(await tracker.socket.timeout(3_000).emitWithAck('auth', remember(await devToken(dev.url, { userId: 'u-log', role: 'location', agencyId: 'ag-log', locationId: 'loc-1' })))).toMatchObject({ ok: true });
+    expect(
+      await tracker.socket
+        .timeout(3_000)
+        .emitWithAck(
+          'auth',
+          remember(
+            await devToken(dev.url, { userId: 'u-log', role: 'location', agencyId: 'ag-log', locationId: 'loc-1' }),
+          ),
+        ),
+    ).toMatchObject({ ok: true });
     expect(await tracker.socket.timeout(3_000).emitWithAck('auth', forged[0]!)).toMatchObject({ ok: false });
     const live = rawSocket(sso.url, '/live', { auth: { token: ssoTok } });
     await new Promise((r) => live.once('snapshot', r));
-    for (const bad of forged) expect(await handshake(dev.url, '/track', { auth: { token: bad } })).not.toBe('connected');
-    expect(await handshake(dev.url, '/live', { auth: { token: devTok }, query: { token: devTok } })).toBe('token_in_query');
-    expect(await handshake(dev.url, '/live', { auth: { token: devTok }, extraHeaders: { origin: 'https://evil.example' } })).toBe('origin_forbidden');
+    for (const bad of forged)
+      expect(await handshake(dev.url, '/track', { auth: { token: bad } })).not.toBe('connected');
+    expect(await handshake(dev.url, '/live', { auth: { token: devTok }, query: { token: devTok } })).toBe(
+      'token_in_query',
+    );
+    expect(
+      await handshake(dev.url, '/live', { auth: { token: devTok }, extraHeaders: { origin: 'https://evil.example' } }),
+    ).toBe('origin_forbidden');
 
     // The unload fallback: the token in the body, good and bad.
     const events = [tracker.heartbeat(pv.id, 10), tracker.leave(pv.id, 10)];
-    expect((await post(dev.url, '/collect', JSON.stringify({ token: devTok, events }), { 'content-type': 'text/plain' })).status).toBe(200);
-    expect((await post(dev.url, '/collect', JSON.stringify({ token: forged[0], events }), { 'content-type': 'text/plain' })).status).toBe(401);
-    expect((await post(dev.url, '/collect', `{"token":"${devTok}", broken`, { 'content-type': 'text/plain' })).status).toBe(400);
+    expect(
+      (await post(dev.url, '/collect', JSON.stringify({ token: devTok, events }), { 'content-type': 'text/plain' }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await post(dev.url, '/collect', JSON.stringify({ token: forged[0], events }), { 'content-type': 'text/plain' }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await post(dev.url, '/collect', `{"token":"${devTok}", broken`, { 'content-type': 'text/plain' })).status,
+    ).toBe(400);
     tracker.close();
     live.close();
     await new Promise((r) => setTimeout(r, 100));
@@ -107,7 +173,8 @@ describe('logs at trace level', () => {
     const leaks: string[] = [];
     for (const s of secrets) {
       const parts = s.split('.').filter((p) => p.length >= 16);
-      for (const needle of [s, ...parts, s.slice(0, 24), s.slice(-24)]) if (text.includes(needle)) leaks.push(needle.slice(0, 40));
+      for (const needle of [s, ...parts, s.slice(0, 24), s.slice(-24)])
+        if (text.includes(needle)) leaks.push(needle.slice(0, 40));
     }
     expect(leaks).toEqual([]);
   });

@@ -56,7 +56,16 @@ export async function seedCast(t: TestHub): Promise<Cast> {
       const p2 = tracker.pageview(`/two/${marker}`, { title: `Two ${marker}` });
       expect(await tracker.send(p2)).toEqual({ ok: true });
       expect(await tracker.send(tracker.heartbeat(p2.id, 200))).toEqual({ ok: true });
-      const person: Person = { key, ...s, name, marker, token, tracker, pageviewIds: [p1.id, p2.id], tabId: tracker.tabId };
+      const person: Person = {
+        key,
+        ...s,
+        name,
+        marker,
+        token,
+        tracker,
+        pageviewIds: [p1.id, p2.id],
+        tabId: tracker.tabId,
+      };
       return [key, person] as const;
     }),
   );
@@ -65,12 +74,17 @@ export async function seedCast(t: TestHub): Promise<Cast> {
 
 /** Everyone in `cast` whose marker occurs in `text`. */
 export function markersIn(cast: Cast, text: string): string[] {
-  return Object.values(cast).filter((p) => text.includes(p.marker)).map((p) => p.key).sort();
+  return Object.values(cast)
+    .filter((p) => text.includes(p.marker))
+    .map((p) => p.key)
+    .sort();
 }
 
 /** The people a caller may see: their whole agency, or only themselves. */
 export function scopeOf(cast: Cast, caller: Person): Person[] {
-  return Object.values(cast).filter((p) => p.agencyId === caller.agencyId && (caller.role === 'agency' || p.userId === caller.userId));
+  return Object.values(cast).filter(
+    (p) => p.agencyId === caller.agencyId && (caller.role === 'agency' || p.userId === caller.userId),
+  );
 }
 
 /** Asserts an error body is our generic shape, with no stack trace or internals. */
@@ -84,7 +98,9 @@ export function expectCleanError(body: unknown, code?: string): void {
 
 /** Text that must never reach a client: stack frames, file paths, driver and library names. */
 export function expectNoInternals(text: string): void {
-  expect(text).not.toMatch(/\n\s+at |\bat .+:\d+:\d+|node_modules|\/work\/|\.ts:\d|[A-Za-z]+Error\b|Mongo|mongoose|jose|ECONN|stack/);
+  expect(text).not.toMatch(
+    /\n\s+at |\bat .+:\d+:\d+|node_modules|\/work\/|\.ts:\d|[A-Za-z]+Error\b|Mongo|mongoose|jose|ECONN|stack/,
+  );
 }
 
 export function closeCast(cast: Cast | undefined): void {

@@ -16,7 +16,12 @@ beforeAll(async () => {
 });
 afterAll(() => t?.stop());
 
-const person = (): Identity => ({ sub: `u-${randomUUID().slice(0, 6)}`, agencyId: `ag-${randomUUID().slice(0, 6)}`, locationId: 'loc-1', role: 'location' });
+const person = (): Identity => ({
+  sub: `u-${randomUUID().slice(0, 6)}`,
+  agencyId: `ag-${randomUUID().slice(0, 6)}`,
+  locationId: 'loc-1',
+  role: 'location',
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A /live and a /track socket on the same short-lived token, both connected. */
@@ -30,8 +35,10 @@ async function pair(token: string) {
   return { live, track, close: () => (live.close(), track.close()) };
 }
 
-const renew = (s: { timeout(ms: number): { emitWithAck(ev: 'auth', token: string): Promise<unknown> } }, token: string) =>
-  s.timeout(3_000).emitWithAck('auth', token) as Promise<Ack<{ expiresAt: number }>>;
+const renew = (
+  s: { timeout(ms: number): { emitWithAck(ev: 'auth', token: string): Promise<unknown> } },
+  token: string,
+) => s.timeout(3_000).emitWithAck('auth', token) as Promise<Ack<{ expiresAt: number }>>;
 
 describe('token expiry on live sockets', () => {
   it.concurrent('disconnects /live and /track with bye token_expired when the token runs out', async () => {
@@ -83,9 +90,15 @@ describe('token expiry on live sockets', () => {
       ];
       for (const s of [live, track.socket]) {
         for (const other of others) {
-          expect(await renew(s, await signHubToken(other, { expInSec: 600 })), JSON.stringify(other)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+          expect(await renew(s, await signHubToken(other, { expInSec: 600 })), JSON.stringify(other)).toMatchObject({
+            ok: false,
+            error: { code: 'forbidden' },
+          });
         }
-        expect(await renew(s, await signHubToken(who, { expInSec: -60 }))).toMatchObject({ ok: false, error: { code: 'token_expired' } });
+        expect(await renew(s, await signHubToken(who, { expInSec: -60 }))).toMatchObject({
+          ok: false,
+          error: { code: 'token_expired' },
+        });
         expect(await renew(s, '')).toMatchObject({ ok: false, error: { code: 'token_missing' } });
       }
       // The refused renewals kept the original identity and its expiry.

@@ -3,13 +3,25 @@ import { audienceOf, canSee, liveRoomsFor, scopedFilter } from '../../../server/
 import { AppError } from '../../../server/src/domain/app-error.ts';
 import type { Claims } from '../../../server/src/domain/identity.ts';
 
-const agency: Claims = { sub: 'boss', agencyId: 'A', locationId: null, role: 'agency', name: 'Boss', email: '', exp: 0 };
+const agency: Claims = {
+  sub: 'boss',
+  agencyId: 'A',
+  locationId: null,
+  role: 'agency',
+  name: 'Boss',
+  email: '',
+  exp: 0,
+};
 const loc: Claims = { sub: 'ada', agencyId: 'A', locationId: 'L1', role: 'location', name: 'Ada', email: '', exp: 0 };
 
 describe('access rules', () => {
   it('gives agency users their whole agency, narrowed by filters', () => {
     expect(scopedFilter(agency)).toEqual({ agencyId: 'A' });
-    expect(scopedFilter(agency, { userId: 'ada', locationId: 'L1' })).toEqual({ agencyId: 'A', userId: 'ada', locationId: 'L1' });
+    expect(scopedFilter(agency, { userId: 'ada', locationId: 'L1' })).toEqual({
+      agencyId: 'A',
+      userId: 'ada',
+      locationId: 'L1',
+    });
   });
 
   it('gives location users only themselves, and refuses asking for others', () => {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { creditEngaged, eventTime, type EngagementState } from '../../../server/src/domain/engagement.ts';
 
-const state = (s: Partial<EngagementState> = {}): EngagementState => ({ startedAt: 0, lastSeenAt: 0, engagedMs: 0, endedAt: null, ...s });
+const state = (s: Partial<EngagementState> = {}): EngagementState => ({
+  startedAt: 0,
+  lastSeenAt: 0,
+  engagedMs: 0,
+  endedAt: null,
+  ...s,
+});
 
 describe('creditEngaged', () => {
   it('credits what the client claims when that much wall time passed', () => {
@@ -26,7 +32,9 @@ describe('creditEngaged', () => {
   });
 
   it('does not credit time after a page view ended', () => {
-    expect(creditEngaged(state({ lastSeenAt: 10_000, endedAt: 10_000, engagedMs: 10_000 }), 50_000, 60_000, 2_000)).toBe(2_000);
+    expect(
+      creditEngaged(state({ lastSeenAt: 10_000, endedAt: 10_000, engagedMs: 10_000 }), 50_000, 60_000, 2_000),
+    ).toBe(2_000);
   });
 });
 

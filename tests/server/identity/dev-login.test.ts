@@ -33,7 +33,14 @@ describe('dev login enabled (no SSO, not production)', () => {
 
   it('fills a missing email with an empty string', async () => {
     const res = await dev({ userId: 'u9', name: 'Nine', role: 'agency', agencyId: 'acme' });
-    expect(res.body.user).toEqual({ userId: 'u9', name: 'Nine', email: '', role: 'agency', agencyId: 'acme', locationId: null });
+    expect(res.body.user).toEqual({
+      userId: 'u9',
+      name: 'Nine',
+      email: '',
+      role: 'agency',
+      agencyId: 'acme',
+      locationId: null,
+    });
   });
 
   it('answers validation_failed for a bad body', async () => {

@@ -8,8 +8,14 @@ const KEY = 'hl-shared-secret-7f3a9c';
 const encrypt = (fields: unknown, key = KEY): string => CryptoJS.AES.encrypt(JSON.stringify(fields), key).toString();
 
 const agencyFields = {
-  userId: 'hl-u-1', companyId: 'comp-9', role: 'admin', type: 'agency', userName: 'Dana Scully',
-  email: 'dana@agency.example', isAgencyOwner: true, extraField: 'ignored',
+  userId: 'hl-u-1',
+  companyId: 'comp-9',
+  role: 'admin',
+  type: 'agency',
+  userName: 'Dana Scully',
+  email: 'dana@agency.example',
+  isAgencyOwner: true,
+  extraField: 'ignored',
 };
 
 describe('decryptSsoPayload', () => {
@@ -44,7 +50,12 @@ describe('decryptSsoPayload', () => {
 describe('mapSsoUser', () => {
   it('keeps an agency user inside a sub-account an agency user', () => {
     expect(mapSsoUser({ ...agencyFields, activeLocation: 'loc-5' })).toEqual({
-      userId: 'hl-u-1', name: 'Dana Scully', email: 'dana@agency.example', role: 'agency', agencyId: 'comp-9', locationId: 'loc-5',
+      userId: 'hl-u-1',
+      name: 'Dana Scully',
+      email: 'dana@agency.example',
+      role: 'agency',
+      agencyId: 'comp-9',
+      locationId: 'loc-5',
     });
   });
 
@@ -66,7 +77,14 @@ describe('POST /auth/sso', () => {
   it('signs in an agency user', async () => {
     const res = await sso({ payload: encrypt(agencyFields) });
     expect(res.status).toBe(200);
-    expect(res.body.user).toEqual({ userId: 'hl-u-1', name: 'Dana Scully', email: 'dana@agency.example', role: 'agency', agencyId: 'comp-9', locationId: null });
+    expect(res.body.user).toEqual({
+      userId: 'hl-u-1',
+      name: 'Dana Scully',
+      email: 'dana@agency.example',
+      role: 'agency',
+      agencyId: 'comp-9',
+      locationId: null,
+    });
     const me = await call(`${app.url}/api/v1/me`, { token: res.body.token });
     expect(me.body).toEqual(res.body.user);
   });
@@ -78,16 +96,35 @@ describe('POST /auth/sso', () => {
   });
 
   it('signs in a location user', async () => {
-    const fields = { userId: 'hl-u-2', companyId: 'comp-9', role: 'user', type: 'location', activeLocation: 'loc-7', userName: 'Fox Mulder', email: 'fox@loc.example' };
+    const fields = {
+      userId: 'hl-u-2',
+      companyId: 'comp-9',
+      role: 'user',
+      type: 'location',
+      activeLocation: 'loc-7',
+      userName: 'Fox Mulder',
+      email: 'fox@loc.example',
+    };
     const res = await sso({ payload: encrypt(fields) });
     expect(res.status).toBe(200);
-    expect(res.body.user).toEqual({ userId: 'hl-u-2', name: 'Fox Mulder', email: 'fox@loc.example', role: 'location', agencyId: 'comp-9', locationId: 'loc-7' });
+    expect(res.body.user).toEqual({
+      userId: 'hl-u-2',
+      name: 'Fox Mulder',
+      email: 'fox@loc.example',
+      role: 'location',
+      agencyId: 'comp-9',
+      locationId: 'loc-7',
+    });
   });
 
   it.each([
     ['made with another key', () => encrypt(agencyFields, 'not-the-shared-secret'), /wrong shared secret|not JSON/],
     ['truncated', () => encrypt(agencyFields).slice(0, 60), /truncated/],
-    ['truncated by one block', () => Buffer.from(encrypt(agencyFields), 'base64').subarray(0, -16).toString('base64'), /cannot decrypt|not JSON/],
+    [
+      'truncated by one block',
+      () => Buffer.from(encrypt(agencyFields), 'base64').subarray(0, -16).toString('base64'),
+      /cannot decrypt|not JSON/,
+    ],
     ['not JSON', () => CryptoJS.AES.encrypt('definitely { not json', KEY).toString(), /not JSON/],
     ['fields missing', () => encrypt({ userId: 'x', type: 'agency' }), /companyId/],
     ['a location type without activeLocation', () => encrypt({ ...agencyFields, type: 'location' }), /activeLocation/],
@@ -105,7 +142,11 @@ describe('POST /auth/sso', () => {
   });
 
   it('turns dev login off and says so in /auth/config', async () => {
-    expectError(await call(`${app.url}/api/v1/auth/dev`, { body: { userId: 'u', name: 'U', role: 'agency', agencyId: 'a' } }), 404, 'dev_login_disabled');
+    expectError(
+      await call(`${app.url}/api/v1/auth/dev`, { body: { userId: 'u', name: 'U', role: 'agency', agencyId: 'a' } }),
+      404,
+      'dev_login_disabled',
+    );
     const cfg = await call(`${app.url}/api/v1/auth/config`);
     expect(cfg.body).toEqual({ devLogin: false, highlevelSso: true, upstreamJwt: false, demoUsers: [] });
   });
@@ -115,7 +156,11 @@ describe('POST /auth/sso without a shared secret', () => {
   it('answers sso_not_configured', async () => {
     const app = await startApp();
     try {
-      expectError(await call(`${app.url}/api/v1/auth/sso`, { body: { payload: encrypt(agencyFields) } }), 404, 'sso_not_configured');
+      expectError(
+        await call(`${app.url}/api/v1/auth/sso`, { body: { payload: encrypt(agencyFields) } }),
+        404,
+        'sso_not_configured',
+      );
     } finally {
       await app.close();
     }

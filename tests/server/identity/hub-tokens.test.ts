@@ -4,17 +4,43 @@ import { HUB_TOKEN, type HubUser } from '@activity-hub/protocol';
 import { createTokenService } from '../../../server/src/identity/hub-tokens.ts';
 import { call, expectError, HUB_SECRET, startApp, type TestApp } from './test-app.ts';
 
-const alice: HubUser = { userId: 'u1', name: 'Alice', email: 'alice@example.com', role: 'location', agencyId: 'acme', locationId: 'acme-north' };
+const alice: HubUser = {
+  userId: 'u1',
+  name: 'Alice',
+  email: 'alice@example.com',
+  role: 'location',
+  agencyId: 'acme',
+  locationId: 'acme-north',
+};
 const b64url = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 const nowSec = (): number => Math.floor(Date.now() / 1000);
 
 /** Claims like a real hub token's, for forging variants. */
 function goodClaims(): JWTPayload {
-  return { sub: 'u1', agencyId: 'acme', locationId: 'acme-north', role: 'location', name: 'Alice', email: 'a@example.com', jti: 'j1' };
+  return {
+    sub: 'u1',
+    agencyId: 'acme',
+    locationId: 'acme-north',
+    role: 'location',
+    name: 'Alice',
+    email: 'a@example.com',
+    jti: 'j1',
+  };
 }
 
 /** Signs a token with full control over header, claims and key. */
-async function forge(opts: { claims?: JWTPayload; header?: Record<string, unknown>; secret?: Uint8Array; iss?: string; aud?: string; iat?: number; exp?: number; nbf?: number } = {}): Promise<string> {
+async function forge(
+  opts: {
+    claims?: JWTPayload;
+    header?: Record<string, unknown>;
+    secret?: Uint8Array;
+    iss?: string;
+    aud?: string;
+    iat?: number;
+    exp?: number;
+    nbf?: number;
+  } = {},
+): Promise<string> {
   const iat = opts.iat ?? nowSec();
   const jwt = new SignJWT(opts.claims ?? goodClaims())
     .setProtectedHeader({ alg: 'HS256', typ: HUB_TOKEN.type, ...opts.header })
@@ -63,8 +89,13 @@ describe('hub tokens over HTTP', () => {
   it('refuses an RS256 token (algorithm allow-list)', async () => {
     const { privateKey } = await generateKeyPair('RS256');
     const iat = nowSec();
-    const token = await new SignJWT(goodClaims()).setProtectedHeader({ alg: 'RS256', typ: HUB_TOKEN.type })
-      .setIssuer(HUB_TOKEN.issuer).setAudience(HUB_TOKEN.audience).setIssuedAt(iat).setExpirationTime(iat + 600).sign(privateKey);
+    const token = await new SignJWT(goodClaims())
+      .setProtectedHeader({ alg: 'RS256', typ: HUB_TOKEN.type })
+      .setIssuer(HUB_TOKEN.issuer)
+      .setAudience(HUB_TOKEN.audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + 600)
+      .sign(privateKey);
     expectError(await me(token), 401, 'token_invalid');
   });
 
@@ -80,8 +111,13 @@ describe('hub tokens over HTTP', () => {
   });
 
   it('refuses a missing typ header', async () => {
-    const token = await new SignJWT(goodClaims()).setProtectedHeader({ alg: 'HS256' }).setIssuer(HUB_TOKEN.issuer)
-      .setAudience(HUB_TOKEN.audience).setIssuedAt().setExpirationTime('10m').sign(HUB_SECRET);
+    const token = await new SignJWT(goodClaims())
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(HUB_TOKEN.issuer)
+      .setAudience(HUB_TOKEN.audience)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(HUB_SECRET);
     expectError(await me(token), 401, 'token_invalid');
   });
 
@@ -119,7 +155,11 @@ describe('hub tokens over HTTP', () => {
     expectError(await me('not.a.jwt'), 401, 'token_invalid');
     expectError(await me('x'.repeat(9000)), 401, 'token_invalid');
     expectError(await call(`${app.url}/api/v1/me`), 401, 'token_missing');
-    expectError(await call(`${app.url}/api/v1/me`, { headers: { authorization: 'Basic dXNlcjpwYXNz' } }), 401, 'token_missing');
+    expectError(
+      await call(`${app.url}/api/v1/me`, { headers: { authorization: 'Basic dXNlcjpwYXNz' } }),
+      401,
+      'token_missing',
+    );
     const { token } = await app.tokens.issue(alice);
     for (const param of ['token', 'access_token', 'jwt', 'auth', 'Token']) {
       // Refused even though the header carries a valid token: the URL already leaked it.

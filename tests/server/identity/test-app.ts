@@ -27,7 +27,11 @@ export async function startApp(env: Record<string, string> = {}, ttlSec = 3600):
   const clock = { now: Date.now() };
   const tokens = createTokenService({ secret: HUB_SECRET, ttlSec, now: () => clock.now });
   const app = express();
-  app.use('/api/v1', express.json({ limit: '32kb' }), authRoutes({ config, tokens, upstream: createUpstreamVerifier(config), demoUsers: DEMO_USERS }));
+  app.use(
+    '/api/v1',
+    express.json({ limit: '32kb' }),
+    authRoutes({ config, tokens, upstream: createUpstreamVerifier(config), demoUsers: DEMO_USERS }),
+  );
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     res.status(statusOf(err)).json({ error: toErrorBody(err) });
   };
@@ -50,6 +54,7 @@ export async function listen(app: express.Express): Promise<{ url: string; close
   };
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies of many shapes, asserted field by field */
 /** JSON request helper. */
 export async function call(
   url: string,

@@ -13,9 +13,17 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ah-start-'));
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 /** Runs the built hub the way `npm start` does, with no variables but the port and data dir. */
-function startProcess(env: Record<string, string>): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startProcess(env: Record<string, string>): {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   let out = '';
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MONGO_URL|REDIS_URL|HUB_JWT_SECRET|NODE_ENV|PORT|DATA_DIR)$/.test(k)));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(MONGO_URL|REDIS_URL|HUB_JWT_SECRET|NODE_ENV|PORT|DATA_DIR)$/.test(k),
+    ),
+  );
   const proc = spawn(process.execPath, [MAIN], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -121,7 +121,12 @@ describe('/track namespace', () => {
     await expect(FakeTracker.connect(t.url, '')).rejects.toMatchObject({ data: { code: 'token_missing' } });
     await expect(FakeTracker.connect(t.url, 'garbage')).rejects.toMatchObject({ data: { code: 'token_invalid' } });
     const { io } = await import('socket.io-client');
-    const s = io(`${t.url}/track`, { query: { token }, auth: { token }, transports: ['websocket'], reconnection: false });
+    const s = io(`${t.url}/track`, {
+      query: { token },
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
     const err = await new Promise<{ data?: unknown }>((r) => s.once('connect_error', r));
     expect(err.data).toMatchObject({ code: 'token_in_query' });
     s.close();

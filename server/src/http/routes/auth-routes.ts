@@ -65,7 +65,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     if (!key) throw new AppError('sso_not_configured', 'HighLevel SSO is not configured on this hub');
     const body = ssoBodySchema.safeParse(req.body);
     // One code for every bad payload, so the client shows one clear message.
-    if (!body.success) throw new AppError('sso_payload_invalid', 'Invalid SSO payload: expected a JSON body {"payload": "<encrypted string>"}');
+    if (!body.success)
+      throw new AppError(
+        'sso_payload_invalid',
+        'Invalid SSO payload: expected a JSON body {"payload": "<encrypted string>"}',
+      );
     const user = mapSsoUser(decryptSsoPayload(body.data.payload, key));
     res.json(await tokens.issue(user));
   });

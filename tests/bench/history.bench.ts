@@ -1,15 +1,12 @@
 /**
- * Benchmark of the history summary on rollups.
+ * Benchmark of the history summary:  npx tsx tests/bench/history.bench.ts
  *
- *   npx tsx tests/bench/history.bench.ts            (HISTORY_BENCH_PAGEVIEWS=1000000 by default)
- *
- * Loads one agency with HISTORY_BENCH_PAGEVIEWS page views through the seed code path into the
- * embedded server running in this process (':memory:'), and a baseline agency with 10k page
- * views in another database of the same server; plus the same on real MongoDB when MONGO_URL
- * is set. Then measures `HistoryStats.summary` (catch-up + rollup read, as the route runs it) by
- * granularity (day over 30 days, week over 26 weeks, month over 12 months; p50/p95), and the
- * same buckets aggregated from raw page views without rollups. Ratios are against the 10k
- * baseline of the same run and against the raw aggregate.
+ * Loads one agency with HISTORY_BENCH_PAGEVIEWS (default 1M) page views through the seed code
+ * path into the embedded server in this process (':memory:'), and a 10k baseline agency in
+ * another database of it (and both on MongoDB too when MONGO_URL is set). Measures
+ * `HistoryStats.summary` as the route runs it (catch-up + rollup read) for day/30 days,
+ * week/26 weeks and month/12 months (p50/p95), against the 10k baseline and, for the day case,
+ * the same buckets aggregated from raw page views without rollups.
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -63,34 +60,16 @@ interface Loaded {
 
 /** Seeds one agency ("acme") with `pageviews` page views over a year, 50 users. */
 async function load(url: string, pageviews: number): Promise<Loaded> {
-  const db = await openDatabase({
-    mongoUrl: `${url}bench_${randomUUID().slice(0, 8)}`,
-    dataDir: ':memory:',
-    log: createLogger('silent'),
-  });
+  const log = createLogger('silent');
+  const db = await openDatabase({ mongoUrl: `${url}bench_${randomUUID().slice(0, 8)}`, dataDir: ':memory:', log });
   const stats = await openStatsStorage(db);
   const started = Date.now();
   // ~1M page views a year for 50 users is ~80 a working day each.
   const perDay = Math.max(1, Math.round((pageviews / 50 / 365) * 1.35));
-  await seedDatabase(db, stats, {
-    agencies: 1,
-    users: 50,
-    days: 366,
-    reset: true,
-    seed: 7,
-    pageviewsPerDay: perDay,
-    maxPageviews: pageviews,
-    endAt: END,
-  });
-  const job = new RollupJob(stats.rollups, stats.jobState, {
-    owner: 'bench',
-    intervalMs: 60_000,
-    leaseMs: 30_000,
-    marginMs: 5_000,
-    batchKeys: 2_000,
-    clock: Date.now,
-    onError: (e) => console.error(e),
-  });
+  const seed = { agencies: 1, users: 50, days: 366, reset: true, seed: 7, endAt: END };
+  await seedDatabase(db, stats, { ...seed, pageviewsPerDay: perDay, maxPageviews: pageviews });
+  const timing = { intervalMs: 60_000, leaseMs: 30_000, marginMs: 5_000, batchKeys: 2_000, clock: Date.now };
+  const job = new RollupJob(stats.rollups, stats.jobState, { owner: 'bench', ...timing, onError: console.error });
   return { db, stats, history: new HistoryStats(stats.reader, () => job.catchUp()), loadMs: Date.now() - started };
 }
 
@@ -163,17 +142,11 @@ async function measure(target: string, big: Loaded, small: Loaded): Promise<Hist
 /** A table of the results. */
 export function formatTable(results: HistoryBenchResult[]): string {
   const head = 'target      page views  granularity  p50 ms  p95 ms  ×10k baseline  raw ms  raw/p50';
-  const rows = results.map((r) =>
-    [
-      r.target.padEnd(10),
-      String(r.pageviews).padStart(11),
-      r.granularity.padStart(12),
-      String(r.p50Ms).padStart(7),
-      String(r.p95Ms).padStart(7),
-      String(r.ratioToBaseline).padStart(14),
-      String(r.rawMs ?? '-').padStart(7),
-      (r.speedupVsRaw === null ? '-' : `${r.speedupVsRaw}×`).padStart(8),
-    ].join(' '),
+  const cell = (v: unknown, w: number) => String(v ?? '-').padStart(w);
+  const rows = results.map(
+    (r) =>
+      `${r.target.padEnd(10)}${cell(r.pageviews, 12)}${cell(r.granularity, 13)}${cell(r.p50Ms, 8)}${cell(r.p95Ms, 8)}` +
+      `${cell(r.ratioToBaseline, 15)}${cell(r.rawMs, 8)}${cell(r.speedupVsRaw === null ? null : `${r.speedupVsRaw}×`, 9)}`,
   );
   return [head, ...rows].join('\n');
 }

@@ -4,8 +4,8 @@ import type { PageviewExporter } from '../domain/stats-ports.ts';
 import type { PageviewDoc } from './models.ts';
 import { mongoFilter, toItem } from './pageview-queries.ts';
 
-/** Documents per round trip: large enough to be fast, small enough to keep memory flat. */
-export const EXPORT_BATCH_SIZE = 1_000;
+/** Documents per round trip: few round trips, and still only a few MB held at a time. */
+export const EXPORT_BATCH_SIZE = 5_000;
 
 /**
  * The export query. Sorted by `startedAt` alone: each of the agency/location/user + startedAt

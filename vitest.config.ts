@@ -20,6 +20,8 @@ export default defineConfig({
           include: ['tests/**/*.test.ts'],
           exclude: ['tests/browser/**', '**/node_modules/**'],
           pool: 'forks',
+          // Node tests first, then browser tests: together they would overload two cores.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -30,6 +32,7 @@ export default defineConfig({
           pool: 'forks',
           // Each browser file starts its own hub and Chromium; two cores fit two at a time.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
         },
       },

@@ -93,9 +93,7 @@ describe('HighLevel Custom Page sign-in', () => {
   it('refuses a context encrypted with another key', async () => {
     const page = await open(payload(agencyUser, 'some-other-app-secret'), payload(agencyUser, 'x'));
     const app = page.frameLocator('#app');
-    await expect
-      .poll(() => app.locator('body').textContent(), { timeout: 15_000 })
-      .toContain('Invalid SSO payload');
+    await expect.poll(() => app.locator('body').textContent(), { timeout: 15_000 }).toContain('Invalid SSO payload');
     expect(await app.locator('.user-name').count()).toBe(0);
     await page.close();
   });

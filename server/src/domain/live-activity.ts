@@ -1,6 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import type { FeedKind, PresenceEntry, PresenceState } from '@activity-hub/protocol';
+import type { DeviceClass, FeedKind, PresenceEntry, PresenceState } from '@activity-hub/protocol';
 import type { LivePublisher, PresenceStore } from './ports.ts';
+import type { PageviewRecord } from './tracking-types.ts';
+
+/**
+ * The presence entry of a tab whose current page view is `rec`, as of its last evidence. A
+ * rebuilt entry (after a restart) cannot know the tab's first page, so online-since is this
+ * page's start.
+ */
+export function presenceOf(rec: PageviewRecord, state: PresenceState, device: DeviceClass): PresenceEntry {
+  return {
+    sessionId: rec.sessionId,
+    userId: rec.userId,
+    name: rec.userName,
+    agencyId: rec.agencyId,
+    locationId: rec.locationId,
+    pageviewId: rec.id,
+    path: rec.path,
+    title: rec.title,
+    onlineSince: rec.startedAt,
+    pageSince: rec.startedAt,
+    engagedMs: rec.engagedMs,
+    state,
+    device,
+    updatedAt: rec.lastSeenAt,
+  };
+}
 
 /**
  * Turns tracking facts into presence entries and feed items, and publishes them. Presence

@@ -44,7 +44,7 @@ export class TabRegistry {
     return run;
   }
 
-  touchTab(key: string, sessionId: string, ctx: TrackContext, _now: number): TabState {
+  touchTab(key: string, sessionId: string, ctx: TrackContext): TabState {
     let tab = this.tabs.get(key);
     if (!tab) {
       tab = {
@@ -64,6 +64,15 @@ export class TabRegistry {
       set.add(key);
     }
     return tab;
+  }
+
+  /**
+   * A tab continuing on this instance after its own died or restarted sends no new page view:
+   * its open one becomes the tab's current page, so this instance keeps it alive and closes it
+   * if the tab goes away.
+   */
+  adopt(tab: TabState | undefined, pv: OpenPageview): void {
+    if (tab && tab.currentPv === null && pv.rec.endedAt === null) tab.currentPv = pv.rec.key;
   }
 
   tab(key: string): TabState | undefined {

@@ -1,18 +1,11 @@
-import type {
-  DeviceClass,
-  HeartbeatEvent,
-  LeaveEvent,
-  PageviewEvent,
-  PresenceEntry,
-  TrackEvent,
-} from '@activity-hub/protocol';
+import type { DeviceClass, HeartbeatEvent, LeaveEvent, PageviewEvent, TrackEvent } from '@activity-hub/protocol';
 import { AppError } from './app-error.ts';
 import { creditEngaged, eventTime } from './engagement.ts';
 import type { Claims } from './identity.ts';
-import type { LiveActivity } from './live-activity.ts';
+import { presenceOf, type LiveActivity } from './live-activity.ts';
 import type { Clock, TrackingRepository } from './ports.ts';
 import { TabRegistry, type OpenPageview } from './tab-registry.ts';
-import { sessionKey, type PageviewRecord, type WriteOp } from './tracking-types.ts';
+import { creditOp, endOp, sessionKey, type PageviewRecord, type WriteOp } from './tracking-types.ts';
 import type { WriteBatcher } from './write-batcher.ts';
 
 /**
@@ -21,6 +14,13 @@ import type { WriteBatcher } from './write-batcher.ts';
  */
 interface Written {
   written: Promise<void>;
+}
+
+/** Refuses a page view of someone else (ids come from browsers and can be guessed or reused). */
+function assertOwner(pv: OpenPageview, claims: Claims): void {
+  if (pv.rec.userId !== claims.sub || pv.rec.agencyId !== claims.agencyId) {
+    throw new AppError('forbidden', 'This page view belongs to another user');
+  }
 }
 
 /** Who sent an event: identity from the verified token only, never from the event body. */
@@ -59,17 +59,13 @@ export class TrackingService {
   }
 
   private async apply(ctx: TrackContext, tabKey: string, event: TrackEvent): Promise<Written> {
-    const tab = this.tabs.touchTab(tabKey, event.tabId, ctx, this.deps.clock());
-    if (tab.userId !== ctx.claims.sub) throw new AppError('forbidden', 'This tab belongs to another user');
+    // The tab key carries the user, so a tab here is always the sender's own.
+    const tab = this.tabs.touchTab(tabKey, event.tabId, ctx);
     if (event.type === 'pageview') return this.pageview(ctx, tabKey, event);
     const pv = await this.openPageview(`${ctx.claims.agencyId}:${event.pageviewId}`);
     if (!pv) throw new AppError('not_found', 'Unknown page view');
-    if (pv.rec.userId !== ctx.claims.sub || pv.rec.agencyId !== ctx.claims.agencyId) {
-      throw new AppError('forbidden', 'This page view belongs to another user');
-    }
-    // A tab continuing here after its instance died or restarted sends no new page view: adopt
-    // its open one, so this instance keeps it alive and closes it if the tab goes away.
-    if (event.type === 'heartbeat' && tab.currentPv === null && pv.rec.endedAt === null) tab.currentPv = pv.rec.key;
+    assertOwner(pv, ctx.claims);
+    if (event.type === 'heartbeat') this.tabs.adopt(tab, pv);
     const seen = this.tabs.seen(pv, event.id);
     if (seen) return { written: seen };
     return {
@@ -80,32 +76,25 @@ export class TrackingService {
   private async pageview(ctx: TrackContext, tabKey: string, e: PageviewEvent): Promise<Written> {
     const now = this.deps.clock();
     const key = `${ctx.claims.agencyId}:${e.id}`;
+    const tab = this.tabs.tab(tabKey)!;
     const existing = await this.openPageview(key);
     if (existing) {
       // Only the owner's re-send is a duplicate; anyone else reusing the id must neither adopt it nor be told "stored".
-      if (existing.rec.userId !== ctx.claims.sub)
-        throw new AppError('forbidden', 'This page view belongs to another user');
+      assertOwner(existing, ctx.claims);
       // Re-sent to another instance than the one that stored it: adopt it like a heartbeat does.
-      const tab = this.tabs.tab(tabKey);
-      if (tab && tab.currentPv === null && existing.rec.endedAt === null) tab.currentPv = key;
+      this.tabs.adopt(tab, existing);
       return { written: this.tabs.seen(existing, e.id) ?? Promise.resolve() };
     }
     const at = eventTime(now, e.ageMs);
-    const tab = this.tabs.tab(tabKey)!;
     const ops: WriteOp[] = [];
     const previous = tab.currentPv ? this.tabs.pageview(tab.currentPv) : undefined;
     if (previous && previous.rec.endedAt === null && previous.rec.startedAt <= at) {
       // The next page view of the same tab ends the previous one.
-      previous.rec.endedAt = Math.max(previous.rec.lastSeenAt, at);
-      previous.rec.endReason = 'navigate';
-      ops.push({
-        kind: 'end',
-        key: previous.rec.key,
-        agencyId: previous.rec.agencyId,
-        userId: previous.rec.userId,
-        at: previous.rec.endedAt,
-        reason: 'navigate',
+      const ended = Object.assign(previous.rec, {
+        endedAt: Math.max(previous.rec.lastSeenAt, at),
+        endReason: 'navigate' as const,
       });
+      ops.push(endOp(ended));
     }
     const { claims } = ctx;
     const rec: PageviewRecord = {
@@ -148,60 +137,17 @@ export class TrackingService {
     const isNewTab = tab.currentPv === null;
     tab.currentPv = key;
     const written = this.track(pv, e.id, this.deps.batcher.submit(ops, true));
-    void this.deps.live.pageview(
-      {
-        sessionId: e.tabId,
-        userId: claims.sub,
-        name: claims.name,
-        agencyId: claims.agencyId,
-        locationId: claims.locationId,
-        pageviewId: e.id,
-        path: e.path,
-        title: e.title,
-        onlineSince: at,
-        pageSince: at,
-        engagedMs: 0,
-        state: 'active',
-        device: ctx.device,
-        updatedAt: at,
-      },
-      isNewTab,
-    );
+    void this.deps.live.pageview(presenceOf(rec, 'active', ctx.device), isNewTab);
     return { written };
   }
 
   private heartbeat(pv: OpenPageview, e: HeartbeatEvent, device: DeviceClass): Promise<void> {
     const ms = this.credit(pv, e.engagedMs, e.ageMs);
-    const op: WriteOp = {
-      kind: 'credit',
-      key: pv.rec.key,
-      sessionKey: pv.tabKey,
-      agencyId: pv.rec.agencyId,
-      userId: pv.rec.userId,
-      credits: [{ eventId: e.id, ms }],
-      lastSeenAt: pv.rec.lastSeenAt,
-    };
-    const written = this.track(pv, e.id, this.deps.batcher.submit([op], false));
-    if (pv.rec.endedAt === null) {
-      const { rec } = pv;
+    const { rec } = pv;
+    const written = this.track(pv, e.id, this.deps.batcher.submit([creditOp(rec, pv.tabKey, e.id, ms)], false));
+    if (rec.endedAt === null) {
       // Presence may have forgotten an open page view (a restarted single instance): rebuild it.
-      // The tab's first page is not at hand, so online-since restarts at this page's start.
-      const restore = (): PresenceEntry => ({
-        sessionId: rec.sessionId,
-        userId: rec.userId,
-        name: rec.userName,
-        agencyId: rec.agencyId,
-        locationId: rec.locationId,
-        pageviewId: rec.id,
-        path: rec.path,
-        title: rec.title,
-        onlineSince: rec.startedAt,
-        pageSince: rec.startedAt,
-        engagedMs: rec.engagedMs,
-        state: e.state,
-        device,
-        updatedAt: rec.lastSeenAt,
-      });
+      const restore = () => presenceOf(rec, e.state, device);
       void this.deps.live.progress(
         rec.agencyId,
         rec.sessionId,
@@ -218,29 +164,11 @@ export class TrackingService {
   private leave(pv: OpenPageview, tabKey: string, e: LeaveEvent): Promise<void> {
     const ms = this.credit(pv, e.engagedMs, e.ageMs);
     const { rec } = pv;
-    const ops: WriteOp[] = [
-      {
-        kind: 'credit',
-        key: rec.key,
-        sessionKey: pv.tabKey,
-        agencyId: rec.agencyId,
-        userId: rec.userId,
-        credits: [{ eventId: e.id, ms }],
-        lastSeenAt: rec.lastSeenAt,
-      },
-    ];
+    const ops: WriteOp[] = [creditOp(rec, pv.tabKey, e.id, ms)];
     const wasOpen = rec.endedAt === null;
     if (wasOpen) {
-      rec.endedAt = rec.lastSeenAt;
-      rec.endReason = e.reason === 'navigate' ? 'navigate' : 'leave';
-      ops.push({
-        kind: 'end',
-        key: rec.key,
-        agencyId: rec.agencyId,
-        userId: rec.userId,
-        at: rec.endedAt,
-        reason: rec.endReason,
-      });
+      const endReason = e.reason === 'navigate' ? ('navigate' as const) : ('leave' as const);
+      ops.push(endOp(Object.assign(rec, { endedAt: rec.lastSeenAt, endReason })));
     }
     const tab = this.tabs.tab(tabKey);
     if (tab?.currentPv === rec.key) tab.currentPv = null;

@@ -68,6 +68,24 @@ export type WriteOp =
   | { kind: 'endSession'; key: string; agencyId: string; userId: string; at: number }
   | { kind: 'alive'; keys: string[]; at: number };
 
+/** The op crediting one event's engaged time to a page view (and its session's last evidence). */
+export function creditOp(rec: PageviewRecord, sessionKey: string, eventId: string, ms: number): WriteOp {
+  const { key, agencyId, userId, lastSeenAt } = rec;
+  return { kind: 'credit', key, sessionKey, agencyId, userId, credits: [{ eventId, ms }], lastSeenAt };
+}
+
+/** The op ending a page view at `rec.endedAt` for `rec.endReason`. */
+export function endOp(rec: PageviewRecord & { endedAt: number; endReason: EndReason }): WriteOp {
+  return {
+    kind: 'end',
+    key: rec.key,
+    agencyId: rec.agencyId,
+    userId: rec.userId,
+    at: rec.endedAt,
+    reason: rec.endReason,
+  };
+}
+
 /** A page view the sweeper or a delayed disconnect closed. */
 export interface ClosedPageview {
   key: string;

@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.ts';
 import { cors } from './cors.ts';
 import { apiNotFound, errorHandler } from './error-handler.ts';
 import { requestContext } from './request-context.ts';
-import { assertNoTokenInQuery } from './require-auth.ts';
+import { rejectTokenInQuery } from './require-auth.ts';
 
 export interface HttpParts {
   health: Router;
@@ -34,10 +34,7 @@ export function buildHttpApp(parts: HttpParts, log: Logger, metrics: Metrics): E
   const api = express.Router();
   api.use(cors(parts.corsOrigins));
   // Every API route, public ones (sign-in, /collect) included: a token in a URL is refused.
-  api.use((req, _res, next) => {
-    assertNoTokenInQuery(req);
-    next();
-  });
+  api.use(rejectTokenInQuery);
   api.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();

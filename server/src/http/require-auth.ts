@@ -1,30 +1,25 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '../domain/app-error.ts';
-import type { Claims } from '../domain/identity.ts';
+import { namesCredential, type Claims } from '../domain/identity.ts';
 import type { TokenService } from '../identity/hub-tokens.ts';
 
-/**
- * Query parameters that look like a credential. Tokens in URLs end up in access logs, proxy
- * logs, browser history and Referer headers, so such a request is refused outright, even when
- * a proper Authorization header is present too: the caller must fix the leak.
- */
-const TOKEN_PARAMS = new Set(['token', 'access_token', 'jwt', 'auth']);
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-_.~+/]+=*)[ \t]*$/i;
 
-/** Throws `token_in_query` when the URL carries a token-looking parameter. */
-export function assertNoTokenInQuery(req: Request): void {
+/**
+ * Refuses, with `token_in_query`, any request whose URL carries a token-looking parameter.
+ * Mounted once in front of the whole API router, public routes included, so the bearer and
+ * sign-in handlers behind it need not check again.
+ */
+export const rejectTokenInQuery: RequestHandler = (req, _res, next) => {
   const q = req.originalUrl.indexOf('?');
-  if (q < 0) return;
-  for (const key of new URLSearchParams(req.originalUrl.slice(q + 1)).keys()) {
-    if (TOKEN_PARAMS.has(key.toLowerCase())) {
-      throw new AppError('token_in_query', 'Tokens must not travel in the URL; send Authorization: Bearer <token>');
-    }
+  if (q >= 0 && namesCredential(new URLSearchParams(req.originalUrl.slice(q + 1)).keys())) {
+    throw new AppError('token_in_query', 'Tokens must not travel in the URL; send Authorization: Bearer <token>');
   }
-}
+  next();
+};
 
 /** The bearer token of a request, from the Authorization header only. */
 export function bearerToken(req: Request): string {
-  assertNoTokenInQuery(req);
   const header = req.headers.authorization;
   if (!header) throw new AppError('token_missing', 'Missing Authorization: Bearer <token> header');
   const m = BEARER.exec(header);
@@ -34,7 +29,8 @@ export function bearerToken(req: Request): string {
 
 /**
  * Middleware that requires a valid hub token and puts its claims on `res.locals.claims`.
- * Errors (`token_missing`, `token_invalid`, `token_expired`, `token_in_query`) go to `next`.
+ * Errors (`token_missing`, `token_invalid`, `token_expired`) go to `next`; tokens in the URL are
+ * refused before it, by `rejectTokenInQuery`.
  */
 export function requireAuth(tokens: Pick<TokenService, 'verify'>): RequestHandler {
   return async (req, res, next) => {

@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import { AppError, toErrorBody } from '../domain/app-error.ts';
-import type { Claims } from '../domain/identity.ts';
+import { namesCredential, type Claims } from '../domain/identity.ts';
 
 /** What a verified socket carries in `socket.data`. */
 export interface SocketData {
@@ -62,9 +62,7 @@ export function authenticate(
     ) {
       return fail(new AppError('origin_forbidden', 'This origin may not connect'));
     }
-    // Case-insensitive, like the REST check: `?Token=` leaks into logs just the same.
-    const keys = Object.keys(h.query).map((k) => k.toLowerCase());
-    if (['token', 'access_token', 'jwt', 'auth'].some((k) => keys.includes(k))) {
+    if (namesCredential(Object.keys(h.query))) {
       return fail(new AppError('token_in_query', 'Send the token in the handshake auth, never in the URL'));
     }
     const token = (h.auth as { token?: unknown } | undefined)?.token;

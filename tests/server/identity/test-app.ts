@@ -4,6 +4,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../../server/src/config.ts';
 import { statusOf, toErrorBody } from '../../../server/src/domain/app-error.ts';
+import { rejectTokenInQuery } from '../../../server/src/http/require-auth.ts';
 import { authRoutes } from '../../../server/src/http/routes/auth-routes.ts';
 import { DEMO_USERS } from '../../../server/src/identity/demo-users.ts';
 import { createTokenService, type TokenService } from '../../../server/src/identity/hub-tokens.ts';
@@ -29,6 +30,7 @@ export async function startApp(env: Record<string, string> = {}, ttlSec = 3600):
   const app = express();
   app.use(
     '/api/v1',
+    rejectTokenInQuery,
     express.json({ limit: '32kb' }),
     authRoutes({ config, tokens, upstream: createUpstreamVerifier(config), demoUsers: DEMO_USERS }),
   );

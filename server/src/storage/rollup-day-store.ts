@@ -5,29 +5,39 @@ import type { RollupDoc, RollupDayDoc } from './rollup-models.ts';
 /** `$or` branches per query, as for the page view reads. */
 const MAX_CLAUSES = 200;
 
-/** The write that makes a user-day hold exactly these values, unless a newer one is stored. */
-export function dayUpsert(key: DayKey, v: DayValues): AnyBulkWriteOperation<RollupDayDoc> {
-  const version = new Date(v.version);
+/**
+ * The write that makes `_id` hold exactly `fields`, unless a newer computation is stored: an
+ * older one (read before the newest page view change) must not overwrite a newer one that
+ * landed first, so the filter skips it and the upsert collides on `_id` and is dropped.
+ */
+export function versionedUpsert<T extends Document>(
+  id: string,
+  version: number,
+  fields: Document,
+): AnyBulkWriteOperation<T> {
+  const v = new Date(version);
   return {
     updateOne: {
-      filter: { _id: dayId(key), $or: [{ version: { $exists: false } }, { version: { $lte: version } }] },
-      update: {
-        $set: {
-          agencyId: key.agencyId,
-          userId: key.userId,
-          locationId: key.locationId,
-          day: new Date(key.day),
-          slots: v.slots,
-          pageviews: v.pageviews,
-          engagedMs: v.engagedMs,
-          lastSeenAt: new Date(v.lastSeenAt),
-          userName: v.userName,
-          version,
-        },
-      },
+      filter: { _id: id, $or: [{ version: { $exists: false } }, { version: { $lte: v } }] },
+      update: { $set: { ...fields, version: v } },
       upsert: true,
     },
-  };
+  } as unknown as AnyBulkWriteOperation<T>; // the driver cannot type a filter over a generic T
+}
+
+/** The write that makes a user-day hold exactly these values, unless a newer one is stored. */
+export function dayUpsert(key: DayKey, v: DayValues): AnyBulkWriteOperation<RollupDayDoc> {
+  return versionedUpsert(dayId(key), v.version, {
+    agencyId: key.agencyId,
+    userId: key.userId,
+    locationId: key.locationId,
+    day: new Date(key.day),
+    slots: v.slots,
+    pageviews: v.pageviews,
+    engagedMs: v.engagedMs,
+    lastSeenAt: new Date(v.lastSeenAt),
+    userName: v.userName,
+  });
 }
 
 /** Runs writes whose version-guarded upserts may lose to newer ones (E11000 on `_id`): that is fine. */

@@ -11,7 +11,7 @@ import {
 import { dayId, dayKeyOf } from '../domain/rollup-days.ts';
 import type { RollupStore } from '../domain/stats-ports.ts';
 import type { PageviewDoc } from './models.ts';
-import { bulkIgnoringStale, recomputeDays } from './rollup-day-store.ts';
+import { bulkIgnoringStale, recomputeDays, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDayDoc, RollupDoc } from './rollup-models.ts';
 
 /** Buckets closer than this are read in one range query (the ones between are just not written). */
@@ -72,29 +72,17 @@ const toSource = (
 
 /** The rollup write that makes `_id` hold exactly these values, unless a newer computation is stored. */
 export function rollupUpsert(key: RollupKey, v: RollupValues): AnyBulkWriteOperation<RollupDoc> {
-  const version = new Date(v.version);
-  return {
-    updateOne: {
-      // An older computation (read before the newest page view change) must not overwrite a
-      // newer one that landed first; the upsert then collides on _id and is dropped.
-      filter: { _id: rollupId(key), $or: [{ version: { $exists: false } }, { version: { $lte: version } }] },
-      update: {
-        $set: {
-          agencyId: key.agencyId,
-          userId: key.userId,
-          locationId: key.locationId,
-          path: key.path,
-          bucketStart: new Date(key.bucketStart),
-          pageviews: v.pageviews,
-          engagedMs: v.engagedMs,
-          lastSeenAt: new Date(v.lastSeenAt),
-          userName: v.userName,
-          version,
-        },
-      },
-      upsert: true,
-    },
-  };
+  return versionedUpsert(rollupId(key), v.version, {
+    agencyId: key.agencyId,
+    userId: key.userId,
+    locationId: key.locationId,
+    path: key.path,
+    bucketStart: new Date(key.bucketStart),
+    pageviews: v.pageviews,
+    engagedMs: v.engagedMs,
+    lastSeenAt: new Date(v.lastSeenAt),
+    userName: v.userName,
+  });
 }
 
 /** Rollup maintenance on MongoDB: reads the changed page views, rebuilds their rollups and user-days. */

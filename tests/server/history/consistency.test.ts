@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary, TopPage, UserStats } from '@activity-hub/protocol';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
-import { allPageviews, getJson, insertPageviews, prng, tokenFor, type PvSpec } from './fixtures.ts';
+import { allPageviews, getJson, insertPageviews, tokenFor, type PvSpec } from './fixtures.ts';
+import { prng } from '../../../server/src/cli/seed-catalog.ts';
 
 /**
  * The statistics must add up to what `/pageviews` lists for the same filter: the summary's

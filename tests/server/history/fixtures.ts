@@ -90,15 +90,3 @@ export function getJson<T = unknown>(t: TestHub, path: string, token: string, qu
   const qs = new URLSearchParams(query).toString();
   return apiGet<T>(t.url, `/api/v1${path}${qs ? `?${qs}` : ''}`, token);
 }
-
-/** A seeded pseudo-random generator (mulberry32), so "random" data is the same every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

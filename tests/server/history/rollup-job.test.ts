@@ -8,7 +8,8 @@ import { bulkIgnoringStale } from '../../../server/src/storage/rollup-day-store.
 import { rollupUpsert } from '../../../server/src/storage/rollup-store.ts';
 import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
-import { insertPageviews, prng } from './fixtures.ts';
+import { insertPageviews } from './fixtures.ts';
+import { prng } from '../../../server/src/cli/seed-catalog.ts';
 
 /**
  * The rollup maintenance is idempotent (recomputes with `$set`), safe when runs overlap on

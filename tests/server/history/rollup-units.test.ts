@@ -3,7 +3,7 @@ import { calendarRange } from '../../../server/src/domain/calendar-buckets.ts';
 import { bucketDays, dayOf } from '../../../server/src/domain/rollup-days.ts';
 import { floorToBucket, rangeSegments, ROLLUP_BUCKET_MS } from '../../../server/src/domain/rollup-keys.ts';
 import { bucketIndexExpr } from '../../../server/src/storage/stats-queries.ts';
-import { prng } from './fixtures.ts';
+import { prng } from '../../../server/src/cli/seed-catalog.ts';
 
 /** The pure pieces under the statistics: calendar ranges, segments, bucket search. */
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -169,8 +169,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     log,
     metrics,
   );
-  const gauge = setInterval(() => metrics.pageviewsOpen.set(service.tabs.openPageviews), 5_000);
-  gauge.unref();
+  metrics.countOpenPageviews(() => service.tabs.openPageviews);
   maintenance.start();
   rollupJob.start();
 
@@ -203,7 +202,6 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
         timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
         onStart: () => {
           shuttingDown = true;
-          clearInterval(gauge);
           void rollupJob.stop();
         },
       }),

@@ -5,7 +5,12 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   const ms = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+  let openPageviews = () => 0;
   const m = {
+    /** Where `hub_pageviews_open` reads from; it is computed at each scrape, not sampled. */
+    countOpenPageviews(source: () => number): void {
+      openPageviews = source;
+    },
     registry,
     socketsConnected: new Gauge({
       name: 'hub_sockets_connected',
@@ -54,6 +59,9 @@ export function createMetrics() {
       name: 'hub_pageviews_open',
       help: 'Page views open on this instance',
       registers: [registry],
+      collect() {
+        this.set(openPageviews());
+      },
     }),
     httpRequests: new Counter({
       name: 'hub_http_requests_total',

@@ -90,7 +90,7 @@ describe('observability', () => {
     expect(metricValue(after, 'hub_http_requests_total', { route: '/api/v1/auth/dev', status: '200' })).toBeGreaterThan(
       0,
     );
-    // The open page-view gauge is sampled periodically.
+    // The open page-view gauge is computed at each scrape.
     await eventually(async () => ((await value('hub_pageviews_open')) ?? 0) >= 1, 8_000, 250);
 
     tr.close();

@@ -222,10 +222,15 @@ describe.skipIf(!existsSync(CHROMIUM))('tracker bundle in Chromium', () => {
       window.activityHub!.flush(); // seq 2
     });
     await waitFor(() => h.events[1]);
-    expect(h.events.map((e) => [e.type, e.seq])).toEqual([
+    // A later heartbeat (a state change or one falling due on a loaded machine) may follow;
+    // what matters is what was stored first, that seq 1 never was, and that order holds.
+    const stored = h.events.map((e) => [e.type, e.seq] as const);
+    expect(stored.slice(0, 2)).toEqual([
       ['pageview', 0],
       ['heartbeat', 2],
     ]);
+    expect(stored.some(([, seq]) => seq === 1)).toBe(false);
+    expect(stored.every(([, seq], i) => i === 0 || seq > stored[i - 1]![1])).toBe(true);
   }, 15_000);
 
   it('does nothing without a token: no connection, no console', async () => {

@@ -7,17 +7,23 @@ export const ERROR_CODES = [
   'token_invalid',
   'token_expired',
   'token_in_query',
+  /** The token is valid but its scope does not cover this namespace or route (a tracker token on the API). */
+  'token_scope',
   'forbidden',
   'origin_forbidden',
   'not_found',
   'rate_limited',
   'payload_too_large',
   'unsupported_media_type',
+  /** The body could not be decoded (bad gzip, bad JSON). */
+  'body_invalid',
   'sso_not_configured',
   'sso_payload_invalid',
   'dev_login_disabled',
   'upstream_token_invalid',
   'unavailable',
+  /** This instance holds all the connections it can; reconnect later or elsewhere. */
+  'over_capacity',
   'internal',
 ] as const;
 
@@ -29,6 +35,8 @@ export interface ErrorBody {
   message: string;
   /** Field-level details for validation failures. */
   issues?: { path: string; message: string }[];
+  /** With `unavailable`, `rate_limited` and `over_capacity`: when to try again, in milliseconds. */
+  retryAfterMs?: number;
 }
 
 /** A socket acknowledgement. */

@@ -6,6 +6,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY protocol/package.json protocol/
+COPY embedded-mongo/package.json embedded-mongo/
 COPY server/package.json server/
 COPY client/package.json client/
 COPY tracker/package.json tracker/
@@ -17,6 +18,7 @@ FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY protocol/package.json protocol/
+COPY embedded-mongo/package.json embedded-mongo/
 COPY server/package.json server/
 COPY client/package.json client/
 COPY tracker/package.json tracker/

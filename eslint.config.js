@@ -29,7 +29,7 @@ export default tseslint.config(
       'scripts/**',
       'tests/bench/**',
       'server/src/cli/**',
-      'server/src/embedded-mongo/cli.ts',
+      'embedded-mongo/src/cli.ts',
       'tests/helpers/**',
       '.ci/**',
     ],

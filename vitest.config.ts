@@ -17,7 +17,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'node',
-          include: ['tests/**/*.test.ts'],
+          include: ['tests/**/*.test.ts', 'embedded-mongo/test/**/*.test.ts'],
           exclude: ['tests/browser/**', '**/node_modules/**'],
           pool: 'forks',
           // Node tests first, then browser tests: together they would overload two cores.

@@ -9,7 +9,6 @@ const external = Object.keys(pkg.dependencies).filter((d) => !d.startsWith('@act
 await build({
   entryPoints: {
     main: 'src/main.ts',
-    'embedded-mongo': 'src/embedded-mongo/cli.ts',
     seed: 'src/cli/seed.ts',
   },
   absWorkingDir: new URL('.', import.meta.url).pathname,

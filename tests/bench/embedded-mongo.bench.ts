@@ -56,7 +56,7 @@ async function timed(n: number, fn: (i: number) => Promise<unknown>, concurrency
   return rate(n, performance.now() - start);
 }
 
-const CLI = fileURLToPath(new URL('../../server/src/embedded-mongo/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../embedded-mongo/src/cli.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**

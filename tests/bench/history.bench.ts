@@ -14,7 +14,7 @@ import type { Granularity } from '@activity-hub/protocol';
 import { calendarRange } from '../../server/src/domain/calendar-buckets.ts';
 import { HistoryStats } from '../../server/src/domain/history-stats.ts';
 import { RollupJob } from '../../server/src/domain/rollup-job.ts';
-import { startEmbeddedMongo } from '../../server/src/embedded-mongo/index.ts';
+import { startEmbeddedMongo } from '@activity-hub/embedded-mongo';
 import { seedDatabase } from '../../server/src/cli/seed-run.ts';
 import { createLogger } from '../../server/src/logger.ts';
 import { openDatabase, type Database } from '../../server/src/storage/database.ts';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedMongo } from '../../server/src/embedded-mongo/index.ts';
+import { startEmbeddedMongo } from '@activity-hub/embedded-mongo';
 import { freePort, hasCommand, waitForPort } from './redis-server.ts';
 
 export type DatabaseKind = 'env' | 'mongod' | 'embedded';

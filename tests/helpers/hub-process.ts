@@ -12,7 +12,7 @@ import { freePort } from './redis-server.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = path.join(ROOT, 'server/dist/main.js');
-const EMBEDDED = path.join(ROOT, 'server/dist/embedded-mongo.js');
+const EMBEDDED = path.join(ROOT, 'embedded-mongo/dist/cli.js');
 
 /** The secret every instance shares, so a token from one is valid on all. */
 export const SHARED_SECRET = 'scale-secret-scale-secret-scale-secret-01';
@@ -60,7 +60,7 @@ function run(file: string, args: string[], env: Record<string, string>): Child {
   return { proc, stdout: () => out, stderr: () => err, exited };
 }
 
-/** The standalone embedded database (`server/dist/embedded-mongo.js`) on a port of its own. */
+/** The standalone embedded database (`embedded-mongo/dist/cli.js`) on a port of its own. */
 export interface DbProcess {
   /** Base URL ending in '/'; append a database name. */
   url: string;

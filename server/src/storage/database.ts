@@ -1,7 +1,7 @@
 import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logger.ts';
-import { startEmbeddedMongo } from '../embedded-mongo/index.ts';
+import { startEmbeddedMongo } from '@activity-hub/embedded-mongo';
 import { trackingModels, type Models } from './models.ts';
 
 export interface Database {

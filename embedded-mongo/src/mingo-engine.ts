@@ -1,0 +1,149 @@
+/**
+ * The single place where we configure mingo.
+ *
+ * All operators are loaded into one Context, with our MongoDB-faithful
+ * replacements registered first (Context keeps the first registration of a
+ * name). Everything else in the server goes through these helpers so that
+ * mingo errors become MongoDB error codes consistently.
+ */
+import type { Document } from 'bson';
+import { Aggregator } from 'mingo/aggregator';
+import { Context, computeValue } from 'mingo/core';
+import * as accumulatorOps from 'mingo/operators/accumulator';
+import * as expressionOps from 'mingo/operators/expression';
+import * as pipelineOps from 'mingo/operators/pipeline';
+import * as projectionOps from 'mingo/operators/projection';
+import * as queryOps from 'mingo/operators/query';
+import * as windowOps from 'mingo/operators/window';
+import { Query } from 'mingo/query';
+import type { AnyObject, Options } from 'mingo/types';
+import { update as mingoUpdate, updateOne as mingoUpdateOne, type PipelineStage } from 'mingo/updater';
+import { $dateToString, $dateTrunc, $isoWeekYear } from './date-ops.ts';
+import { toMongoError } from './errors.ts';
+import { $typeExpr, $typeQuery } from './type-ops.ts';
+
+type OpMap<T> = Record<`$${string}`, T>;
+type Ops = NonNullable<Parameters<typeof Context.init>[0]>;
+
+const overrides = Context.init({
+  expression: { $dateTrunc, $dateToString, $isoWeekYear, $type: $typeExpr } as unknown as Ops['expression'],
+  query: { $type: $typeQuery } as unknown as Ops['query'],
+});
+
+const CONTEXT = Context.from(
+  overrides,
+  Context.init({
+    accumulator: accumulatorOps as unknown as OpMap<never>,
+    expression: expressionOps as unknown as OpMap<never>,
+    pipeline: pipelineOps as unknown as OpMap<never>,
+    projection: projectionOps as unknown as OpMap<never>,
+    query: queryOps as unknown as OpMap<never>,
+    window: windowOps as unknown as OpMap<never>,
+  }),
+);
+/** Resolves `$lookup`/`$graphLookup` collection names within one database. */
+export type CollectionResolver = (name: string) => Document[];
+
+/** mingo options used for every query, projection and pipeline. */
+export function mingoOptions(resolver?: CollectionResolver): Options {
+  return resolver ? plainOptions(resolver) : SHARED_OPTIONS;
+}
+
+function plainOptions(resolver?: CollectionResolver): Options {
+  return {
+    context: CONTEXT,
+    idKey: '_id',
+    useStrictMode: true,
+    // Stored code would come as BSON Code strings that mingo cannot run anyway.
+    scriptEnabled: false,
+    failOnError: true,
+    processingMode: 0,
+    ...(resolver ? { collectionResolver: resolver as (name: string) => AnyObject[] } : {}),
+  } as Options;
+}
+
+/**
+ * Update operators run with a small context: mingo's updater copies the context it is given
+ * and then adds the query, comparison, boolean and pipeline-stage operators it needs, so only
+ * our MongoDB-faithful overrides go in. Pipeline-style updates use the full context.
+ */
+const UPDATE_OPTIONS = { ...plainOptions(), context: Context.from(overrides) } as Options;
+
+/**
+ * Options built once. Given plain options, mingo copies every operator table into a fresh
+ * context on each query and update, and its updater then merges its operator sets in again:
+ * a large share of the cost of a small query. Given an instance of its internal ComputeOptions, it
+ * reuses the context. mingo does not export that class, so an operator hands it over once.
+ */
+const SHARED_OPTIONS: Options = (() => {
+  let Compute: { init(o: Options): Options & { context: Context } } | undefined;
+  const probe = Context.init({
+    expression: {
+      $__computeOptions: (_obj: unknown, _expr: unknown, options: object) => {
+        Compute = options.constructor as unknown as typeof Compute;
+        return null;
+      },
+    } as unknown as Ops['expression'],
+  });
+  computeValue({}, null, '$__computeOptions', { context: probe } as Options);
+  if (!Compute) return plainOptions();
+  const shared = Compute.init(plainOptions());
+  return shared;
+})();
+
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw toMongoError(err);
+  }
+}
+
+/** Compiles a filter into a predicate; invalid filters throw BadValue. */
+export function compileFilter(filter: Document | undefined): (doc: Document) => boolean {
+  if (!filter || Object.keys(filter).length === 0) return () => true;
+  const query = guard(() => new Query(filter, mingoOptions()));
+  return (doc) => guard(() => query.test(doc));
+}
+
+/** Sorts documents with MongoDB sort semantics (stable, arrays by min/max). */
+export function sortDocuments(docs: Document[], sort: Document): Document[] {
+  return guard(() => new Query({}, mingoOptions()).find<Document>(docs).sort(sort).all());
+}
+
+/**
+ * Applies a find projection. Callers must pass copies: mingo's exclusion of
+ * dotted paths mutates its input. `filter` enables positional (`a.$`) projection.
+ */
+export function projectDocuments(docs: Document[], projection: Document, filter: Document = {}): Document[] {
+  return guard(() => new Query(filter, mingoOptions()).find<Document>(docs, projection).all());
+}
+
+/** Runs an aggregation pipeline over (copies of) documents. */
+export function runPipeline(docs: Document[], pipeline: Document[], resolver?: CollectionResolver): Document[] {
+  if (pipeline.length === 0) return docs;
+  return guard(() => new Aggregator(pipeline, mingoOptions(resolver)).run<Document>(docs));
+}
+
+/**
+ * Applies update operators to `doc` in place (pass a copy). `condition` is
+ * the matched filter, needed by the positional `$` operator.
+ */
+export function applyOperators(doc: Document, modifier: Document, arrayFilters: Document[], condition: Document): void {
+  // The document already matched; mingo re-tests the condition only to resolve a positional
+  // `$`. Without one, skip the condition and run with the small update context.
+  const positional = Object.values(modifier).some(
+    (fields) => fields && typeof fields === 'object' && Object.keys(fields as object).some((k) => /\.\$(\.|$)/.test(k)),
+  );
+  const options = positional ? plainOptions() : UPDATE_OPTIONS;
+  guard(() =>
+    mingoUpdate(doc, modifier, arrayFilters, positional ? condition : {}, { cloneMode: 'copy', queryOptions: options }),
+  );
+}
+
+/** Applies a pipeline-style update (`u: [...]`) and returns the new document. */
+export function applyPipelineUpdate(doc: Document, pipeline: Document[]): Document {
+  const docs = [doc];
+  guard(() => mingoUpdateOne(docs, {}, pipeline as PipelineStage[], { cloneMode: 'copy' }, plainOptions()));
+  return docs[0] as Document;
+}

@@ -1,0 +1,130 @@
+/**
+ * Executes find-style reads and aggregation pipelines on top of the planner
+ * and mingo. Results reference stored documents unless a projection or a
+ * pipeline could mutate them, in which case copies are made first.
+ */
+import type { Document } from 'bson';
+import { cloneDocument, isPlainObject } from './bson-values.ts';
+import type { Catalog } from './catalog.ts';
+import type { Collection } from './collection.ts';
+import { ErrorCode, fail } from './errors.ts';
+import { compileFilter, projectDocuments, runPipeline, sortDocuments } from './mingo-engine.ts';
+import { planQuery, type QueryPlan } from './query-planner.ts';
+
+/** Parameters of a find-like read. */
+export interface FindSpec {
+  filter?: unknown;
+  sort?: unknown;
+  projection?: unknown;
+  skip?: unknown;
+  limit?: number;
+  hint?: unknown;
+}
+
+/** Documents found plus what explain needs to describe how. */
+export interface FindResult {
+  docs: Document[];
+  plan: QueryPlan;
+  docsExamined: number;
+}
+
+/** Checks an optional object argument (`filter`, `sort`, …) like mongod (code 14). */
+export function optionalObject(value: unknown, field: string): Document | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value))
+    fail(
+      ErrorCode.TypeMismatch,
+      `"${field}" had the wrong type. Expected object, found ${Array.isArray(value) ? 'array' : typeof value}`,
+    );
+  return value;
+}
+
+/** Normalises a sort spec to 1/-1 values (mingo accepts nothing else). */
+export function normalizeSort(sort: Document | undefined): Document | undefined {
+  if (!sort) return undefined;
+  const out: Document = {};
+  for (const [field, dir] of Object.entries(sort)) {
+    if (field === '$natural') continue;
+    if (isPlainObject(dir) && '$meta' in dir) continue;
+    if (typeof dir !== 'number' || dir === 0 || !Number.isFinite(dir)) {
+      fail(ErrorCode.BadValue, '$sort key ordering must be 1 (for ascending) or -1 (for descending)');
+    }
+    out[field] = dir > 0 ? 1 : -1;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Runs filter → sort → skip → limit → projection. */
+export function executeFind(coll: Collection | undefined, spec: FindSpec): FindResult {
+  const filter = optionalObject(spec.filter, 'filter') ?? {};
+  const sort = normalizeSort(optionalObject(spec.sort, 'sort'));
+  const projection = optionalObject(spec.projection, 'projection');
+  const skip = spec.skip === undefined || spec.skip === null ? 0 : Number(spec.skip);
+  if (!Number.isInteger(skip) || skip < 0) fail(ErrorCode.BadValue, 'Skip value must be non-negative');
+  const limit = spec.limit && spec.limit > 0 ? spec.limit : Infinity;
+  const plan = planQuery(coll, filter, { hint: spec.hint, sort });
+  const test = compileFilter(filter);
+  // Without a sort we can stop scanning once skip+limit documents matched.
+  const stopAt = sort ? Infinity : skip + limit;
+  const matched: Document[] = [];
+  let docsExamined = 0;
+  for (const doc of plan.candidates) {
+    docsExamined++;
+    if (test(doc) && matched.push(doc) >= stopAt) break;
+  }
+  let docs = sort ? sortDocuments(matched, sort) : matched;
+  if (skip > 0 || limit !== Infinity) docs = docs.slice(skip, skip + limit);
+  if (projection && Object.keys(projection).length > 0) {
+    docs = projectDocuments(docs.map(cloneDocument), projection, filter);
+  }
+  return { docs, plan, docsExamined };
+}
+
+const UNSUPPORTED_STAGES = new Set(['$out', '$merge', '$changeStream', '$currentOp', '$listSessions']);
+
+/** Validates a pipeline array: each stage one `$`-operator object. */
+export function checkPipeline(pipeline: unknown): Document[] {
+  if (!Array.isArray(pipeline)) fail(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
+  for (const stage of pipeline) {
+    if (!isPlainObject(stage) || Object.keys(stage).length !== 1) {
+      fail(40323, 'A pipeline stage specification object must contain exactly one field.');
+    }
+    const name = Object.keys(stage)[0] as string;
+    if (UNSUPPORTED_STAGES.has(name))
+      fail(ErrorCode.BadValue, `${name} is not supported by the embedded MongoDB server`);
+  }
+  return pipeline as Document[];
+}
+
+/** Result of an aggregation and the plan of its leading $match. */
+export interface AggregateResult {
+  docs: Document[];
+  plan: QueryPlan;
+  docsExamined: number;
+  filter: Document;
+}
+
+/**
+ * Runs a pipeline. A leading `$match` is executed through the planner (so
+ * indexes apply); only the matching documents are copied and handed to mingo.
+ */
+export function executeAggregate(
+  catalog: Catalog,
+  db: string,
+  coll: Collection | undefined,
+  pipeline: Document[],
+  hint?: unknown,
+): AggregateResult {
+  const first = pipeline[0];
+  const filter = first && isPlainObject(first.$match) ? (first.$match as Document) : {};
+  const rest = first && isPlainObject(first.$match) ? pipeline.slice(1) : pipeline;
+  const found = executeFind(coll, { filter, hint });
+  const cache = new Map<string, Document[]>();
+  const resolver = (name: string): Document[] => {
+    let docs = cache.get(name);
+    if (!docs) cache.set(name, (docs = [...(catalog.getCollection(db, name)?.docs.values() ?? [])].map(cloneDocument)));
+    return docs;
+  };
+  const docs = runPipeline(found.docs.map(cloneDocument), rest, resolver);
+  return { docs, plan: found.plan, docsExamined: found.docsExamined, filter };
+}

@@ -1,0 +1,165 @@
+/**
+ * Turns an update specification (operators, replacement document or
+ * pipeline) into a new document, with the parts mingo does not cover:
+ * `$setOnInsert`, upsert seeding from the query, `_id` immutability and
+ * numeric type checks for `$inc`/`$mul` (mingo silently ignores those).
+ */
+import { ObjectId, type Document } from 'bson';
+import { bsonTypeName, cloneDocument, getPath, isPlainObject, setPath, valueKey } from './bson-values.ts';
+import { ErrorCode, fail } from './errors.ts';
+import { applyOperators, applyPipelineUpdate } from './mingo-engine.ts';
+
+/** Kind of update, decided once per statement. */
+export type UpdateKind = 'operators' | 'replacement' | 'pipeline';
+
+/** Validates `u` and classifies it (codes match mongod's FailedToParse cases). */
+export function classifyUpdate(u: unknown, multi: boolean): UpdateKind {
+  if (Array.isArray(u)) return 'pipeline';
+  if (!isPlainObject(u)) fail(ErrorCode.FailedToParse, 'Update argument must be either an object or an array');
+  const keys = Object.keys(u);
+  if (keys.length === 0 || !(keys[0] as string).startsWith('$')) {
+    const bad = keys.find((k) => k.startsWith('$'));
+    if (bad)
+      fail(
+        ErrorCode.DollarPrefixedFieldName,
+        `The dollar ($) prefixed field '${bad}' in '${bad}' is not allowed in the context of an update's replacement document.`,
+      );
+    if (multi) fail(ErrorCode.FailedToParse, 'multi update is not supported for replacement-style update');
+    return 'replacement';
+  }
+  for (const key of keys) {
+    if (!key.startsWith('$'))
+      fail(
+        ErrorCode.FailedToParse,
+        `Unknown modifier: ${key}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
+    const operand = u[key];
+    if (!isPlainObject(operand)) {
+      fail(
+        ErrorCode.FailedToParse,
+        `Modifiers operate on fields but we found type ${bsonTypeName(operand)} instead. For example: {$mod: {<field>: ...}} not {${key}: ${bsonTypeName(operand)}}`,
+      );
+    }
+  }
+  return 'operators';
+}
+
+const NUMERIC_TYPES = new Set(['int', 'long', 'double', 'decimal']);
+
+function checkArithmetic(doc: Document, modifier: Document): void {
+  for (const op of ['$inc', '$mul'] as const) {
+    const spec = modifier[op] as Document | undefined;
+    if (!spec) continue;
+    for (const [path, operand] of Object.entries(spec)) {
+      if (!NUMERIC_TYPES.has(bsonTypeName(operand))) {
+        fail(
+          ErrorCode.TypeMismatch,
+          `Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${JSON.stringify(operand)}}`,
+        );
+      }
+      if (path.includes('$')) continue;
+      const current = getPath(doc, path);
+      // mingo adds with JS `+`: a Long/Decimal128 object would turn into a string.
+      if (typeof current === 'object' && current !== null && NUMERIC_TYPES.has(bsonTypeName(current))) {
+        fail(
+          ErrorCode.BadValue,
+          `${op} on a ${bsonTypeName(current)} value outside the ±2^53 range is not supported by the embedded server (field '${path}')`,
+        );
+      }
+      if (current !== undefined && !NUMERIC_TYPES.has(bsonTypeName(current))) {
+        fail(
+          ErrorCode.TypeMismatch,
+          `Cannot apply ${op} to a value of non-numeric type. {_id: ${JSON.stringify(doc._id)}} has the field '${path}' of non-numeric type ${bsonTypeName(current)}`,
+        );
+      }
+    }
+  }
+}
+
+/** Options of {@link applyUpdate}. */
+export interface ApplyOptions {
+  kind: UpdateKind;
+  arrayFilters?: Document[];
+  /** The statement's filter (positional `$` needs it). */
+  query: Document;
+  /** True when building the document an upsert inserts. */
+  inserting?: boolean;
+}
+
+/** Returns the updated copy of `doc`; `doc` itself is never modified. */
+export function applyUpdate(doc: Document, u: Document | Document[], opts: ApplyOptions): Document {
+  let next: Document;
+  if (opts.kind === 'replacement') {
+    const replacement = u as Document;
+    if ('_id' in replacement && doc._id !== undefined && valueKey(replacement._id) !== valueKey(doc._id)) {
+      fail(
+        ErrorCode.ImmutableField,
+        `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${JSON.stringify(replacement._id)}`,
+      );
+    }
+    const { _id: _ignored, ...rest } = cloneDocument(replacement);
+    next = doc._id === undefined ? rest : { _id: doc._id, ...rest };
+  } else if (opts.kind === 'pipeline') {
+    next = applyPipelineUpdate(cloneDocument(doc), u as Document[]);
+  } else {
+    const { $setOnInsert, ...modifier } = u as Document;
+    if (opts.inserting && isPlainObject($setOnInsert)) {
+      const set = { ...(modifier.$set as Document | undefined) };
+      for (const [path, value] of Object.entries($setOnInsert)) {
+        if (path in set)
+          fail(
+            ErrorCode.ConflictingUpdateOperators,
+            `Updating the path '${path}' would create a conflict at '${path}'`,
+          );
+        set[path] = value;
+      }
+      modifier.$set = set;
+    }
+    next = cloneDocument(doc);
+    if (Object.keys(modifier).length > 0) {
+      checkArithmetic(next, modifier);
+      applyOperators(next, modifier, opts.arrayFilters ?? [], opts.inserting ? {} : opts.query);
+    }
+  }
+  if (doc._id !== undefined && valueKey(next._id) !== valueKey(doc._id)) {
+    fail(ErrorCode.ImmutableField, "Performing an update on the path '_id' would modify the immutable field '_id'");
+  }
+  return next;
+}
+
+/** True if the update changed anything (mongod's nModified semantics). */
+export function isModified(before: Document, after: Document): boolean {
+  return valueKey(before) !== valueKey(after);
+}
+
+/**
+ * The document an upsert inserts: equality fields of the query (including
+ * `$and` branches and `$eq`), then the update applied, `_id` first.
+ */
+export function buildUpsertDocument(query: Document, u: Document | Document[], opts: ApplyOptions): Document {
+  const seed: Document = {};
+  const seen = new Set<string>();
+  const walk = (q: Document): void => {
+    for (const [path, cond] of Object.entries(q)) {
+      if (path === '$and' && Array.isArray(cond)) cond.filter(isPlainObject).forEach(walk);
+      if (path.startsWith('$')) continue;
+      let value: unknown = cond;
+      if (isPlainObject(cond) && Object.keys(cond).some((k) => k.startsWith('$'))) {
+        if ('$eq' in cond) value = cond.$eq;
+        else if (Array.isArray(cond.$in) && cond.$in.length === 1) value = cond.$in[0];
+        else continue;
+      }
+      if (seen.has(path))
+        fail(ErrorCode.NotSingleValueField, `cannot infer query fields to set, path '${path}' is matched twice`);
+      seen.add(path);
+      setPath(seed, path, cloneDocument(value));
+    }
+  };
+  if (opts.kind !== 'replacement') walk(query);
+  else if ('_id' in query && !isPlainObject(query._id)) seed._id = query._id;
+  const built = applyUpdate(seed, u, { ...opts, inserting: true });
+  const replacementId = opts.kind === 'replacement' ? (u as Document)._id : undefined;
+  const id = built._id ?? replacementId ?? seed._id ?? new ObjectId();
+  const { _id: _drop, ...rest } = built;
+  return { _id: id, ...rest };
+}

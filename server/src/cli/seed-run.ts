@@ -2,6 +2,8 @@ import { TZDate } from '@date-fns/tz';
 import { addDays, startOfDay } from 'date-fns';
 import { dayOf, foldDays } from '../domain/rollup-days.ts';
 import { foldRollups } from '../domain/rollup-keys.ts';
+import { monthId, monthKeyOf, type MonthKey } from '../domain/rollup-months.ts';
+import { recomputeMonths } from '../storage/rollup-month-store.ts';
 import type { Database } from '../storage/database.ts';
 import type { PageviewDoc, SessionDoc } from '../storage/models.ts';
 import type { StatsStorage } from '../storage/stats-storage.ts';
@@ -39,12 +41,13 @@ type Folded = ReturnType<typeof foldRollups>;
 
 /** Empties what the seed writes. */
 async function reset(db: Database, stats: StatsStorage): Promise<void> {
-  const { rollups, days, meta } = stats.collections;
+  const { rollups, days, months, meta } = stats.collections;
   await Promise.all([
     db.models.pageviews.deleteMany({}),
     db.models.sessions.deleteMany({}),
     rollups.deleteMany({}),
     days.deleteMany({}),
+    months.deleteMany({}),
     meta.deleteMany({}),
   ]);
 }
@@ -74,6 +77,7 @@ export async function seedDatabase(
   let inflight: Promise<unknown> = Promise.resolve();
   const counts = { pageviews: 0, sessions: 0, rollups: 0 };
   let folded: Folded = new Map();
+  const touchedMonths = new Map<string, MonthKey>();
   let newest = 0;
   const flushDocs = async () => {
     const pvs = pvBuf;
@@ -93,7 +97,9 @@ export async function seedDatabase(
     for (const [id] of done) folded.delete(id);
     counts.rollups += done.length;
     await writeRollups(stats, done, fresh);
-    await writeDays(stats, [...foldDays(done.map(([, e]) => e))], fresh);
+    const days = [...foldDays(done.map(([, e]) => e))];
+    await writeDays(stats, days, fresh);
+    for (const [, d] of days) touchedMonths.set(monthId(monthKeyOf(d.key)), monthKeyOf(d.key));
   };
   for (let k = o.days - 1; k >= 0 && counts.pageviews < max; k--) {
     let front = Infinity;
@@ -128,6 +134,8 @@ export async function seedDatabase(
   await inflight;
   await flushRollups(Infinity);
   folded = new Map();
+  // User-months are rebuilt from the user-days just written, like the rollup job does.
+  await recomputeMonths(stats.collections.days, stats.collections.months, [...touchedMonths.values()]);
   if (newest > 0 && (await stats.jobState.watermark('rollups')) === null)
     await stats.jobState.advanceWatermark('rollups', newest);
   return {

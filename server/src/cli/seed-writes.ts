@@ -87,16 +87,18 @@ export async function writeDays(
   }
   const ops: AnyBulkWriteOperation<RollupDayDoc>[] = entries.map(([id, { key: k, values: v }]) => {
     const inc: Record<string, number> = { pageviews: v.pageviews, engagedMs: v.engagedMs };
+    const max: Record<string, number | Date> = { lastSeenAt: new Date(v.lastSeenAt), version: new Date(v.version) };
     for (const [slot, x] of Object.entries(v.slots)) {
       inc[`slots.${slot}.p`] = x.p;
       inc[`slots.${slot}.m`] = x.m;
+      if (x.l !== undefined) max[`slots.${slot}.l`] = x.l;
     }
     return {
       updateOne: {
         filter: { _id: id },
         update: {
           $inc: inc,
-          $max: { lastSeenAt: new Date(v.lastSeenAt), version: new Date(v.version) },
+          $max: max,
           $set: fields(k, v),
         },
         upsert: true,

@@ -17,9 +17,12 @@ export interface DayKey {
   day: number;
 }
 
-/** A user's day: 15-minute slots (index from the UTC day start) with page views and engaged ms. */
+/**
+ * A user's day: 15-minute slots (index from the UTC day start) with page views `p`, engaged ms
+ * `m` and the latest last-seen instant `l` of the page views that started in the slot.
+ */
 export interface DayValues {
-  slots: Record<string, { p: number; m: number }>;
+  slots: Record<string, { p: number; m: number; l?: number }>;
   pageviews: number;
   engagedMs: number;
   lastSeenAt: number;
@@ -66,9 +69,10 @@ export function foldDays(
     }
     const d = cur.values;
     const slot = String((key.bucketStart - dk.day) / ROLLUP_BUCKET_MS);
-    const s = (d.slots[slot] ??= { p: 0, m: 0 });
+    const s = (d.slots[slot] ??= { p: 0, m: 0, l: v.lastSeenAt });
     s.p += v.pageviews;
     s.m += v.engagedMs;
+    s.l = Math.max(s.l ?? 0, v.lastSeenAt);
     d.pageviews += v.pageviews;
     d.engagedMs += v.engagedMs;
     if (v.lastSeenAt >= d.lastSeenAt) {
@@ -78,35 +82,4 @@ export function foldDays(
     d.version = Math.max(d.version, v.version);
   }
   return into;
-}
-
-/**
- * Adds user-days into calendar buckets: slot start t counts in bucket i when b[i] <= t < b[i+1]
- * (boundaries are 15-minute aligned, so a slot never straddles two buckets).
- */
-export function bucketDays(
-  days: Iterable<{ userId: string; day: number; slots: DayValues['slots'] }>,
-  boundaries: number[],
-) {
-  const rows = boundaries.slice(0, -1).map(() => ({ pageviews: 0, engagedMs: 0, users: new Set<string>() }));
-  const lo = boundaries[0] as number;
-  const hi = boundaries[boundaries.length - 1] as number;
-  for (const d of days) {
-    for (const [slot, s] of Object.entries(d.slots)) {
-      const t = d.day + Number(slot) * ROLLUP_BUCKET_MS;
-      if (t < lo || t >= hi || s.p === 0) continue;
-      let a = 0;
-      let b = boundaries.length - 1;
-      while (b - a > 1) {
-        const mid = (a + b) >> 1;
-        if (t < (boundaries[mid] as number)) b = mid;
-        else a = mid;
-      }
-      const row = rows[a] as (typeof rows)[number];
-      row.pageviews += s.p;
-      row.engagedMs += s.m;
-      row.users.add(d.userId);
-    }
-  }
-  return rows.map((r) => ({ pageviews: r.pageviews, engagedMs: r.engagedMs, users: [...r.users] }));
 }

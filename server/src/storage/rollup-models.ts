@@ -1,4 +1,4 @@
-import type { Collection, Db, IndexDescription } from 'mongodb';
+import type { Binary, Collection, Db, IndexDescription } from 'mongodb';
 import type { Connection } from 'mongoose';
 
 /**
@@ -28,8 +28,28 @@ export interface RollupDayDoc {
   userId: string;
   locationId: string | null;
   day: Date;
-  /** Slot index (0–95 from the UTC day start) → page views `p` and engaged ms `m`. */
-  slots: Record<string, { p: number; m: number }>;
+  /** Slot index (0–95 from the UTC day start) → page views `p`, engaged ms `m`, last seen `l` (epoch ms). */
+  slots: Record<string, { p: number; m: number; l?: number }>;
+  pageviews: number;
+  engagedMs: number;
+  lastSeenAt: Date;
+  userName: string;
+  version: Date;
+}
+
+/**
+ * One user's UTC month of 15-minute slots (see domain/rollup-months.ts); `_id` is `monthId(key)`.
+ * `slots` is packed: 18 bytes a non-empty slot, little-endian (slot index u16, page views u32,
+ * engaged ms u32, last seen as a float64 epoch ms), in time order. Packed, a
+ * month of slots is one BSON value instead of thousands, which is what makes reading it cheap.
+ */
+export interface RollupMonthDoc {
+  _id: string;
+  agencyId: string;
+  userId: string;
+  locationId: string | null;
+  month: Date;
+  slots: Binary;
   pageviews: number;
   engagedMs: number;
   lastSeenAt: Date;
@@ -48,6 +68,7 @@ export interface MetaDoc {
 export interface StatsCollections {
   rollups: Collection<RollupDoc>;
   days: Collection<RollupDayDoc>;
+  months: Collection<RollupMonthDoc>;
   meta: Collection<MetaDoc>;
 }
 
@@ -69,6 +90,13 @@ export const DAY_INDEXES: IndexDescription[] = [
   { key: { agencyId: 1, locationId: 1, day: 1 }, name: 'agency_location_day' },
 ];
 
+/** User-month indexes: the same scopes, then the month. */
+export const MONTH_INDEXES: IndexDescription[] = [
+  { key: { agencyId: 1, month: 1 }, name: 'agency_month' },
+  { key: { agencyId: 1, userId: 1, month: 1 }, name: 'agency_user_month' },
+  { key: { agencyId: 1, locationId: 1, month: 1 }, name: 'agency_location_month' },
+];
+
 /** The driver database behind a mongoose connection (mongoose bundles its own driver copy). */
 export function dbOf(conn: Connection): Db {
   if (!conn.db) throw new Error('database connection is not open');
@@ -80,7 +108,12 @@ export async function openStatsCollections(conn: Connection): Promise<StatsColle
   const db = dbOf(conn);
   const rollups = db.collection<RollupDoc>('rollups');
   const days = db.collection<RollupDayDoc>('rollup_days');
+  const months = db.collection<RollupMonthDoc>('rollup_months');
   const meta = db.collection<MetaDoc>('meta');
-  await Promise.all([rollups.createIndexes(ROLLUP_INDEXES), days.createIndexes(DAY_INDEXES)]);
-  return { rollups, days, meta };
+  await Promise.all([
+    rollups.createIndexes(ROLLUP_INDEXES),
+    days.createIndexes(DAY_INDEXES),
+    months.createIndexes(MONTH_INDEXES),
+  ]);
+  return { rollups, days, months, meta };
 }

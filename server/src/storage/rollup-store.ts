@@ -9,10 +9,12 @@ import {
   type RollupValues,
 } from '../domain/rollup-keys.ts';
 import { dayId, dayKeyOf } from '../domain/rollup-days.ts';
+import { monthKeyOf } from '../domain/rollup-months.ts';
 import type { RollupStore } from '../domain/stats-ports.ts';
 import type { PageviewDoc } from './models.ts';
 import { bulkIgnoringStale, recomputeDays, versionedUpsert } from './rollup-day-store.ts';
-import type { RollupDayDoc, RollupDoc } from './rollup-models.ts';
+import type { RollupDayDoc, RollupDoc, RollupMonthDoc } from './rollup-models.ts';
+import { recomputeMonths } from './rollup-month-store.ts';
 
 /** Buckets closer than this are read in one range query (the ones between are just not written). */
 const MERGE_GAP_MS = 4 * ROLLUP_BUCKET_MS;
@@ -91,6 +93,7 @@ export class MongoRollupStore implements RollupStore {
     private readonly pageviews: Collection<PageviewDoc>,
     private readonly rollups: Collection<RollupDoc>,
     private readonly days: Collection<RollupDayDoc>,
+    private readonly months: Collection<RollupMonthDoc>,
   ) {}
 
   async *changedSince(since: Date): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }> {
@@ -150,10 +153,10 @@ export class MongoRollupStore implements RollupStore {
       }
     }
     await bulkIgnoringStale(this.rollups, ops);
-    // Then the user-days holding them, rebuilt from the rollups just written.
-    await recomputeDays(this.rollups, this.days, [
-      ...new Map(keys.map((k) => [dayId(dayKeyOf(k)), dayKeyOf(k)])).values(),
-    ]);
+    // Then the user-days holding them, rebuilt from the rollups just written, and their months.
+    const dayKeys = [...new Map(keys.map((k) => [dayId(dayKeyOf(k)), dayKeyOf(k)])).values()];
+    await recomputeDays(this.rollups, this.days, dayKeys);
+    await recomputeMonths(this.days, this.months, dayKeys.map(monthKeyOf));
     return { written: ops.length - deleted, deleted };
   }
 }

@@ -1,9 +1,10 @@
 import type { Collection, Document } from 'mongodb';
-import { bucketDays, dayOf } from '../domain/rollup-days.ts';
+import { bucketMonths, userTotalsOfMonths } from '../domain/rollup-months.ts';
 import type { RangeSegment } from '../domain/rollup-keys.ts';
 import type { BucketRow, PageRow, StatsReader, StatsScope, UserRow } from '../domain/stats-ports.ts';
 import type { PageviewDoc } from './models.ts';
-import type { RollupDayDoc, RollupDoc } from './rollup-models.ts';
+import type { RollupDoc, RollupMonthDoc } from './rollup-models.ts';
+import { readMonths } from './rollup-month-store.ts';
 
 type Source = RangeSegment['source'];
 
@@ -59,15 +60,6 @@ export function bucketPipeline(scope: StatsScope, source: Source, boundaries: Da
   ];
 }
 
-/** The filter for user-days overlapping [from, to) in scope (no path: user-days have none). */
-export function dayQuery(scope: StatsScope, from: Date, to: Date): Document {
-  const filter: Document = { agencyId: scope.agencyId };
-  if (scope.userId) filter.userId = scope.userId;
-  if (scope.locationId) filter.locationId = scope.locationId;
-  filter.day = { $gte: new Date(dayOf(from.getTime())), $lt: to };
-  return filter;
-}
-
 /** Totals per path. */
 export function pagePipeline(scope: StatsScope, segment: RangeSegment): Document[] {
   return [
@@ -95,7 +87,7 @@ export class MongoStatsReader implements StatsReader {
   constructor(
     private readonly pageviews: Collection<PageviewDoc>,
     private readonly rollups: Collection<RollupDoc>,
-    private readonly days: Collection<RollupDayDoc>,
+    private readonly months: Collection<RollupMonthDoc>,
   ) {}
 
   private coll(source: Source): Collection<Document> {
@@ -103,16 +95,10 @@ export class MongoStatsReader implements StatsReader {
   }
 
   async bucketTotals(scope: StatsScope, source: Source, boundaries: Date[]): Promise<BucketRow[]> {
-    // Without a path filter the user-days answer: a few documents per user and day, bucketed here.
+    // Without a path filter the user-months answer: one document per user and month, bucketed here.
     if (source === 'rollups' && !scope.path) {
-      // Whole documents: they are small, and a projection costs more than it saves on the embedded server.
-      const docs = await this.days
-        .find(dayQuery(scope, boundaries[0] as Date, boundaries[boundaries.length - 1] as Date), { batchSize: 5_000 })
-        .toArray();
-      return bucketDays(
-        docs.map((d) => ({ userId: d.userId, day: d.day.getTime(), slots: d.slots })),
-        boundaries.map((b) => b.getTime()),
-      );
+      const ms = boundaries.map((b) => b.getTime());
+      return bucketMonths(await readMonths(this.months, scope, ms[0], ms[ms.length - 1]), ms);
     }
     const rows = await this.coll(source)
       .aggregate<{ _id: number } & BucketRow>(bucketPipeline(scope, source, boundaries))
@@ -132,6 +118,11 @@ export class MongoStatsReader implements StatsReader {
   }
 
   async userTotals(scope: StatsScope, segment: RangeSegment): Promise<UserRow[]> {
+    if (segment.source === 'rollups' && !scope.path) {
+      const from = segment.from?.getTime();
+      const to = segment.to?.getTime();
+      return userTotalsOfMonths(await readMonths(this.months, scope, from, to), from ?? -Infinity, to ?? Infinity);
+    }
     type Row = {
       _id: { u: string; l?: string | null };
       pageviews: number;

@@ -21,8 +21,8 @@ export async function openStatsStorage(db: Database): Promise<StatsStorage> {
   const { pageviews } = db.models;
   return {
     collections,
-    reader: new MongoStatsReader(pageviews, collections.rollups, collections.days),
-    rollups: new MongoRollupStore(pageviews, collections.rollups, collections.days),
+    reader: new MongoStatsReader(pageviews, collections.rollups, collections.months),
+    rollups: new MongoRollupStore(pageviews, collections.rollups, collections.days, collections.months),
     jobState: new MongoJobStateStore(collections.meta),
     exporter: new MongoPageviewExporter(pageviews),
   };

@@ -3,7 +3,8 @@ import type { Document } from 'mongodb';
 import { openStatsCollections, type StatsCollections } from '../../../server/src/storage/rollup-models.ts';
 import { exportQuery } from '../../../server/src/storage/pageview-export.ts';
 import { mongoFilter } from '../../../server/src/storage/pageview-queries.ts';
-import { bucketPipeline, dayQuery, pagePipeline, userPipeline } from '../../../server/src/storage/stats-queries.ts';
+import { monthQuery } from '../../../server/src/storage/rollup-month-store.ts';
+import { bucketPipeline, pagePipeline, userPipeline } from '../../../server/src/storage/stats-queries.ts';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
 import { getJson, insertPageviews, tokenFor } from './fixtures.ts';
 
@@ -88,9 +89,9 @@ describe('explain', () => {
     expectIndexed(explain, ['agencyId_1_startedAt_-1__id_-1']);
   });
 
-  it('/summary on user-days, and on rollups when filtered by path', async () => {
-    const q = dayQuery({ agencyId: 'acme' }, day(1), day(3));
-    expectIndexed(await stats.days.find(q).explain('queryPlanner'), ['agency_day']);
+  it('/summary on user-months, and on rollups when filtered by path', async () => {
+    const q = monthQuery({ agencyId: 'acme' }, day(1).getTime(), day(3).getTime());
+    expectIndexed(await stats.months.find(q).explain('queryPlanner'), ['agency_month']);
     const byPath = await stats.rollups
       .aggregate(bucketPipeline({ agencyId: 'acme', path: '/contacts' }, 'rollups', [day(1), day(2), day(3)]))
       .explain('queryPlanner');

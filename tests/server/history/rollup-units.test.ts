@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { calendarRange } from '../../../server/src/domain/calendar-buckets.ts';
-import { bucketDays, dayOf } from '../../../server/src/domain/rollup-days.ts';
+import { dayOf } from '../../../server/src/domain/rollup-days.ts';
+import { bucketMonths } from '../../../server/src/domain/rollup-months.ts';
 import { floorToBucket, rangeSegments, ROLLUP_BUCKET_MS } from '../../../server/src/domain/rollup-keys.ts';
 import { bucketIndexExpr } from '../../../server/src/storage/stats-queries.ts';
 import { prng } from '../../../server/src/cli/seed-catalog.ts';
@@ -97,12 +98,23 @@ describe('bucket search', () => {
     for (const b of boundaries.slice(0, -1)) expect(evaluate(expr, b)).toBe(linear(b));
   });
 
-  it('user-days spread their slots over calendar buckets', () => {
+  it('user-months spread their slots over calendar buckets', () => {
     const day = dayOf(Date.UTC(2026, 2, 1));
-    const rows = bucketDays(
+    const month = (userId: string, slots: { slot: number; p: number; m: number }[]) => ({
+      userId,
+      locationId: null,
+      month: day,
+      userName: userId,
+      slots: slots.map((s) => ({ ...s, l: day })),
+    });
+    const rows = bucketMonths(
       [
-        { userId: 'a', day, slots: { '0': { p: 1, m: 10 }, '73': { p: 2, m: 20 }, '95': { p: 4, m: 40 } } },
-        { userId: 'b', day, slots: { '74': { p: 8, m: 80 } } },
+        month('a', [
+          { slot: 0, p: 1, m: 10 },
+          { slot: 73, p: 2, m: 20 },
+          { slot: 95, p: 4, m: 40 },
+        ]),
+        month('b', [{ slot: 74, p: 8, m: 80 }]),
       ],
       [day, floorToBucket(day + 18.5 * 3_600_000), day + 86_400_000],
     );

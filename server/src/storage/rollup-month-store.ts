@@ -1,0 +1,143 @@
+import { Binary, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
+import {
+  foldMonth,
+  monthId,
+  monthOf,
+  nextMonth,
+  type MonthKey,
+  type MonthRow,
+  type MonthSlot,
+} from '../domain/rollup-months.ts';
+import type { StatsScope } from '../domain/stats-ports.ts';
+import { bulkIgnoringStale, versionedUpsert } from './rollup-day-store.ts';
+import type { RollupDayDoc, RollupMonthDoc } from './rollup-models.ts';
+
+const SLOT_BYTES = 18;
+
+/** Packs slots as RollupMonthDoc documents them. */
+export function packSlots(slots: MonthSlot[]): Binary {
+  const buf = Buffer.alloc(slots.length * SLOT_BYTES);
+  slots.forEach((s, i) => {
+    const o = i * SLOT_BYTES;
+    buf.writeUInt16LE(s.slot, o);
+    buf.writeUInt32LE(s.p, o + 2);
+    buf.writeUInt32LE(Math.min(s.m, 0xffff_ffff), o + 6);
+    buf.writeDoubleLE(s.l, o + 10);
+  });
+  return new Binary(buf);
+}
+
+export function unpackSlots(bin: Binary): MonthSlot[] {
+  const buf = Buffer.from(bin.buffer.buffer, bin.buffer.byteOffset, bin.position);
+  const out: MonthSlot[] = [];
+  for (let o = 0; o + SLOT_BYTES <= buf.length; o += SLOT_BYTES) {
+    out.push({
+      slot: buf.readUInt16LE(o),
+      p: buf.readUInt32LE(o + 2),
+      m: buf.readUInt32LE(o + 6),
+      l: buf.readDoubleLE(o + 10),
+    });
+  }
+  return out;
+}
+
+/** The filter for user-months overlapping [from, to) in scope (no path: months have none). */
+export function monthQuery(scope: StatsScope, from: number | undefined, to: number | undefined): Document {
+  const filter: Document = { agencyId: scope.agencyId };
+  if (scope.userId) filter.userId = scope.userId;
+  if (scope.locationId) filter.locationId = scope.locationId;
+  const range: Document = {};
+  // A month starting before `from` may still hold slots after it.
+  if (from !== undefined && from > -Infinity) range.$gte = new Date(monthOf(from));
+  if (to !== undefined && to < Infinity) range.$lt = new Date(to);
+  if (Object.keys(range).length > 0) filter.month = range;
+  return filter;
+}
+
+/** The user-months overlapping [from, to) in scope. */
+export async function readMonths(
+  months: Collection<RollupMonthDoc>,
+  scope: StatsScope,
+  from: number | undefined,
+  to: number | undefined,
+): Promise<MonthRow[]> {
+  const docs = await months.find(monthQuery(scope, from, to), { batchSize: 5_000 }).toArray();
+  return docs.map((d) => ({
+    userId: d.userId,
+    locationId: d.locationId ?? null,
+    month: d.month.getTime(),
+    userName: d.userName,
+    slots: unpackSlots(d.slots),
+  }));
+}
+
+/** `$or` branches per query, as for the user-days. */
+const MAX_CLAUSES = 200;
+
+const dayValuesOf = (d: RollupDayDoc) => ({
+  day: d.day.getTime(),
+  values: {
+    slots: d.slots,
+    pageviews: d.pageviews,
+    engagedMs: d.engagedMs,
+    lastSeenAt: d.lastSeenAt.getTime(),
+    userName: d.userName,
+    version: d.version.getTime(),
+  },
+});
+
+/**
+ * Rebuilds user-months from their user-days (after those were recomputed), with the same
+ * version-guarded `$set` as the level below: one more idempotent recomputation one level up.
+ * A month left with no day is deleted. Reads are batched per agency like the user-days'.
+ */
+export async function recomputeMonths(
+  days: Collection<RollupDayDoc>,
+  months: Collection<RollupMonthDoc>,
+  keys: MonthKey[],
+): Promise<void> {
+  const wanted = new Map(keys.map((k) => [monthId(k), k]));
+  const byAgency = new Map<string, MonthKey[]>();
+  for (const k of wanted.values()) byAgency.set(k.agencyId, [...(byAgency.get(k.agencyId) ?? []), k]);
+  const found = new Map<string, RollupDayDoc[]>();
+  for (const [agencyId, list] of byAgency) {
+    for (let i = 0; i < list.length; i += MAX_CLAUSES) {
+      const $or = list.slice(i, i + MAX_CLAUSES).map((k) => ({
+        userId: k.userId,
+        locationId: k.locationId,
+        day: { $gte: new Date(k.month), $lt: new Date(nextMonth(k.month)) },
+      }));
+      for (const d of await days.find({ agencyId, $or }).toArray()) {
+        const id = monthId({
+          agencyId,
+          userId: d.userId,
+          locationId: d.locationId ?? null,
+          month: monthOf(d.day.getTime()),
+        });
+        found.set(id, [...(found.get(id) ?? []), d]);
+      }
+    }
+  }
+  const ops: AnyBulkWriteOperation<RollupMonthDoc>[] = [];
+  for (const [id, k] of wanted) {
+    const v = foldMonth((found.get(id) ?? []).map(dayValuesOf));
+    if (!v) {
+      ops.push({ deleteOne: { filter: { _id: id } } });
+      continue;
+    }
+    ops.push(
+      versionedUpsert(id, v.version, {
+        agencyId: k.agencyId,
+        userId: k.userId,
+        locationId: k.locationId,
+        month: new Date(k.month),
+        slots: packSlots(v.slots),
+        pageviews: v.pageviews,
+        engagedMs: v.engagedMs,
+        lastSeenAt: new Date(v.lastSeenAt),
+        userName: v.userName,
+      }),
+    );
+  }
+  await bulkIgnoringStale(months, ops);
+}

@@ -6,6 +6,7 @@
  * after it is applied in memory; {@link Catalog.apply} replays those records.
  */
 import { Binary, UUID, type Document } from 'bson';
+import { isPlainObject } from './bson-values.ts';
 import { Collection } from './collection.ts';
 import { ErrorCode, fail } from './errors.ts';
 import type { IndexSpec } from './index-spec.ts';
@@ -39,6 +40,20 @@ export function checkCollName(db: string, name: unknown): string {
     fail(ErrorCode.InvalidNamespace, `Invalid collection name: ${db}.${name}`);
   }
   return name;
+}
+
+/** Like mongod: an `_id` may not hold `$`-prefixed fields at any depth (code 52). */
+function checkIdForStorage(id: unknown): void {
+  if (Array.isArray(id)) return id.forEach(checkIdForStorage);
+  if (!isPlainObject(id)) return;
+  for (const [k, v] of Object.entries(id)) {
+    if (k.startsWith('$'))
+      fail(
+        ErrorCode.DollarPrefixedFieldName,
+        `_id fields may not contain '$'-prefixed fields: ${k} is not valid for storage.`,
+      );
+    checkIdForStorage(v);
+  }
 }
 
 export class Catalog {
@@ -84,6 +99,7 @@ export class Catalog {
   }
 
   insert(coll: Collection, doc: Document): void {
+    checkIdForStorage(doc._id);
     coll.insert(doc);
     this.sink?.append({ op: 'ins', db: coll.db, coll: coll.name, doc });
   }

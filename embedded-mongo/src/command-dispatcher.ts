@@ -2,9 +2,12 @@
  * Routes a decoded command to its handler and shapes the reply.
  *
  * Generic fields drivers attach (lsid, txnNumber, $clusterTime, readConcern,
- * writeConcern, $readPreference, apiVersion, comment, maxTimeMS…) are simply
- * ignored by handlers. After a handler ran, if it appended journal records
- * the reply is held until they are fsynced.
+ * writeConcern, $readPreference, apiVersion, comment…) are ignored by handlers.
+ * Options that would change an answer are never ignored: `collation` and `let`
+ * are refused (NotImplemented), and `maxTimeMS` is honoured on reads. Writes run
+ * to completion synchronously, so a write's limit cannot expire part way.
+ * After a handler ran, if it appended journal records the reply is held until
+ * they are fsynced.
  */
 import type { Document } from 'bson';
 import { catalogCommands } from './commands/catalog-commands.ts';
@@ -30,6 +33,30 @@ const HANDLERS: Record<string, CommandHandler> = {
   findandmodify: findAndModify,
   explain: explainCommand,
 };
+
+/** Commands whose `maxTimeMS` is checked (reads: failing them after the fact changes nothing). */
+const TIMED_READS = new Set(['find', 'aggregate', 'count', 'distinct', 'getMore']);
+
+/** Refuses options the engine would otherwise silently ignore, on the command or any statement. */
+function refuseUnsupported(command: Document): void {
+  const statements = [
+    command,
+    ...(['updates', 'deletes'] as const).flatMap((f) => (Array.isArray(command[f]) ? command[f] : [])),
+  ];
+  for (const option of ['collation', 'let'] as const) {
+    if (statements.some((st) => st !== null && typeof st === 'object' && (st as Document)[option] !== undefined))
+      throw new MongoCommandError(ErrorCode.NotImplemented, `${option} is not supported by the embedded server`);
+  }
+}
+
+function maxTimeOf(command: Document): number {
+  const v = command.maxTimeMS as unknown;
+  if (v === undefined) return 0;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new MongoCommandError(ErrorCode.BadValue, `maxTimeMS must be a non-negative integer, got ${String(v)}`);
+  return n;
+}
 
 /** Names of all supported commands (for docs and tests). */
 export const SUPPORTED_COMMANDS = Object.keys(HANDLERS).sort();
@@ -63,8 +90,13 @@ export class Dispatcher {
           'Transaction numbers are only allowed on a replica set member or mongos',
         );
       }
+      refuseUnsupported(command);
+      const limit = TIMED_READS.has(name) ? maxTimeOf(command) : 0;
       const ctx: CommandContext = { ...base, db: checkDbName(db ?? 'admin') };
+      const started = limit ? performance.now() : 0;
       reply = { ...handler(command, ctx), ok: 1 };
+      if (limit && performance.now() - started > limit)
+        throw new MongoCommandError(ErrorCode.MaxTimeMSExpired, 'operation exceeded time limit');
     } catch (err) {
       const mongoErr = toMongoError(err);
       if (mongoErr.code === ErrorCode.InternalError) {

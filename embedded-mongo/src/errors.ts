@@ -20,6 +20,7 @@ export const ErrorCode = {
   ConflictingUpdateOperators: 40,
   CursorNotFound: 43,
   NamespaceExists: 48,
+  MaxTimeMSExpired: 50,
   InvalidIdField: 53,
   NotSingleValueField: 54,
   DollarPrefixedFieldName: 52,
@@ -30,6 +31,7 @@ export const ErrorCode = {
   InvalidNamespace: 73,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
+  NotImplemented: 238,
   DuplicateKey: 11000,
   UnrecognizedPipelineStage: 40324,
 } as const;

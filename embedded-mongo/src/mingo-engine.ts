@@ -17,9 +17,9 @@ import * as queryOps from 'mingo/operators/query';
 import * as windowOps from 'mingo/operators/window';
 import { Query } from 'mingo/query';
 import type { AnyObject, Options } from 'mingo/types';
-import { update as mingoUpdate, updateOne as mingoUpdateOne, type PipelineStage } from 'mingo/updater';
+import { update as mingoUpdate } from 'mingo/updater';
 import { $dateToString, $dateTrunc, $isoWeekYear } from './date-ops.ts';
-import { toMongoError } from './errors.ts';
+import { ErrorCode, fail, toMongoError } from './errors.ts';
 import { $typeExpr, $typeQuery } from './type-ops.ts';
 
 type OpMap<T> = Record<`$${string}`, T>;
@@ -141,9 +141,20 @@ export function applyOperators(doc: Document, modifier: Document, arrayFilters: 
   );
 }
 
-/** Applies a pipeline-style update (`u: [...]`) and returns the new document. */
+/** Stages a pipeline-style update may use, as mongod allows them. */
+const UPDATE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
+
+/**
+ * Applies a pipeline-style update (`u: [...]`) and returns the new document. It runs as an
+ * aggregation over the one document: mingo's own pipeline updater tracks modified fields and
+ * fails on documents it cannot diff (e.g. `$replaceWith` + `$setField` with a dotted name).
+ */
 export function applyPipelineUpdate(doc: Document, pipeline: Document[]): Document {
-  const docs = [doc];
-  guard(() => mingoUpdateOne(docs, {}, pipeline as PipelineStage[], { cloneMode: 'copy' }, plainOptions()));
-  return docs[0] as Document;
+  for (const stage of pipeline) {
+    const name = Object.keys(stage)[0] ?? '';
+    if (!UPDATE_STAGES.has(name)) fail(ErrorCode.InvalidOptions, `${name} is not allowed to be used within an update`);
+  }
+  const [next] = runPipeline([doc], pipeline);
+  if (!next) fail(ErrorCode.BadValue, 'the update pipeline produced no document');
+  return next;
 }

@@ -44,6 +44,34 @@ export function classifyUpdate(u: unknown, multi: boolean): UpdateKind {
   return 'operators';
 }
 
+/**
+ * Like mongod's update parser: every array filter names one identifier, each identifier is
+ * used by some `$[identifier]` path of the update, and pipelines take none (FailedToParse).
+ */
+export function checkArrayFilters(u: unknown, arrayFilters: Document[]): void {
+  if (arrayFilters.length === 0) return;
+  if (Array.isArray(u)) fail(ErrorCode.FailedToParse, 'arrayFilters may not be specified for pipeline-style updates');
+  const used = new Set<string>();
+  for (const fields of Object.values(u as Document)) {
+    if (!isPlainObject(fields)) continue;
+    for (const path of Object.keys(fields)) for (const m of path.matchAll(/\$\[([^\]]+)\]/g)) used.add(m[1] as string);
+  }
+  for (const filter of arrayFilters) {
+    const ids = new Set(Object.keys(filter).map((k) => k.split('.')[0] as string));
+    if (ids.size !== 1)
+      fail(
+        ErrorCode.FailedToParse,
+        'Error parsing array filter :: caused by :: Expected a single top-level field name',
+      );
+    const [id] = ids as Set<string>;
+    if (!used.has(id as string))
+      fail(
+        ErrorCode.FailedToParse,
+        `The array filter for identifier '${id as string}' was not used in the update ${JSON.stringify(u)}`,
+      );
+  }
+}
+
 const NUMERIC_TYPES = new Set(['int', 'long', 'double', 'decimal']);
 
 function checkArithmetic(doc: Document, modifier: Document): void {
@@ -158,8 +186,10 @@ export function buildUpsertDocument(query: Document, u: Document | Document[], o
   if (opts.kind !== 'replacement') walk(query);
   else if ('_id' in query && !isPlainObject(query._id)) seed._id = query._id;
   const built = applyUpdate(seed, u, { ...opts, inserting: true });
-  const replacementId = opts.kind === 'replacement' ? (u as Document)._id : undefined;
-  const id = built._id ?? replacementId ?? seed._id ?? new ObjectId();
+  // `_id: null` is a value like any other (mongod stores it), so test presence, not nullishness.
+  const has = (d: unknown): d is Document => isPlainObject(d) && '_id' in d && d._id !== undefined;
+  const replacement = opts.kind === 'replacement' ? (u as Document) : undefined;
+  const id = has(built) ? built._id : has(replacement) ? replacement._id : has(seed) ? seed._id : new ObjectId();
   const { _id: _drop, ...rest } = built;
   return { _id: id, ...rest };
 }

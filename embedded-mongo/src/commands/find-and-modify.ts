@@ -8,7 +8,7 @@ import { cloneDocument } from '../bson-values.ts';
 import { ErrorCode, fail } from '../errors.ts';
 import { projectDocuments } from '../mingo-engine.ts';
 import { executeFind, optionalObject } from '../query-exec.ts';
-import { applyUpdate, buildUpsertDocument, classifyUpdate, isModified } from '../update-apply.ts';
+import { applyUpdate, buildUpsertDocument, checkArrayFilters, classifyUpdate, isModified } from '../update-apply.ts';
 import { collectionArg, type CommandHandler } from './context.ts';
 
 export const findAndModify: CommandHandler = (cmd, ctx) => {
@@ -43,6 +43,7 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
 
   const kind = classifyUpdate(update, false);
   const arrayFilters = Array.isArray(cmd.arrayFilters) ? (cmd.arrayFilters as Document[]) : [];
+  checkArrayFilters(update, arrayFilters);
   const opts = { kind, arrayFilters, query };
   if (found && coll) {
     const next = applyUpdate(found, update as Document, opts);

@@ -8,7 +8,7 @@ import { isPlainObject } from '../bson-values.ts';
 import type { Collection } from '../collection.ts';
 import { ErrorCode, fail, toMongoError } from '../errors.ts';
 import { executeFind } from '../query-exec.ts';
-import { applyUpdate, buildUpsertDocument, classifyUpdate, isModified } from '../update-apply.ts';
+import { applyUpdate, buildUpsertDocument, checkArrayFilters, classifyUpdate, isModified } from '../update-apply.ts';
 import { collectionArg, type CommandContext, type CommandHandler } from './context.ts';
 
 /** Validates a document to insert and puts `_id` first, generating one if absent. */
@@ -57,6 +57,7 @@ function updateOne(
   const multi = st.multi === true;
   const kind = classifyUpdate(st.u, multi);
   const arrayFilters = Array.isArray(st.arrayFilters) ? (st.arrayFilters as Document[]) : [];
+  checkArrayFilters(st.u, arrayFilters);
   const opts = { kind, arrayFilters, query: st.q };
   const { docs } = executeFind(coll, { filter: st.q, limit: multi ? undefined : 1, hint: st.hint, sort: st.sort });
   if (docs.length === 0) {

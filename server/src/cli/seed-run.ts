@@ -4,6 +4,8 @@ import { dayOf, foldDays } from '../domain/rollup-days.ts';
 import { foldRollups } from '../domain/rollup-keys.ts';
 import { monthId, monthKeyOf, type MonthKey } from '../domain/rollup-months.ts';
 import { recomputeMonths } from '../storage/rollup-month-store.ts';
+import { recomputePathDays } from '../storage/rollup-path-day-store.ts';
+import { pathDayId, pathDayKeyOf, type PathDayKey } from '../domain/rollup-path-days.ts';
 import type { Database } from '../storage/database.ts';
 import type { PageviewDoc, SessionDoc } from '../storage/models.ts';
 import type { StatsStorage } from '../storage/stats-storage.ts';
@@ -41,13 +43,14 @@ type Folded = ReturnType<typeof foldRollups>;
 
 /** Empties what the seed writes. */
 async function reset(db: Database, stats: StatsStorage): Promise<void> {
-  const { rollups, days, months, meta } = stats.collections;
+  const { rollups, days, months, pathDays, meta } = stats.collections;
   await Promise.all([
     db.models.pageviews.deleteMany({}),
     db.models.sessions.deleteMany({}),
     rollups.deleteMany({}),
     days.deleteMany({}),
     months.deleteMany({}),
+    pathDays.deleteMany({}),
     meta.deleteMany({}),
   ]);
 }
@@ -78,6 +81,7 @@ export async function seedDatabase(
   const counts = { pageviews: 0, sessions: 0, rollups: 0 };
   let folded: Folded = new Map();
   const touchedMonths = new Map<string, MonthKey>();
+  const touchedPathDays = new Map<string, PathDayKey>();
   let newest = 0;
   const flushDocs = async () => {
     const pvs = pvBuf;
@@ -100,6 +104,7 @@ export async function seedDatabase(
     const days = [...foldDays(done.map(([, e]) => e))];
     await writeDays(stats, days, fresh);
     for (const [, d] of days) touchedMonths.set(monthId(monthKeyOf(d.key)), monthKeyOf(d.key));
+    for (const [, e] of done) touchedPathDays.set(pathDayId(pathDayKeyOf(e.key)), pathDayKeyOf(e.key));
   };
   for (let k = o.days - 1; k >= 0 && counts.pageviews < max; k--) {
     let front = Infinity;
@@ -136,6 +141,10 @@ export async function seedDatabase(
   folded = new Map();
   // User-months are rebuilt from the user-days just written, like the rollup job does.
   await recomputeMonths(stats.collections.days, stats.collections.months, [...touchedMonths.values()]);
+  // Path-days from the rollups, a few hundred days at a time (each read holds its rollups).
+  const pathDayKeys = [...touchedPathDays.values()];
+  for (let i = 0; i < pathDayKeys.length; i += 200)
+    await recomputePathDays(stats.collections.rollups, stats.collections.pathDays, pathDayKeys.slice(i, i + 200));
   if (newest > 0 && (await stats.jobState.watermark('rollups')) === null)
     await stats.jobState.advanceWatermark('rollups', newest);
   return {

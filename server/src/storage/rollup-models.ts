@@ -57,6 +57,19 @@ export interface RollupMonthDoc {
   version: Date;
 }
 
+/**
+ * One location's UTC day with every path (see domain/rollup-path-days.ts); `_id` is
+ * `pathDayId(key)`. Per path: page views `p`, engaged ms `m`, the users `u`.
+ */
+export interface RollupPathDayDoc {
+  _id: string;
+  agencyId: string;
+  locationId: string | null;
+  day: Date;
+  paths: { path: string; p: number; m: number; u: string[] }[];
+  version: Date;
+}
+
 /** Job bookkeeping: leases (`owner`, `leaseUntil`) and watermarks, one document per job. */
 export interface MetaDoc {
   _id: string;
@@ -69,6 +82,7 @@ export interface StatsCollections {
   rollups: Collection<RollupDoc>;
   days: Collection<RollupDayDoc>;
   months: Collection<RollupMonthDoc>;
+  pathDays: Collection<RollupPathDayDoc>;
   meta: Collection<MetaDoc>;
 }
 
@@ -97,6 +111,12 @@ export const MONTH_INDEXES: IndexDescription[] = [
   { key: { agencyId: 1, locationId: 1, month: 1 }, name: 'agency_location_month' },
 ];
 
+/** Path-day indexes: the agency or one location, then the day. */
+export const PATH_DAY_INDEXES: IndexDescription[] = [
+  { key: { agencyId: 1, day: 1 }, name: 'agency_day' },
+  { key: { agencyId: 1, locationId: 1, day: 1 }, name: 'agency_location_day' },
+];
+
 /** The driver database behind a mongoose connection (mongoose bundles its own driver copy). */
 export function dbOf(conn: Connection): Db {
   if (!conn.db) throw new Error('database connection is not open');
@@ -109,11 +129,13 @@ export async function openStatsCollections(conn: Connection): Promise<StatsColle
   const rollups = db.collection<RollupDoc>('rollups');
   const days = db.collection<RollupDayDoc>('rollup_days');
   const months = db.collection<RollupMonthDoc>('rollup_months');
+  const pathDays = db.collection<RollupPathDayDoc>('rollup_path_days');
   const meta = db.collection<MetaDoc>('meta');
   await Promise.all([
+    pathDays.createIndexes(PATH_DAY_INDEXES),
     rollups.createIndexes(ROLLUP_INDEXES),
     days.createIndexes(DAY_INDEXES),
     months.createIndexes(MONTH_INDEXES),
   ]);
-  return { rollups, days, months, meta };
+  return { rollups, days, months, pathDays, meta };
 }

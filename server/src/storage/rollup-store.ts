@@ -10,10 +10,12 @@ import {
 } from '../domain/rollup-keys.ts';
 import { dayId, dayKeyOf } from '../domain/rollup-days.ts';
 import { monthKeyOf } from '../domain/rollup-months.ts';
+import { pathDayKeyOf } from '../domain/rollup-path-days.ts';
 import type { RollupStore } from '../domain/stats-ports.ts';
 import type { PageviewDoc } from './models.ts';
 import { bulkIgnoringStale, recomputeDays, versionedUpsert } from './rollup-day-store.ts';
-import type { RollupDayDoc, RollupDoc, RollupMonthDoc } from './rollup-models.ts';
+import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
+import { recomputePathDays } from './rollup-path-day-store.ts';
 import { recomputeMonths } from './rollup-month-store.ts';
 
 /** Buckets closer than this are read in one range query (the ones between are just not written). */
@@ -94,6 +96,7 @@ export class MongoRollupStore implements RollupStore {
     private readonly rollups: Collection<RollupDoc>,
     private readonly days: Collection<RollupDayDoc>,
     private readonly months: Collection<RollupMonthDoc>,
+    private readonly pathDays: Collection<RollupPathDayDoc>,
   ) {}
 
   async *changedSince(since: Date): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }> {
@@ -157,6 +160,7 @@ export class MongoRollupStore implements RollupStore {
     const dayKeys = [...new Map(keys.map((k) => [dayId(dayKeyOf(k)), dayKeyOf(k)])).values()];
     await recomputeDays(this.rollups, this.days, dayKeys);
     await recomputeMonths(this.days, this.months, dayKeys.map(monthKeyOf));
+    await recomputePathDays(this.rollups, this.pathDays, keys.map(pathDayKeyOf));
     return { written: ops.length - deleted, deleted };
   }
 }

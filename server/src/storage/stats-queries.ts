@@ -1,9 +1,11 @@
 import type { Collection, Document } from 'mongodb';
 import { bucketMonths, userTotalsOfMonths } from '../domain/rollup-months.ts';
+import { pageRowsOfPathDays, splitWholeDays } from '../domain/rollup-path-days.ts';
 import type { RangeSegment } from '../domain/rollup-keys.ts';
 import type { BucketRow, PageRow, StatsReader, StatsScope, UserRow } from '../domain/stats-ports.ts';
 import type { PageviewDoc } from './models.ts';
-import type { RollupDoc, RollupMonthDoc } from './rollup-models.ts';
+import type { RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
+import { readPathDays } from './rollup-path-day-store.ts';
 import { readMonths } from './rollup-month-store.ts';
 
 type Source = RangeSegment['source'];
@@ -88,6 +90,7 @@ export class MongoStatsReader implements StatsReader {
     private readonly pageviews: Collection<PageviewDoc>,
     private readonly rollups: Collection<RollupDoc>,
     private readonly months: Collection<RollupMonthDoc>,
+    private readonly pathDays: Collection<RollupPathDayDoc>,
   ) {}
 
   private coll(source: Source): Collection<Document> {
@@ -111,6 +114,21 @@ export class MongoStatsReader implements StatsReader {
   }
 
   async pageTotals(scope: StatsScope, segment: RangeSegment): Promise<PageRow[]> {
+    // Agency- or location-wide, whole UTC days come from path-days; the rest from rollups.
+    if (segment.source === 'rollups' && !scope.userId && !scope.path && segment.from && segment.to) {
+      const { days, edges } = splitWholeDays(segment.from.getTime(), segment.to.getTime());
+      const parts = await Promise.all([
+        days ? readPathDays(this.pathDays, scope, days[0], days[1]).then(pageRowsOfPathDays) : [],
+        ...edges.map(([from, to]) =>
+          this.rollupPageTotals(scope, { source: 'rollups', from: new Date(from), to: new Date(to) }),
+        ),
+      ]);
+      return parts.flat();
+    }
+    return this.rollupPageTotals(scope, segment);
+  }
+
+  private async rollupPageTotals(scope: StatsScope, segment: RangeSegment): Promise<PageRow[]> {
     const rows = await this.coll(segment.source)
       .aggregate<{ _id: string } & BucketRow>(pagePipeline(scope, segment))
       .toArray();

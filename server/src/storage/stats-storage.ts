@@ -21,8 +21,14 @@ export async function openStatsStorage(db: Database): Promise<StatsStorage> {
   const { pageviews } = db.models;
   return {
     collections,
-    reader: new MongoStatsReader(pageviews, collections.rollups, collections.months),
-    rollups: new MongoRollupStore(pageviews, collections.rollups, collections.days, collections.months),
+    reader: new MongoStatsReader(pageviews, collections.rollups, collections.months, collections.pathDays),
+    rollups: new MongoRollupStore(
+      pageviews,
+      collections.rollups,
+      collections.days,
+      collections.months,
+      collections.pathDays,
+    ),
     jobState: new MongoJobStateStore(collections.meta),
     exporter: new MongoPageviewExporter(pageviews),
   };

@@ -101,6 +101,31 @@ describe('statistics add up to the page views', () => {
     }
   });
 
+  it('top pages of one location over whole days (path-days) match /pageviews, and see new writes', async () => {
+    const range = { from: '2026-03-20T00:00:00Z', to: '2026-04-05T00:00:00Z', locationId: 'north' };
+    const pagesOf = async () =>
+      (await getJson<{ items: TopPage[] }>(t, '/top-pages', token, { ...range, limit: '500' })).body.items;
+    const check = async () => {
+      const items = await allPageviews(t, token, range);
+      const pages = await pagesOf();
+      expect(sum(pages, (p) => p.pageviews)).toBe(items.length);
+      for (const p of pages) {
+        const mine = items.filter((i) => i.path === p.path);
+        expect([p.pageviews, p.engagedMs, p.users]).toEqual([
+          mine.length,
+          sum(mine, (i) => i.engagedMs),
+          new Set(mine.map((i) => i.userId)).size,
+        ]);
+      }
+    };
+    await check();
+    await insertPageviews(t, [
+      { userId: 'u1', startedAt: '2026-03-25T12:00:00Z', locationId: 'north', path: '/fresh' },
+    ]);
+    await check();
+    expect((await pagesOf()).find((p) => p.path === '/fresh')?.pageviews).toBe(1);
+  });
+
   it('limits top pages, most viewed first', async () => {
     const res = await getJson<{ items: TopPage[] }>(t, '/top-pages', token, { limit: '2' });
     expect(res.body.items).toHaveLength(2);

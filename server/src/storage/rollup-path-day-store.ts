@@ -1,0 +1,89 @@
+import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
+import { DAY_MS, dayOf } from '../domain/rollup-days.ts';
+import { foldPathDay, pathDayId, type PathDayKey, type PathDayValues } from '../domain/rollup-path-days.ts';
+import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
+import type { StatsScope } from '../domain/stats-ports.ts';
+import { bulkIgnoringStale, versionedUpsert } from './rollup-day-store.ts';
+import type { RollupDoc, RollupPathDayDoc } from './rollup-models.ts';
+
+/** `$or` branches per query, as for the user-days. */
+const MAX_CLAUSES = 200;
+
+const rollupEntry = (d: RollupDoc): { key: RollupKey; values: RollupValues } => ({
+  key: {
+    agencyId: d.agencyId,
+    userId: d.userId,
+    locationId: d.locationId ?? null,
+    path: d.path,
+    bucketStart: d.bucketStart.getTime(),
+  },
+  values: {
+    pageviews: d.pageviews,
+    engagedMs: d.engagedMs,
+    lastSeenAt: d.lastSeenAt.getTime(),
+    userName: d.userName,
+    version: d.version.getTime(),
+  },
+});
+
+/**
+ * Rebuilds location path-days from the rollups of those days (after those were recomputed),
+ * with the same version-guarded `$set` as the other levels. A day left with no rollup is deleted.
+ */
+export async function recomputePathDays(
+  rollups: Collection<RollupDoc>,
+  pathDays: Collection<RollupPathDayDoc>,
+  keys: PathDayKey[],
+): Promise<void> {
+  const wanted = new Map(keys.map((k) => [pathDayId(k), k]));
+  const byAgency = new Map<string, PathDayKey[]>();
+  for (const k of wanted.values()) byAgency.set(k.agencyId, [...(byAgency.get(k.agencyId) ?? []), k]);
+  const found = new Map<string, { key: RollupKey; values: RollupValues }[]>();
+  for (const [agencyId, list] of byAgency) {
+    for (let i = 0; i < list.length; i += MAX_CLAUSES) {
+      // { agencyId, locationId, bucketStart } index per branch.
+      const $or = list.slice(i, i + MAX_CLAUSES).map((k) => ({
+        locationId: k.locationId,
+        bucketStart: { $gte: new Date(k.day), $lt: new Date(k.day + DAY_MS) },
+      }));
+      for (const d of await rollups.find({ agencyId, $or }, { batchSize: 5_000 }).toArray()) {
+        const e = rollupEntry(d);
+        const id = pathDayId({ agencyId, locationId: e.key.locationId, day: dayOf(e.key.bucketStart) });
+        found.set(id, [...(found.get(id) ?? []), e]);
+      }
+    }
+  }
+  const ops: AnyBulkWriteOperation<RollupPathDayDoc>[] = [];
+  for (const [id, k] of wanted) {
+    const v = foldPathDay(found.get(id) ?? []);
+    if (!v) ops.push({ deleteOne: { filter: { _id: id } } });
+    else
+      ops.push(
+        versionedUpsert(id, v.version, {
+          agencyId: k.agencyId,
+          locationId: k.locationId,
+          day: new Date(k.day),
+          paths: v.paths,
+        }),
+      );
+  }
+  await bulkIgnoringStale(pathDays, ops);
+}
+
+/** The filter for path-days of whole UTC days in [from, to) in scope (no user, no path). */
+export function pathDayQuery(scope: StatsScope, from: number, to: number): Document {
+  const filter: Document = { agencyId: scope.agencyId };
+  if (scope.locationId) filter.locationId = scope.locationId;
+  filter.day = { $gte: new Date(from), $lt: new Date(to) };
+  return filter;
+}
+
+export async function readPathDays(
+  pathDays: Collection<RollupPathDayDoc>,
+  scope: StatsScope,
+  from: number,
+  to: number,
+): Promise<PathDayValues[]> {
+  const docs = await pathDays.find(pathDayQuery(scope, from, to), { batchSize: 5_000 }).toArray();
+  return docs.map((d) => ({ paths: d.paths, version: d.version.getTime() }));
+}

@@ -1,5 +1,6 @@
 import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import { DAY_MS, dayId, foldDays, type DayKey, type DayValues } from '../domain/rollup-days.ts';
+import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import type { RollupDoc, RollupDayDoc } from './rollup-models.ts';
 
 /** `$or` branches per query, as for the page view reads. */
@@ -55,6 +56,24 @@ export async function bulkIgnoringStale<T extends Document>(
   }
 }
 
+/** A stored rollup as the domain's key and values. */
+export const rollupEntry = (d: RollupDoc): { key: RollupKey; values: RollupValues } => ({
+  key: {
+    agencyId: d.agencyId,
+    userId: d.userId,
+    locationId: d.locationId ?? null,
+    path: d.path,
+    bucketStart: d.bucketStart.getTime(),
+  },
+  values: {
+    pageviews: d.pageviews,
+    engagedMs: d.engagedMs,
+    lastSeenAt: d.lastSeenAt.getTime(),
+    userName: d.userName,
+    version: d.version.getTime(),
+  },
+});
+
 /**
  * Rebuilds user-days from the per-path rollups of those days (after those were recomputed),
  * with `$set`: the same idempotent recomputation one level up. A day left with no rollup is
@@ -82,25 +101,7 @@ export async function recomputeDays(
     for (let i = 0; i < list.length; i += MAX_CLAUSES) {
       // { agencyId, userId, bucketStart } index per branch.
       const docs = await rollups.find({ agencyId, $or: list.slice(i, i + MAX_CLAUSES) }).toArray();
-      foldDays(
-        docs.map((d) => ({
-          key: {
-            agencyId: d.agencyId,
-            userId: d.userId,
-            locationId: d.locationId ?? null,
-            path: d.path,
-            bucketStart: d.bucketStart.getTime(),
-          },
-          values: {
-            pageviews: d.pageviews,
-            engagedMs: d.engagedMs,
-            lastSeenAt: d.lastSeenAt.getTime(),
-            userName: d.userName,
-            version: d.version.getTime(),
-          },
-        })),
-        folded,
-      );
+      foldDays(docs.map(rollupEntry), folded);
     }
   }
   const ops: AnyBulkWriteOperation<RollupDayDoc>[] = [];

@@ -3,28 +3,11 @@ import { DAY_MS, dayOf } from '../domain/rollup-days.ts';
 import { foldPathDay, pathDayId, type PathDayKey, type PathDayValues } from '../domain/rollup-path-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
-import { bulkIgnoringStale, versionedUpsert } from './rollup-day-store.ts';
+import { bulkIgnoringStale, rollupEntry, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDoc, RollupPathDayDoc } from './rollup-models.ts';
 
 /** `$or` branches per query, as for the user-days. */
 const MAX_CLAUSES = 200;
-
-const rollupEntry = (d: RollupDoc): { key: RollupKey; values: RollupValues } => ({
-  key: {
-    agencyId: d.agencyId,
-    userId: d.userId,
-    locationId: d.locationId ?? null,
-    path: d.path,
-    bucketStart: d.bucketStart.getTime(),
-  },
-  values: {
-    pageviews: d.pageviews,
-    engagedMs: d.engagedMs,
-    lastSeenAt: d.lastSeenAt.getTime(),
-    userName: d.userName,
-    version: d.version.getTime(),
-  },
-});
 
 /**
  * Rebuilds location path-days from the rollups of those days (after those were recomputed),

@@ -1,5 +1,5 @@
-import type { Binary, Collection, Db, IndexDescription } from 'mongodb';
-import type { Connection } from 'mongoose';
+import type { Binary, Collection, Document } from 'mongodb';
+import { Schema, type Connection, type Model } from 'mongoose';
 
 /**
  * One 15-minute rollup (see domain/rollup-keys.ts for the grain). `_id` is `rollupId(key)`.
@@ -86,56 +86,84 @@ export interface StatsCollections {
   meta: Collection<MetaDoc>;
 }
 
+const scope = {
+  _id: String,
+  agencyId: { type: String, required: true },
+  locationId: { type: String, default: null },
+} as const;
+const totals = { pageviews: Number, engagedMs: Number, lastSeenAt: Date, userName: String, version: Date } as const;
+const options = (collection: string) => ({ versionKey: false, collection, autoIndex: false }) as const;
+
 /**
- * Rollup indexes: the scope (agency, optionally a user, location or path) then time, so every
- * statistics query is one index range. Names are fixed so explain output can be asserted.
+ * Each statistics collection's shape and indexes, declared once as a mongoose schema: the
+ * scope (agency, optionally a user, location or path) then time, so every statistics query is
+ * one index range. Index names are fixed so explain output can be asserted. Reads and writes go
+ * through `Model.collection` (the driver, no hydration): these are the hot batched paths.
  */
-export const ROLLUP_INDEXES: IndexDescription[] = [
-  { key: { agencyId: 1, bucketStart: 1 }, name: 'agency_bucket' },
-  { key: { agencyId: 1, userId: 1, bucketStart: 1 }, name: 'agency_user_bucket' },
-  { key: { agencyId: 1, locationId: 1, bucketStart: 1 }, name: 'agency_location_bucket' },
-  { key: { agencyId: 1, path: 1, bucketStart: 1 }, name: 'agency_path_bucket' },
-];
+const rollupSchema = new Schema<RollupDoc>(
+  { ...scope, userId: { type: String, required: true }, path: String, bucketStart: Date, ...totals },
+  options('rollups'),
+);
+rollupSchema.index({ agencyId: 1, bucketStart: 1 }, { name: 'agency_bucket' });
+rollupSchema.index({ agencyId: 1, userId: 1, bucketStart: 1 }, { name: 'agency_user_bucket' });
+rollupSchema.index({ agencyId: 1, locationId: 1, bucketStart: 1 }, { name: 'agency_location_bucket' });
+rollupSchema.index({ agencyId: 1, path: 1, bucketStart: 1 }, { name: 'agency_path_bucket' });
 
-/** User-day indexes: the same scopes, then the day. */
-export const DAY_INDEXES: IndexDescription[] = [
-  { key: { agencyId: 1, day: 1 }, name: 'agency_day' },
-  { key: { agencyId: 1, userId: 1, day: 1 }, name: 'agency_user_day' },
-  { key: { agencyId: 1, locationId: 1, day: 1 }, name: 'agency_location_day' },
-];
+const daySchema = new Schema<RollupDayDoc>(
+  { ...scope, userId: { type: String, required: true }, day: Date, slots: Schema.Types.Mixed, ...totals },
+  options('rollup_days'),
+);
+daySchema.index({ agencyId: 1, day: 1 }, { name: 'agency_day' });
+daySchema.index({ agencyId: 1, userId: 1, day: 1 }, { name: 'agency_user_day' });
+daySchema.index({ agencyId: 1, locationId: 1, day: 1 }, { name: 'agency_location_day' });
 
-/** User-month indexes: the same scopes, then the month. */
-export const MONTH_INDEXES: IndexDescription[] = [
-  { key: { agencyId: 1, month: 1 }, name: 'agency_month' },
-  { key: { agencyId: 1, userId: 1, month: 1 }, name: 'agency_user_month' },
-  { key: { agencyId: 1, locationId: 1, month: 1 }, name: 'agency_location_month' },
-];
+const monthSchema = new Schema<RollupMonthDoc>(
+  { ...scope, userId: { type: String, required: true }, month: Date, slots: Buffer, ...totals },
+  options('rollup_months'),
+);
+monthSchema.index({ agencyId: 1, month: 1 }, { name: 'agency_month' });
+monthSchema.index({ agencyId: 1, userId: 1, month: 1 }, { name: 'agency_user_month' });
+monthSchema.index({ agencyId: 1, locationId: 1, month: 1 }, { name: 'agency_location_month' });
 
-/** Path-day indexes: the agency or one location, then the day. */
-export const PATH_DAY_INDEXES: IndexDescription[] = [
-  { key: { agencyId: 1, day: 1 }, name: 'agency_day' },
-  { key: { agencyId: 1, locationId: 1, day: 1 }, name: 'agency_location_day' },
-];
+const pathDaySchema = new Schema<RollupPathDayDoc>(
+  { ...scope, day: Date, paths: Schema.Types.Mixed, version: Date },
+  options('rollup_path_days'),
+);
+pathDaySchema.index({ agencyId: 1, day: 1 }, { name: 'agency_day' });
+pathDaySchema.index({ agencyId: 1, locationId: 1, day: 1 }, { name: 'agency_location_day' });
 
-/** The driver database behind a mongoose connection (mongoose bundles its own driver copy). */
-export function dbOf(conn: Connection): Db {
+const metaSchema = new Schema<MetaDoc>(
+  { _id: String, owner: String, leaseUntil: Date, watermark: Date },
+  options('meta'),
+);
+
+/** The model of `name` on this connection, registered once. */
+function modelOf<T>(conn: Connection, name: string, schema: Schema<T>): Model<T> {
+  return (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema);
+}
+
+/** The driver's collection behind a model, typed by its document (`Model.collection` is untyped). */
+export function collectionOf<T extends Document>(conn: Connection, model: Model<T>): Collection<T> {
   if (!conn.db) throw new Error('database connection is not open');
-  return conn.db as unknown as Db;
+  return conn.db.collection<T>(model.collection.collectionName);
 }
 
 /** The statistics collections, with their indexes created (idempotent). */
 export async function openStatsCollections(conn: Connection): Promise<StatsCollections> {
-  const db = dbOf(conn);
-  const rollups = db.collection<RollupDoc>('rollups');
-  const days = db.collection<RollupDayDoc>('rollup_days');
-  const months = db.collection<RollupMonthDoc>('rollup_months');
-  const pathDays = db.collection<RollupPathDayDoc>('rollup_path_days');
-  const meta = db.collection<MetaDoc>('meta');
-  await Promise.all([
-    pathDays.createIndexes(PATH_DAY_INDEXES),
-    rollups.createIndexes(ROLLUP_INDEXES),
-    days.createIndexes(DAY_INDEXES),
-    months.createIndexes(MONTH_INDEXES),
-  ]);
-  return { rollups, days, months, pathDays, meta };
+  const models = [
+    modelOf(conn, 'Rollup', rollupSchema),
+    modelOf(conn, 'RollupDay', daySchema),
+    modelOf(conn, 'RollupMonth', monthSchema),
+    modelOf(conn, 'RollupPathDay', pathDaySchema),
+    modelOf(conn, 'Meta', metaSchema),
+  ] as const;
+  await Promise.all(models.map((m) => m.createIndexes()));
+  const [rollups, days, months, pathDays, meta] = models;
+  return {
+    rollups: collectionOf(conn, rollups),
+    days: collectionOf(conn, days),
+    months: collectionOf(conn, months),
+    pathDays: collectionOf(conn, pathDays),
+    meta: collectionOf(conn, meta),
+  };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TZDate } from '@date-fns/tz';
 import type { PageviewDoc, SessionDoc } from '../storage/models.ts';
-import { sessionKey } from '../domain/tracking-types.ts';
+import { pageviewKey, sessionKey } from '../domain/tracking-types.ts';
 import { normal, PAGES, type SeedAgency, type SeedUser } from './seed-catalog.ts';
 
 /**
@@ -107,7 +107,7 @@ export function userDay(
       const url = `https://app.example-crm.com/v2/location/${user.locationId ?? agency.agencyId}${page.path}`;
       const last = i === size - 1;
       pageviews.push({
-        _id: `${agency.agencyId}:${id}`,
+        _id: pageviewKey(agency.agencyId, id),
         id,
         sessionId,
         userId: user.userId,

@@ -5,7 +5,7 @@ import type { Claims } from './identity.ts';
 import { presenceOf, type LiveActivity } from './live-activity.ts';
 import type { Clock, TrackingRepository } from './ports.ts';
 import { TabRegistry, type OpenPageview } from './tab-registry.ts';
-import { creditOp, endOp, sessionKey, type PageviewRecord, type WriteOp } from './tracking-types.ts';
+import { creditOp, endOp, pageviewKey, sessionKey, type PageviewRecord, type WriteOp } from './tracking-types.ts';
 import type { WriteBatcher } from './write-batcher.ts';
 
 /**
@@ -62,7 +62,7 @@ export class TrackingService {
     // The tab key carries the user, so a tab here is always the sender's own.
     const tab = this.tabs.touchTab(tabKey, event.tabId, ctx);
     if (event.type === 'pageview') return this.pageview(ctx, tabKey, event);
-    const pv = await this.openPageview(`${ctx.claims.agencyId}:${event.pageviewId}`);
+    const pv = await this.openPageview(pageviewKey(ctx.claims.agencyId, event.pageviewId));
     if (!pv) throw new AppError('not_found', 'Unknown page view');
     assertOwner(pv, ctx.claims);
     if (event.type === 'heartbeat') this.tabs.adopt(tab, pv);
@@ -75,7 +75,7 @@ export class TrackingService {
 
   private async pageview(ctx: TrackContext, tabKey: string, e: PageviewEvent): Promise<Written> {
     const now = this.deps.clock();
-    const key = `${ctx.claims.agencyId}:${e.id}`;
+    const key = pageviewKey(ctx.claims.agencyId, e.id);
     const tab = this.tabs.tab(tabKey)!;
     const existing = await this.openPageview(key);
     if (existing) {

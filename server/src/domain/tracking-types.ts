@@ -1,4 +1,5 @@
 import type { DeviceClass, END_REASONS } from '@activity-hub/protocol';
+import { compositeKey } from './keys.ts';
 
 export type EndReason = (typeof END_REASONS)[number];
 
@@ -6,9 +7,13 @@ export type EndReason = (typeof END_REASONS)[number];
  * The key of a session (tab visit). Tab ids are made by browsers, so the key carries the user:
  * a colleague who learns someone's tab id cannot reopen or touch that person's session.
  */
-export const sessionKey = (agencyId: string, userId: string, tabId: string): string => `${agencyId}:${userId}:${tabId}`;
+export const sessionKey = (agencyId: string, userId: string, tabId: string): string =>
+  compositeKey(agencyId, userId, tabId);
 
-/** A stored page view. `key` is `${agencyId}:${id}`: ids are unique per tenant. */
+/** The key of a page view: ids are unique per tenant. Parts are escaped (see keys.ts). */
+export const pageviewKey = (agencyId: string, id: string): string => compositeKey(agencyId, id);
+
+/** A stored page view. `key` is `pageviewKey(agencyId, id)`. */
 export interface PageviewRecord {
   key: string;
   id: string;

@@ -1,7 +1,7 @@
 import type { Collection } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 
-/** Stored page view. `_id` is `${agencyId}:${id}`, so ids are unique per tenant. */
+/** Stored page view. `_id` is `pageviewKey(agencyId, id)` (escaped parts), so ids are unique per tenant. */
 export interface PageviewDoc {
   _id: string;
   id: string;

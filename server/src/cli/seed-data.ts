@@ -125,7 +125,8 @@ export function userDay(
         engagedMs: Math.floor(wallMs * (0.5 + 0.48 * rnd())),
         endReason: last ? (rnd() < 0.85 ? 'leave' : 'timeout') : 'navigate',
         // Written when it ended: the rollup job sees seeded history as old, already rolled up.
-        eventIds: [],
+        seqFloor: -1,
+        seqs: [],
         updatedAt: new Date(endedAt),
       });
       referrer = url;

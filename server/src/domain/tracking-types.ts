@@ -32,8 +32,6 @@ export interface PageviewRecord {
   endedAt: number | null;
   engagedMs: number;
   endReason: EndReason | null;
-  /** Ids of the heartbeat and leave events already credited: the dedupe set. */
-  eventIds: string[];
 }
 
 /** A stored session: one tab visit. */
@@ -51,9 +49,9 @@ export interface SessionRecord {
   endedAt: number | null;
 }
 
-/** One credited event inside a credit op. */
+/** One credited event inside a credit op, named by its tab's seq (see seq-window.ts). */
 export interface Credit {
-  eventId: string;
+  seq: number;
   ms: number;
 }
 
@@ -74,9 +72,9 @@ export type WriteOp =
   | { kind: 'alive'; keys: string[]; at: number };
 
 /** The op crediting one event's engaged time to a page view (and its session's last evidence). */
-export function creditOp(rec: PageviewRecord, sessionKey: string, eventId: string, ms: number): WriteOp {
+export function creditOp(rec: PageviewRecord, sessionKey: string, seq: number, ms: number): WriteOp {
   const { key, agencyId, userId, lastSeenAt } = rec;
-  return { kind: 'credit', key, sessionKey, agencyId, userId, credits: [{ eventId, ms }], lastSeenAt };
+  return { kind: 'credit', key, sessionKey, agencyId, userId, credits: [{ seq, ms }], lastSeenAt };
 }
 
 /** The op ending a page view at `rec.endedAt` for `rec.endReason`. */

@@ -58,7 +58,7 @@ export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Na
         if (!bucket.take()) throw new AppError('rate_limited', 'Too many events; slow down');
         const e = parseOrThrow(trackEventSchema, event, 'event');
         type = e.type;
-        const ctx = { claims: socket.data.claims, userAgent, device, connectionId: socket.id };
+        const ctx = { claims: socket.data.claims, userAgent, device, connection: socket };
         await deps.service.handle(ctx, e);
       })().then(
         () => {

@@ -27,7 +27,8 @@ export class EngagedLedger {
       const span = end - Math.max(bucket, from);
       const i = indexOf(list, bucket);
       const used = i < 0 ? 0 : list[i + 1]!;
-      const take = Math.max(0, Math.min(span, ROLLUP_BUCKET_MS - used));
+      // Never more than the bucket's length, nor than the part of it that has passed.
+      const take = Math.max(0, Math.min(span, Math.min(ROLLUP_BUCKET_MS, now - bucket) - used));
       if (take > 0) {
         if (i < 0) list.push(bucket, take);
         else list[i + 1] = used + take;

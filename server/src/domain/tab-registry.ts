@@ -95,7 +95,7 @@ export class TabRegistry {
     if (conn?.connected) this.attach(tab, conn.id);
     else {
       if (conn) tab.closeOnExpiry = true;
-      if (connCount(tab) === 0 && tab.orphanedAt === 0) this.orphan(tab, now);
+      if (connCount(tab) === 0 && tab.orphanedAt === 0) this.expireLater(tab, now);
     }
     return tab;
   }
@@ -113,7 +113,8 @@ export class TabRegistry {
     this.orphans.delete(tab.key);
   }
 
-  private orphan(tab: TabState, now: number): void {
+  /** Makes a tab without a connection expire one grace after `now`. */
+  expireLater(tab: TabState, now: number): void {
     tab.orphanedAt = now;
     this.orphans.delete(tab.key);
     this.orphans.set(tab.key, tab); // re-inserted last: the map stays in orphaning order
@@ -159,7 +160,7 @@ export class TabRegistry {
       }
       if (tab.conns === null) {
         if (shuttingDown) tab.closeOnExpiry = false;
-        this.orphan(tab, now);
+        this.expireLater(tab, now);
       }
     }
   }

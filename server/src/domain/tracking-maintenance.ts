@@ -71,15 +71,23 @@ export class TrackingMaintenance {
 
   /** Closes a tab's open page view at its last evidence, unless it came back meanwhile. */
   async closeTab(tab: TabState): Promise<void> {
-    if (this.service.tabs.isConnected(tab)) return;
+    const { tabs } = this.service;
+    if (tabs.isConnected(tab)) return;
     await this.batcher.flush();
-    const pv = tab.currentPv ? this.service.tabs.pageview(tab.currentPv) : undefined;
+    const current = tab.currentPv;
+    const pv = current ? tabs.pageview(current) : undefined;
     if (pv && pv.rec.endedAt === null) {
       const closed = await this.repo.closeIfQuiet(pv.rec.key, pv.rec.lastSeenAt, 'disconnect');
-      if (closed) this.onClosed('disconnect', 1);
-      if (closed) await this.live.offline(closed.agencyId, closed.sessionId, closed.id, closed.endedAt);
+      if (closed) {
+        Object.assign(pv.rec, { endedAt: closed.endedAt, endReason: 'disconnect' });
+        this.onClosed('disconnect', 1);
+        await this.live.offline(closed.agencyId, closed.sessionId, closed.id, closed.endedAt);
+      }
     }
-    this.service.tabs.dropTab(tab.key);
+    if (tabs.isConnected(tab)) return;
+    // Events of the closed socket still being applied opened another page: end that one too, later.
+    if (tab.currentPv !== current) tabs.expireLater(tab, this.clock());
+    else tabs.dropTab(tab.key);
   }
 
   /** Marks connected tabs alive so the sweeper leaves them be, and refreshes their presence. */

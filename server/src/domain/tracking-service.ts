@@ -67,6 +67,10 @@ export class TrackingService {
   }
 
   private async apply(ctx: TrackContext, tabKey: string, event: TrackEvent): Promise<Written> {
+    // Queued behind others when its socket closed: the ack could not arrive, so the tracker
+    // still holds it and re-sends it on its next connection. Applying it now would only revive
+    // a tab that is gone.
+    if (ctx.connection && !ctx.connection.connected) throw new AppError('unavailable', 'The connection closed');
     if (event.type === 'pageview') return this.pageview(ctx, tabKey, event);
     // Refused events allocate nothing: the tab is touched only once the event is accepted.
     const pv = await this.openPageview(pageviewKey(ctx.claims.agencyId, event.pageviewId));

@@ -33,6 +33,8 @@ interface ModelTab {
   spoke: boolean;
   pv: string | null;
   seq: number;
+  /** Sent and not acked ok yet: the tracker re-sends these on its next connection. */
+  outbox: TrackEvent[];
 }
 
 type Cmd =
@@ -70,12 +72,19 @@ describe('ghost tabs (a closed socket whose events were still queued)', () => {
           spoke: false,
           pv: null,
           seq: 0,
+          outbox: [],
         }));
         const inFlight: Promise<unknown>[] = [];
         const send = (m: ModelTab, e: TrackEvent) => {
           const ctx: TrackContext = { claims, userAgent: 'fc', device: 'desktop', connection: m.conn };
           m.spoke = true;
-          inFlight.push(t.hub.tracking.handle(ctx, e).catch(() => {}));
+          if (!m.outbox.includes(e)) m.outbox.push(e);
+          inFlight.push(
+            t.hub.tracking.handle(ctx, e).then(
+              () => (m.outbox = m.outbox.filter((x) => x !== e)),
+              () => {},
+            ),
+          );
         };
         for (const c of cmds) {
           if (c.op === 'yield') {
@@ -87,6 +96,7 @@ describe('ghost tabs (a closed socket whose events were still queued)', () => {
             if (m.conn?.connected) continue;
             m.conn = { id: randomUUID(), connected: true };
             m.spoke = false;
+            for (const e of m.outbox) send(m, e);
           } else if (c.op === 'disconnect') {
             if (!m.conn?.connected) continue;
             m.conn.connected = false;
@@ -151,6 +161,9 @@ describe('ghost tabs (a closed socket whose events were still queued)', () => {
     const frames = Array.from({ length: 80 }, (_, i) => tr.pageview(`/p${i}`));
     // Raw frames, no acks awaited, then the namespace disconnect packet and the close.
     for (const f of frames) tr.socket.emit('event', f as never, (() => {}) as never);
+    // The hub has begun applying them (most are still queued) when the disconnect packet comes.
+    const known = () => [...t.hub.tracking.tabs.allTabs()].some((x) => x.sessionId === tr.tabId);
+    await eventually(known, 3_000, 1);
     tr.socket.disconnect();
     const closedAt = Date.now();
     await eventually(async () => (await presentTabs(agencyId)).length > 0 || Date.now() - closedAt > 1_000, 3_000, 20);
@@ -161,5 +174,6 @@ describe('ghost tabs (a closed socket whose events were still queued)', () => {
     // And it stays so past another grace and keep-alive round.
     await sleep(GRACE_MS * 2);
     expect(await presentTabs(agencyId)).toEqual([]);
+    expect(await t.hub.db.models.pageviews.countDocuments({ agencyId, endedAt: null })).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ export interface LiveConnection {
   readonly connected: boolean;
 }
 
-/** A page view this instance holds in memory, mirroring its stored document. */
+/** A page view this instance holds in memory, mirroring its stored document (without `url` and `referrer`). */
 export interface OpenPageview {
   rec: PageviewRecord;
   tabKey: string;
@@ -215,6 +215,7 @@ export class TabRegistry {
       .then((found) => {
         if (!found) return undefined;
         const { rec, seen } = found;
+        Object.assign(rec, { url: '', referrer: '' }); // not needed in memory (see tracking-service)
         return this.addPageview(rec, sessionKey(rec.agencyId, rec.userId, rec.sessionId), seqWindowOf(seen));
       })
       .finally(() => this.loads.delete(key));

@@ -137,7 +137,8 @@ export class TrackingService {
     };
     ops.push({
       kind: 'open',
-      pageview: rec,
+      // A copy: the mirror below changes as heartbeats arrive, the inserted document must not.
+      pageview: { ...rec },
       session: {
         key: tabKey,
         id: e.tabId,
@@ -152,7 +153,8 @@ export class TrackingService {
         endedAt: null,
       },
     });
-    const pv = this.tabs.addPageview(rec, tabKey);
+    // The mirror keeps what presence and crediting need; the URLs stay only in the document.
+    const pv = this.tabs.addPageview(Object.assign(rec, { url: '', referrer: '' }), tabKey);
     const isNewTab = tab.currentPv === null;
     tab.currentPv = key;
     const written = this.track(pv, e.seq, this.deps.batcher.submit(ops, true));

@@ -69,7 +69,9 @@ export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Na
         (err: unknown) => {
           const body = toErrorBody(err);
           deps.metrics.events.inc({ type, outcome: body.code });
-          if (body.code === 'internal' || body.code === 'unavailable') log.error({ err }, 'event failed');
+          // Events still queued when their socket closed are refused as `unavailable`: not an error.
+          if ((body.code === 'internal' || body.code === 'unavailable') && socket.connected)
+            log.error({ err }, 'event failed');
           else log.debug({ code: body.code }, 'event refused');
           reply({ ok: false, error: body });
         },

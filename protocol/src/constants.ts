@@ -15,6 +15,15 @@ export const TIMING = {
   flushIntervalMs: 1_000,
   /** A page view with no evidence for this long is closed by the sweeper. */
   staleAfterMs: 120_000,
+  /**
+   * How far back the hub credits time it did not witness: a tracker that was offline (or whose
+   * page loaded during an outage) replays its outbox with `ageMs`, and keeps up to this much time
+   * from before the hub first heard from the tab. Evidence older than this is placed at
+   * now − replayWindowMs. Ten minutes covers ordinary outages and deploys; a full outbox could
+   * hold more (200 events × 15 s = 50 min), but none of it can be verified, and every minute of
+   * window is a minute a forged tab could invent (see README, How it counts).
+   */
+  replayWindowMs: 10 * 60_000,
   tokenLifetimeSec: 3_600,
   /** Clients renew tokens this long before they expire. */
   tokenRenewBeforeMs: 5 * 60_000,

@@ -119,7 +119,14 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
       if (!s.ok) metrics.dependencyErrors.inc({ dependency: 'database' });
     },
   );
-  const service = new TrackingService({ repo, live, batcher, clock: Date.now, toleranceMs: TIMING.engagedToleranceMs });
+  const service = new TrackingService({
+    repo,
+    live,
+    batcher,
+    clock: Date.now,
+    toleranceMs: TIMING.engagedToleranceMs,
+    replayWindowMs: TIMING.replayWindowMs,
+  });
   const maintenance = new TrackingMaintenance(
     service,
     repo,

@@ -51,7 +51,8 @@ async function seed(): Promise<void> {
       endedAt: new Date(startedAt + MIN),
       engagedMs: 30_000,
       endReason: 'leave',
-      eventIds: [],
+      seqFloor: -1,
+      seqs: [],
       updatedAt: new Date(),
     };
   };

@@ -49,7 +49,7 @@ describe('tracker → hub: crashed tab', () => {
     await eventually(
       async () => {
         const [d] = await storedPageviews(hub, ids.agencyId);
-        return d && d.eventIds.length > 0 && d.aliveAt > d.lastSeenAt;
+        return d && d.seqs.length > 0 && d.aliveAt > d.lastSeenAt;
       },
       HEARTBEAT_MS + 8_000,
       100,

@@ -178,9 +178,9 @@ export async function presence(hub: TestHub, ids: Identities): Promise<PresenceS
   return body.entries;
 }
 
-/** Every credited event id across the documents, and the ones credited more than once. */
+/** Every credited event (page view and seq) across the documents, and the ones credited more than once. */
 export function duplicateIds(docs: PageviewDoc[]): { all: string[]; duplicates: string[] } {
-  const all = docs.flatMap((d) => d.eventIds);
+  const all = docs.flatMap((d) => d.seqs.map((s) => `${d._id}#${s}`));
   return { all, duplicates: all.filter((id, i) => all.indexOf(id) !== i) };
 }
 

@@ -30,7 +30,7 @@ interface Frame {
   kind: 'event' | 'ack';
   ackId: number;
   /** The tracker event's id (events) or the ack's body (acks). */
-  body: { id?: string; type?: string; ok?: boolean };
+  body: { id?: string; seq?: number; type?: string; ok?: boolean };
   connection: number;
 }
 
@@ -146,7 +146,7 @@ describe('tracker → hub: replays and duplicates', () => {
       engagedMs: pv1!.engagedMs,
       truthMs: truth,
       replayed: again.length,
-      eventIds: pv1!.eventIds.length,
+      seqs: pv1!.seqs.length,
     });
     expect(near(pv1!.engagedMs, truth), `engaged ${pv1!.engagedMs} ms, truth ${truth}`).toBe(true);
     expect(problems).toEqual([]);
@@ -157,11 +157,13 @@ describe('tracker → hub: replays and duplicates', () => {
     const { host, hub, browser } = rig;
     const ids = await identities(hub, 'dup');
     let target: string | undefined;
+    let targetSeq: number | undefined;
     host.html = hostPage(hub.url, ids.userToken);
     const page = await browser.newPage();
     const tap = await tapSockets(page, {
       dropAcks: () => false,
-      copies: (f) => (f.body.type === 'heartbeat' && !target ? ((target = f.body.id), 100) : 0),
+      copies: (f) =>
+        f.body.type === 'heartbeat' && !target ? ((target = f.body.id), (targetSeq = f.body.seq), 100) : 0,
     });
     await page.goto(host.url + '/app');
     await eventually(() => tap.acked.length >= 1);
@@ -169,7 +171,7 @@ describe('tracker → hub: replays and duplicates', () => {
     await eventually(() => tap.extraAcks.length === 100, 10_000);
     expect(tap.extraAcks.every((a) => a.body.ok === true)).toBe(true);
     const [doc] = await storedPageviews(hub, ids.agencyId);
-    expect(doc!.eventIds.filter((id) => id === target)).toHaveLength(1);
+    expect(doc!.seqs.filter((s) => s === targetSeq)).toHaveLength(1);
     expect(duplicateIds([doc!]).duplicates).toEqual([]);
     // Credited once: no more than the tracker claimed in all its (distinct) heartbeats.
     const claimed = tap.sent.reduce((n, f) => n + ((f.body as { engagedMs?: number }).engagedMs ?? 0), 0);

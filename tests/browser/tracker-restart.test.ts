@@ -28,7 +28,7 @@ describe('tracker → hub: hub restart mid-visit', () => {
     const { ids, page, problems, t0 } = await startVisit(rig, 'restart');
     const stopInput = keepActive(page);
     // One heartbeat stored before the restart.
-    await eventually(async () => (await storedPageviews(hub, ids.agencyId))[0]?.eventIds.length, 8_000, 100);
+    await eventually(async () => (await storedPageviews(hub, ids.agencyId))[0]?.seqs.length, 8_000, 100);
     await sleep(Math.max(0, 7_000 - (Date.now() - t0)));
 
     // Down for 4 s (the heartbeat due at 10 s is made meanwhile), then back on the same port
@@ -49,19 +49,15 @@ describe('tracker → hub: hub restart mid-visit', () => {
     expect(mid).toHaveLength(1);
     expect(mid[0]!.endedAt).toBeNull();
     // The heartbeats queued while it was down arrive, then a few more seconds of visit.
-    const seenBefore = mid[0]!.eventIds.length;
-    await eventually(
-      async () => (await storedPageviews(hub, ids.agencyId))[0]!.eventIds.length > seenBefore,
-      8_000,
-      100,
-    );
+    const seenBefore = mid[0]!.seqs.length;
+    await eventually(async () => (await storedPageviews(hub, ids.agencyId))[0]!.seqs.length > seenBefore, 8_000, 100);
     await sleep(2_000);
     const closedAt = await closeTab(page, stopInput);
 
     const [pv] = await endedPageviews(hub, ids, 1);
     const truth = closedAt - t0;
     const docs = await storedPageviews(hub, ids.agencyId);
-    measured('restart', { engagedMs: pv!.engagedMs, truthMs: truth, downMs, eventIds: docs[0]!.eventIds.length });
+    measured('restart', { engagedMs: pv!.engagedMs, truthMs: truth, downMs, seqs: docs[0]!.seqs.length });
     expect(pv).toMatchObject({ path: '/app', endReason: 'leave' });
     expect(near(pv!.engagedMs, truth), `engaged ${pv!.engagedMs} ms, truth ${truth} (hub down ${downMs} ms)`).toBe(
       true,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TZDate } from '@date-fns/tz';
 import type { PageviewDoc, SessionDoc } from '../storage/models.ts';
-import { sessionKey } from '../domain/tracking-types.ts';
+import { pageviewKey, sessionKey } from '../domain/tracking-types.ts';
 import { normal, PAGES, type SeedAgency, type SeedUser } from './seed-catalog.ts';
 
 /**
@@ -107,7 +107,7 @@ export function userDay(
       const url = `https://app.example-crm.com/v2/location/${user.locationId ?? agency.agencyId}${page.path}`;
       const last = i === size - 1;
       pageviews.push({
-        _id: `${agency.agencyId}:${id}`,
+        _id: pageviewKey(agency.agencyId, id),
         id,
         sessionId,
         userId: user.userId,
@@ -125,7 +125,8 @@ export function userDay(
         engagedMs: Math.floor(wallMs * (0.5 + 0.48 * rnd())),
         endReason: last ? (rnd() < 0.85 ? 'leave' : 'timeout') : 'navigate',
         // Written when it ended: the rollup job sees seeded history as old, already rolled up.
-        eventIds: [],
+        seqFloor: -1,
+        seqs: [],
         updatedAt: new Date(endedAt),
       });
       referrer = url;

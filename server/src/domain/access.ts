@@ -1,5 +1,6 @@
 import type { Claims } from './identity.ts';
 import { AppError } from './app-error.ts';
+import { keyPart } from './keys.ts';
 
 /**
  * The only place that decides what a caller may see. Every REST query, room join, live event
@@ -47,7 +48,7 @@ export function scopedFilter(
  * Ids are escaped in room names (`:` and `%` become `%3A` and `%25`), so agency "x" + user "y:z"
  * and agency "x:y" + user "z" never share a room; plain ids keep their readable names.
  */
-const part = (id: string): string => encodeURIComponent(id);
+const part = keyPart;
 /** Room for everything of an agency. */
 export const agencyRoom = (agencyId: string): string => `agency:${part(agencyId)}`;
 /** Room for one user's own activity; user ids are only unique within an agency. */

@@ -1,7 +1,8 @@
 import type { FeedItem, PresenceEntry, PresenceRemoval } from '@activity-hub/protocol';
+import type { StoredSeqs } from './seq-window.ts';
 import type { ClosedPageview, Credit, PageviewRecord, WriteOp } from './tracking-types.ts';
 
-/** Credits a batch could not apply because another writer applied some of them first. */
+/** Credits a batch could not apply because another writer applied some of them (same seqs) first. */
 export interface CreditConflict {
   key: string;
   credits: Credit[];
@@ -11,8 +12,9 @@ export interface CreditConflict {
 export interface TrackingRepository {
   /** Applies every op in one round of bulk writes; resolves only once they are durable. */
   applyBatch(ops: WriteOp[]): Promise<{ conflicts: CreditConflict[] }>;
-  loadPageview(key: string): Promise<PageviewRecord | null>;
-  /** Re-applies conflicting credits one by one, skipping event ids already stored. */
+  /** A stored page view and the seqs of the events already credited to it. */
+  loadPageview(key: string): Promise<{ rec: PageviewRecord; seen: StoredSeqs } | null>;
+  /** Re-applies conflicting credits one by one, skipping seqs already stored. */
   resolveConflict(conflict: CreditConflict): Promise<number>;
   /**
    * Closes page views whose tab has shown no sign of life since `aliveBefore`, at their last

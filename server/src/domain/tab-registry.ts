@@ -1,36 +1,57 @@
-import type { TrackContext } from './tracking-service.ts';
+import { addSeq, emptySeqWindow, hasSeq, seqWindowOf, type SeqWindow, type StoredSeqs } from './seq-window.ts';
 import { sessionKey, type PageviewRecord } from './tracking-types.ts';
 
-/** A page view this instance holds in memory, mirroring its stored document. */
+/** A socket as the registry sees it: its id, and whether it is still open. */
+export interface LiveConnection {
+  readonly id: string;
+  readonly connected: boolean;
+}
+
+/** A page view this instance holds in memory, mirroring its stored document (without `url` and `referrer`). */
 export interface OpenPageview {
   rec: PageviewRecord;
   tabKey: string;
-  /** Event ids whose writes have succeeded (including the page view's own id). */
-  stored: Set<string>;
-  /** Event ids whose writes are in flight. */
-  pending: Map<string, Promise<void>>;
+  /** Seqs of the events whose writes have succeeded (bounded; see seq-window.ts). */
+  stored: SeqWindow;
+  /** Seqs whose writes are in flight; null when none (the common case between flushes). */
+  pending: Map<number, Promise<void>> | null;
 }
 
-/** A tab (session) this instance has seen, and the sockets it is connected by. */
+/** A tab (session) this instance has seen, and the socket(s) it is connected by. */
 export interface TabState {
   key: string;
   sessionId: string;
   agencyId: string;
   userId: string;
   currentPv: string | null;
-  connections: Set<string>;
+  /** The connection id, or ids while a reconnect overlaps the old socket; null: none. */
+  conns: string | string[] | null;
+  /** When this instance first heard from the tab (hub clock). */
+  heardAt: number;
+  /** Engaged ms this instance credited to the tab, over all its page views. */
+  creditedMs: number;
+  /** When the tab lost its last connection (hub clock), or 0 while it has one. */
+  orphanedAt: number;
+  /** At expiry, close its page view (it had a socket here) rather than only forget it. */
+  closeOnExpiry: boolean;
 }
 
+const connCount = (t: TabState): number => (t.conns === null ? 0 : typeof t.conns === 'string' ? 1 : t.conns.length);
+
 /**
- * The in-memory mirror of open tabs and page views on this instance, plus the per-tab queue
- * that applies a tab's events in arrival order.
+ * The in-memory mirror of tabs and page views on this instance, plus the per-tab queue that
+ * applies a tab's events in arrival order. A tab without a live socket is an orphan: orphans
+ * are kept in the order they were orphaned, so one shared timer finds the expired ones without
+ * scanning every tab, and nothing here needs a timer per tab.
  */
 export class TabRegistry {
   private readonly tabs = new Map<string, TabState>();
   private readonly pageviews = new Map<string, OpenPageview>();
   private readonly loads = new Map<string, Promise<OpenPageview | undefined>>();
   private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly byConnection = new Map<string, Set<string>>();
+  /** Connection id → the key of its tab (one tab per socket), or keys if it sent for several. */
+  private readonly byConnection = new Map<string, string | string[]>();
+  private readonly orphans = new Map<string, TabState>();
 
   /** Runs `fn` after every earlier task of the same key has settled. */
   serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -44,26 +65,59 @@ export class TabRegistry {
     return run;
   }
 
-  touchTab(key: string, sessionId: string, ctx: TrackContext): TabState {
+  /**
+   * The tab of an accepted event. A live socket is attached to it; a socket that has already
+   * closed (its events were still queued) never is, so its tab expires like any orphan.
+   */
+  touchTab(
+    key: string,
+    sessionId: string,
+    who: { agencyId: string; userId: string },
+    conn: LiveConnection | null,
+    now: number,
+  ): TabState {
     let tab = this.tabs.get(key);
     if (!tab) {
       tab = {
         key,
         sessionId,
-        agencyId: ctx.claims.agencyId,
-        userId: ctx.claims.sub,
+        agencyId: who.agencyId,
+        userId: who.userId,
         currentPv: null,
-        connections: new Set(),
+        conns: null,
+        heardAt: now,
+        creditedMs: 0,
+        orphanedAt: 0,
+        closeOnExpiry: false,
       };
       this.tabs.set(key, tab);
     }
-    if (ctx.connectionId && !tab.connections.has(ctx.connectionId)) {
-      tab.connections.add(ctx.connectionId);
-      let set = this.byConnection.get(ctx.connectionId);
-      if (!set) this.byConnection.set(ctx.connectionId, (set = new Set()));
-      set.add(key);
+    if (conn?.connected) this.attach(tab, conn.id);
+    else {
+      if (conn) tab.closeOnExpiry = true;
+      if (connCount(tab) === 0 && tab.orphanedAt === 0) this.expireLater(tab, now);
     }
     return tab;
+  }
+
+  private attach(tab: TabState, id: string): void {
+    const c = tab.conns;
+    if (c === id || (Array.isArray(c) && c.includes(id))) return;
+    tab.conns = c === null ? id : typeof c === 'string' ? [c, id] : [...c, id];
+    const keys = this.byConnection.get(id);
+    if (keys === undefined) this.byConnection.set(id, tab.key);
+    else if (keys !== tab.key && !(Array.isArray(keys) && keys.includes(tab.key)))
+      this.byConnection.set(id, typeof keys === 'string' ? [keys, tab.key] : [...keys, tab.key]);
+    tab.closeOnExpiry = true;
+    tab.orphanedAt = 0;
+    this.orphans.delete(tab.key);
+  }
+
+  /** Makes a tab without a connection expire one grace after `now`. */
+  expireLater(tab: TabState, now: number): void {
+    tab.orphanedAt = now;
+    this.orphans.delete(tab.key);
+    this.orphans.set(tab.key, tab); // re-inserted last: the map stays in orphaning order
   }
 
   /**
@@ -83,34 +137,65 @@ export class TabRegistry {
     return this.tabs.values();
   }
 
-  /** Detaches a connection; returns the tabs it leaves with no connection at all. */
-  detach(connectionId: string): TabState[] {
-    const keys = this.byConnection.get(connectionId);
-    this.byConnection.delete(connectionId);
-    const orphaned: TabState[] = [];
-    for (const key of keys ?? []) {
-      const tab = this.tabs.get(key);
-      if (!tab) continue;
-      tab.connections.delete(connectionId);
-      if (tab.connections.size === 0) orphaned.push(tab);
-    }
-    return orphaned;
+  isConnected(tab: TabState): boolean {
+    return tab.conns !== null;
   }
 
-  /** Forgets a tab and its page views (closed, or moved to another instance). */
+  /**
+   * Detaches a closed connection. Tabs it leaves without any connection become orphans; on
+   * shutdown they will reconnect elsewhere, so they are then only forgotten, not closed.
+   */
+  detach(connectionId: string, now: number, shuttingDown = false): void {
+    const keys = this.byConnection.get(connectionId);
+    this.byConnection.delete(connectionId);
+    if (keys === undefined) return;
+    for (const key of typeof keys === 'string' ? [keys] : keys) {
+      const tab = this.tabs.get(key);
+      if (!tab) continue;
+      const c = tab.conns;
+      if (c === connectionId) tab.conns = null;
+      else if (Array.isArray(c)) {
+        const rest = c.filter((x) => x !== connectionId);
+        tab.conns = rest.length === 0 ? null : rest.length === 1 ? rest[0]! : rest;
+      }
+      if (tab.conns === null) {
+        if (shuttingDown) tab.closeOnExpiry = false;
+        this.expireLater(tab, now);
+      }
+    }
+  }
+
+  /** Removes and returns the orphans whose grace has run out by `now`. */
+  takeExpired(now: number, graceMs: number): TabState[] {
+    const out: TabState[] = [];
+    for (const tab of this.orphans.values()) {
+      if (tab.orphanedAt + graceMs > now) break;
+      out.push(tab);
+    }
+    for (const tab of out) this.orphans.delete(tab.key);
+    return out;
+  }
+
+  /** Forgets a tab and its current page view (closed, or moved to another instance). */
   dropTab(key: string): void {
     const tab = this.tabs.get(key);
-    if (!tab || tab.connections.size > 0) return;
+    if (!tab || tab.conns !== null) return;
     this.tabs.delete(key);
-    for (const [pvKey, pv] of this.pageviews) if (pv.tabKey === key) this.pageviews.delete(pvKey);
+    this.orphans.delete(key);
+    if (tab.currentPv) this.pageviews.delete(tab.currentPv);
+  }
+
+  /** Forgets page views whose tab is gone from this instance (loaded by a stray event). */
+  pruneStrayPageviews(): void {
+    for (const [key, pv] of this.pageviews) if (!this.tabs.has(pv.tabKey)) this.pageviews.delete(key);
   }
 
   pageview(key: string): OpenPageview | undefined {
     return this.pageviews.get(key);
   }
 
-  addPageview(rec: PageviewRecord, tabKey: string): OpenPageview {
-    const pv: OpenPageview = { rec, tabKey, stored: new Set(rec.eventIds), pending: new Map() };
+  addPageview(rec: PageviewRecord, tabKey: string, stored: SeqWindow = emptySeqWindow()): OpenPageview {
+    const pv: OpenPageview = { rec, tabKey, stored, pending: null };
     this.pageviews.set(rec.key, pv);
     return pv;
   }
@@ -120,15 +205,18 @@ export class TabRegistry {
   }
 
   /** Loads a page view from storage once, however many events ask for it at the same time. */
-  load(key: string, loader: () => Promise<PageviewRecord | null>): Promise<OpenPageview | undefined> {
+  load(
+    key: string,
+    loader: () => Promise<{ rec: PageviewRecord; seen: StoredSeqs } | null>,
+  ): Promise<OpenPageview | undefined> {
     const inFlight = this.loads.get(key);
     if (inFlight) return inFlight;
     const p = loader()
-      .then((rec) => {
-        if (!rec) return undefined;
-        const pv = this.addPageview(rec, sessionKey(rec.agencyId, rec.userId, rec.sessionId));
-        pv.stored.add(rec.id);
-        return pv;
+      .then((found) => {
+        if (!found) return undefined;
+        const { rec, seen } = found;
+        Object.assign(rec, { url: '', referrer: '' }); // not needed in memory (see tracking-service)
+        return this.addPageview(rec, sessionKey(rec.agencyId, rec.userId, rec.sessionId), seqWindowOf(seen));
       })
       .finally(() => this.loads.delete(key));
     this.loads.set(key, p);
@@ -136,23 +224,29 @@ export class TabRegistry {
   }
 
   /** The settled or pending write of an event already seen, if any. */
-  seen(pv: OpenPageview, eventId: string): Promise<void> | undefined {
-    if (pv.stored.has(eventId)) return Promise.resolve();
-    return pv.pending.get(eventId);
+  seen(pv: OpenPageview, seq: number): Promise<void> | undefined {
+    if (hasSeq(pv.stored, seq)) return Promise.resolve();
+    return pv.pending?.get(seq);
   }
 
-  markPending(pv: OpenPageview, eventId: string, write: Promise<void>): void {
-    pv.pending.set(eventId, write);
+  markPending(pv: OpenPageview, seq: number, write: Promise<void>): void {
+    (pv.pending ??= new Map()).set(seq, write);
+    const done = (ok: boolean) => {
+      pv.pending?.delete(seq);
+      if (pv.pending?.size === 0) pv.pending = null;
+      if (ok) addSeq(pv.stored, seq);
+    };
     write.then(
-      () => {
-        pv.pending.delete(eventId);
-        pv.stored.add(eventId);
-      },
-      () => pv.pending.delete(eventId),
+      () => done(true),
+      () => done(false),
     );
   }
 
   get openPageviews(): number {
     return this.pageviews.size;
+  }
+
+  get size(): number {
+    return this.tabs.size;
   }
 }

@@ -14,11 +14,11 @@ export interface MaintenanceConfig {
  * The time-driven side of tracking: keep-alive marks for connected tabs, closing the page
  * view of a tab that disconnected and did not come back, and the sweeper that closes what a
  * crashed instance left open. Every close is a conditional update, so with many instances
- * each page view is closed exactly once.
+ * each page view is closed exactly once. Three shared timers in all, none per tab: the
+ * disconnect grace is one tick that takes the expired orphans from the registry.
  */
 export class TrackingMaintenance {
   private timers: NodeJS.Timeout[] = [];
-  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly service: TrackingService,
@@ -41,42 +41,53 @@ export class TrackingMaintenance {
     this.timers.push(
       setInterval(() => void this.sweep().catch((e: unknown) => this.onError(e, 'sweep')), this.config.sweepIntervalMs),
     );
+    // The grace wheel: a tab closes between grace and grace + one tick after its socket went.
+    const tick = Math.max(50, Math.min(1_000, Math.floor(this.config.disconnectGraceMs / 10)));
+    this.timers.push(setInterval(() => this.expire(), tick));
     for (const t of this.timers) t.unref();
   }
 
   stop(): void {
     for (const t of this.timers) clearInterval(t);
-    for (const t of this.graceTimers.values()) clearTimeout(t);
     this.timers = [];
-    this.graceTimers.clear();
   }
 
-  /** A socket went away. On shutdown its tabs reconnect elsewhere, so nothing is closed. */
+  /** A socket went away. On shutdown its tabs reconnect elsewhere, so they are only forgotten. */
   disconnected(connectionId: string, shuttingDown: boolean): void {
-    const orphans = this.service.tabs.detach(connectionId);
-    if (shuttingDown) return;
-    for (const tab of orphans) {
-      clearTimeout(this.graceTimers.get(tab.key));
-      const t = setTimeout(() => {
-        this.graceTimers.delete(tab.key);
-        void this.closeTab(tab).catch((e: unknown) => this.onError(e, 'disconnect-close'));
-      }, this.config.disconnectGraceMs);
-      t.unref();
-      this.graceTimers.set(tab.key, t);
+    this.service.tabs.detach(connectionId, this.clock(), shuttingDown);
+  }
+
+  /**
+   * Ends the tabs whose socket closed more than the grace ago: their page view is closed (a tab
+   * that only ever spoke through /collect, or whose instance is shutting down, is only
+   * forgotten here: its socket lives elsewhere, and the sweeper has the last word).
+   */
+  expire(): void {
+    for (const tab of this.service.tabs.takeExpired(this.clock(), this.config.disconnectGraceMs)) {
+      if (tab.closeOnExpiry) void this.closeTab(tab).catch((e: unknown) => this.onError(e, 'disconnect-close'));
+      else this.service.tabs.dropTab(tab.key);
     }
   }
 
   /** Closes a tab's open page view at its last evidence, unless it came back meanwhile. */
   async closeTab(tab: TabState): Promise<void> {
-    if (tab.connections.size > 0) return;
+    const { tabs } = this.service;
+    if (tabs.isConnected(tab)) return;
     await this.batcher.flush();
-    const pv = tab.currentPv ? this.service.tabs.pageview(tab.currentPv) : undefined;
+    const current = tab.currentPv;
+    const pv = current ? tabs.pageview(current) : undefined;
     if (pv && pv.rec.endedAt === null) {
       const closed = await this.repo.closeIfQuiet(pv.rec.key, pv.rec.lastSeenAt, 'disconnect');
-      if (closed) this.onClosed('disconnect', 1);
-      if (closed) await this.live.offline(closed.agencyId, closed.sessionId, closed.id, closed.endedAt);
+      if (closed) {
+        Object.assign(pv.rec, { endedAt: closed.endedAt, endReason: 'disconnect' });
+        this.onClosed('disconnect', 1);
+        await this.live.offline(closed.agencyId, closed.sessionId, closed.id, closed.endedAt);
+      }
     }
-    this.service.tabs.dropTab(tab.key);
+    if (tabs.isConnected(tab)) return;
+    // Events of the closed socket still being applied opened another page: end that one too, later.
+    if (tab.currentPv !== current) tabs.expireLater(tab, this.clock());
+    else tabs.dropTab(tab.key);
   }
 
   /** Marks connected tabs alive so the sweeper leaves them be, and refreshes their presence. */
@@ -84,7 +95,7 @@ export class TrackingMaintenance {
     const keys: string[] = [];
     const entries: { agencyId: string; sessionId: string }[] = [];
     for (const tab of this.service.tabs.allTabs()) {
-      if (tab.connections.size === 0 || !tab.currentPv) continue;
+      if (!this.service.tabs.isConnected(tab) || !tab.currentPv) continue;
       keys.push(tab.currentPv);
       entries.push({ agencyId: tab.agencyId, sessionId: tab.sessionId });
     }
@@ -95,6 +106,8 @@ export class TrackingMaintenance {
 
   /** Closes page views that no instance has kept alive; returns how many this call closed. */
   async sweep(): Promise<number> {
+    this.service.tabs.pruneStrayPageviews();
+    this.service.ledger.prune(this.clock());
     const closed = await this.repo.closeStale(this.clock() - this.config.staleAfterMs, 500);
     if (closed.length > 0) this.onClosed('timeout', closed.length);
     for (const c of closed) {

@@ -4,8 +4,10 @@ import { creditEngaged, eventTime } from './engagement.ts';
 import type { Claims } from './identity.ts';
 import { presenceOf, type LiveActivity } from './live-activity.ts';
 import type { Clock, TrackingRepository } from './ports.ts';
-import { TabRegistry, type OpenPageview } from './tab-registry.ts';
-import { creditOp, endOp, sessionKey, type PageviewRecord, type WriteOp } from './tracking-types.ts';
+import { EngagedLedger } from './engaged-ledger.ts';
+import { compositeKey } from './keys.ts';
+import { TabRegistry, type LiveConnection, type OpenPageview, type TabState } from './tab-registry.ts';
+import { creditOp, endOp, pageviewKey, sessionKey, type PageviewRecord, type WriteOp } from './tracking-types.ts';
 import type { WriteBatcher } from './write-batcher.ts';
 
 /**
@@ -28,8 +30,8 @@ export interface TrackContext {
   claims: Claims;
   userAgent: string;
   device: DeviceClass;
-  /** The socket id, or null for the unload fallback over HTTP. */
-  connectionId: string | null;
+  /** The socket (its id and whether it is still open), or null for the unload fallback over HTTP. */
+  connection: LiveConnection | null;
 }
 
 export interface TrackingDeps {
@@ -38,6 +40,8 @@ export interface TrackingDeps {
   batcher: WriteBatcher;
   clock: Clock;
   toleranceMs: number;
+  /** How far back time the hub did not witness is credited (TIMING.replayWindowMs). */
+  replayWindowMs: number;
 }
 
 /**
@@ -47,8 +51,12 @@ export interface TrackingDeps {
  */
 export class TrackingService {
   readonly tabs = new TabRegistry();
+  /** Per user and rollup bucket: never more engaged time than the bucket is long. */
+  readonly ledger: EngagedLedger;
 
-  constructor(private readonly deps: TrackingDeps) {}
+  constructor(private readonly deps: TrackingDeps) {
+    this.ledger = new EngagedLedger(deps.replayWindowMs + 2 * deps.toleranceMs);
+  }
 
   /** Handles one validated event. Events of one tab are applied in order. */
   async handle(ctx: TrackContext, event: TrackEvent): Promise<void> {
@@ -59,33 +67,45 @@ export class TrackingService {
   }
 
   private async apply(ctx: TrackContext, tabKey: string, event: TrackEvent): Promise<Written> {
-    // The tab key carries the user, so a tab here is always the sender's own.
-    const tab = this.tabs.touchTab(tabKey, event.tabId, ctx);
+    // Queued behind others when its socket closed: the ack could not arrive, so the tracker
+    // still holds it and re-sends it on its next connection. Applying it now would only revive
+    // a tab that is gone.
+    if (ctx.connection && !ctx.connection.connected) throw new AppError('unavailable', 'The connection closed');
     if (event.type === 'pageview') return this.pageview(ctx, tabKey, event);
-    const pv = await this.openPageview(`${ctx.claims.agencyId}:${event.pageviewId}`);
+    // Refused events allocate nothing: the tab is touched only once the event is accepted.
+    const pv = await this.openPageview(pageviewKey(ctx.claims.agencyId, event.pageviewId));
     if (!pv) throw new AppError('not_found', 'Unknown page view');
     assertOwner(pv, ctx.claims);
+    // The tab key carries the user, so a tab here is always the sender's own.
+    const tab = this.touch(ctx, tabKey, event.tabId);
     if (event.type === 'heartbeat') this.tabs.adopt(tab, pv);
-    const seen = this.tabs.seen(pv, event.id);
+    const seen = this.tabs.seen(pv, event.seq);
     if (seen) return { written: seen };
     return {
-      written: event.type === 'heartbeat' ? this.heartbeat(pv, event, ctx.device) : this.leave(pv, tabKey, event),
+      written:
+        event.type === 'heartbeat' ? this.heartbeat(pv, tab, event, ctx.device) : this.leave(pv, tab, tabKey, event),
     };
+  }
+
+  private touch(ctx: TrackContext, tabKey: string, tabId: string): TabState {
+    const who = { agencyId: ctx.claims.agencyId, userId: ctx.claims.sub };
+    return this.tabs.touchTab(tabKey, tabId, who, ctx.connection, this.deps.clock());
   }
 
   private async pageview(ctx: TrackContext, tabKey: string, e: PageviewEvent): Promise<Written> {
     const now = this.deps.clock();
-    const key = `${ctx.claims.agencyId}:${e.id}`;
-    const tab = this.tabs.tab(tabKey)!;
+    const key = pageviewKey(ctx.claims.agencyId, e.id);
     const existing = await this.openPageview(key);
     if (existing) {
       // Only the owner's re-send is a duplicate; anyone else reusing the id must neither adopt it nor be told "stored".
       assertOwner(existing, ctx.claims);
       // Re-sent to another instance than the one that stored it: adopt it like a heartbeat does.
-      this.tabs.adopt(tab, existing);
-      return { written: this.tabs.seen(existing, e.id) ?? Promise.resolve() };
+      this.tabs.adopt(this.touch(ctx, tabKey, e.tabId), existing);
+      return { written: this.tabs.seen(existing, e.seq) ?? Promise.resolve() };
     }
-    const at = eventTime(now, e.ageMs);
+    const tab = this.touch(ctx, tabKey, e.tabId);
+    // A backdated start is believed only as far back as the replay window.
+    const at = eventTime(now, this.age(e.ageMs));
     const ops: WriteOp[] = [];
     const previous = tab.currentPv ? this.tabs.pageview(tab.currentPv) : undefined;
     if (previous && previous.rec.endedAt === null && previous.rec.startedAt <= at) {
@@ -114,11 +134,11 @@ export class TrackingService {
       endedAt: null,
       engagedMs: 0,
       endReason: null,
-      eventIds: [],
     };
     ops.push({
       kind: 'open',
-      pageview: rec,
+      // A copy: the mirror below changes as heartbeats arrive, the inserted document must not.
+      pageview: { ...rec },
       session: {
         key: tabKey,
         id: e.tabId,
@@ -133,18 +153,19 @@ export class TrackingService {
         endedAt: null,
       },
     });
-    const pv = this.tabs.addPageview(rec, tabKey);
+    // The mirror keeps what presence and crediting need; the URLs stay only in the document.
+    const pv = this.tabs.addPageview(Object.assign(rec, { url: '', referrer: '' }), tabKey);
     const isNewTab = tab.currentPv === null;
     tab.currentPv = key;
-    const written = this.track(pv, e.id, this.deps.batcher.submit(ops, true));
+    const written = this.track(pv, e.seq, this.deps.batcher.submit(ops, true));
     void this.deps.live.pageview(presenceOf(rec, 'active', ctx.device), isNewTab);
     return { written };
   }
 
-  private heartbeat(pv: OpenPageview, e: HeartbeatEvent, device: DeviceClass): Promise<void> {
-    const ms = this.credit(pv, e.engagedMs, e.ageMs);
+  private heartbeat(pv: OpenPageview, tab: TabState, e: HeartbeatEvent, device: DeviceClass): Promise<void> {
+    const ms = this.credit(pv, tab, e.engagedMs, e.ageMs);
     const { rec } = pv;
-    const written = this.track(pv, e.id, this.deps.batcher.submit([creditOp(rec, pv.tabKey, e.id, ms)], false));
+    const written = this.track(pv, e.seq, this.deps.batcher.submit([creditOp(rec, pv.tabKey, e.seq, ms)], false));
     if (rec.endedAt === null) {
       // Presence may have forgotten an open page view (a restarted single instance): rebuild it.
       const restore = () => presenceOf(rec, e.state, device);
@@ -161,22 +182,21 @@ export class TrackingService {
     return written;
   }
 
-  private leave(pv: OpenPageview, tabKey: string, e: LeaveEvent): Promise<void> {
-    const ms = this.credit(pv, e.engagedMs, e.ageMs);
+  private leave(pv: OpenPageview, tab: TabState, tabKey: string, e: LeaveEvent): Promise<void> {
+    const ms = this.credit(pv, tab, e.engagedMs, e.ageMs);
     const { rec } = pv;
-    const ops: WriteOp[] = [creditOp(rec, pv.tabKey, e.id, ms)];
+    const ops: WriteOp[] = [creditOp(rec, pv.tabKey, e.seq, ms)];
     const wasOpen = rec.endedAt === null;
     if (wasOpen) {
       const endReason = e.reason === 'navigate' ? ('navigate' as const) : ('leave' as const);
       ops.push(endOp(Object.assign(rec, { endedAt: rec.lastSeenAt, endReason })));
     }
-    const tab = this.tabs.tab(tabKey);
-    if (tab?.currentPv === rec.key) tab.currentPv = null;
+    if (tab.currentPv === rec.key) tab.currentPv = null;
     if (e.reason === 'unload') {
       ops.push({ kind: 'endSession', key: tabKey, agencyId: rec.agencyId, userId: rec.userId, at: rec.lastSeenAt });
       if (wasOpen) void this.deps.live.offline(rec.agencyId, rec.sessionId, rec.id, rec.lastSeenAt);
     }
-    const written = this.track(pv, e.id, this.deps.batcher.submit(ops, true));
+    const written = this.track(pv, e.seq, this.deps.batcher.submit(ops, true));
     void written.then(
       () => this.tabs.forgetPageview(rec.key),
       () => {},
@@ -184,18 +204,33 @@ export class TrackingService {
     return written;
   }
 
-  /** Credits clamped engaged time to the in-memory mirror and returns the credited ms. */
-  private credit(pv: OpenPageview, claimedMs: number, ageMs: number | undefined): number {
-    const at = eventTime(this.deps.clock(), ageMs, pv.rec.startedAt);
-    const ms = creditEngaged(pv.rec, claimedMs, at, this.deps.toleranceMs);
+  /**
+   * Credits clamped engaged time to the in-memory mirror and returns the credited ms. Three
+   * clamps, all on the hub's clock: the page view's wall time (engagement.ts); the tab's wall
+   * time since this instance first heard from it, plus the replay window; and the user's
+   * engaged time per rollup bucket over all their tabs (engaged-ledger.ts).
+   */
+  private credit(pv: OpenPageview, tab: TabState, claimedMs: number, ageMs: number | undefined): number {
+    const now = this.deps.clock();
+    const { toleranceMs, replayWindowMs } = this.deps;
+    const at = eventTime(now, this.age(ageMs), pv.rec.startedAt);
+    let ms = creditEngaged(pv.rec, claimedMs, at, toleranceMs);
+    ms = Math.min(ms, Math.max(0, now - tab.heardAt + replayWindowMs + toleranceMs - tab.creditedMs));
+    ms = this.ledger.grant(compositeKey(pv.rec.agencyId, pv.rec.userId), ms, at, now);
     pv.rec.engagedMs += ms;
+    tab.creditedMs += ms;
     if (pv.rec.endedAt === null) pv.rec.lastSeenAt = Math.max(pv.rec.lastSeenAt, at);
     return ms;
   }
 
+  /** A claimed age, believed only up to the replay window. */
+  private age(ageMs: number | undefined): number {
+    return Math.min(ageMs ?? 0, this.deps.replayWindowMs);
+  }
+
   /** Records an event as pending; on failure the mirror is dropped so the next event reloads it. */
-  private track(pv: OpenPageview, eventId: string, write: Promise<void>): Promise<void> {
-    this.tabs.markPending(pv, eventId, write);
+  private track(pv: OpenPageview, seq: number, write: Promise<void>): Promise<void> {
+    this.tabs.markPending(pv, seq, write);
     return write.catch((err: unknown) => {
       this.tabs.forgetPageview(pv.rec.key);
       throw err instanceof AppError ? err : new AppError('unavailable', 'Storage is unavailable');

@@ -1,4 +1,5 @@
 import type { DeviceClass, END_REASONS } from '@activity-hub/protocol';
+import { compositeKey } from './keys.ts';
 
 export type EndReason = (typeof END_REASONS)[number];
 
@@ -6,9 +7,13 @@ export type EndReason = (typeof END_REASONS)[number];
  * The key of a session (tab visit). Tab ids are made by browsers, so the key carries the user:
  * a colleague who learns someone's tab id cannot reopen or touch that person's session.
  */
-export const sessionKey = (agencyId: string, userId: string, tabId: string): string => `${agencyId}:${userId}:${tabId}`;
+export const sessionKey = (agencyId: string, userId: string, tabId: string): string =>
+  compositeKey(agencyId, userId, tabId);
 
-/** A stored page view. `key` is `${agencyId}:${id}`: ids are unique per tenant. */
+/** The key of a page view: ids are unique per tenant. Parts are escaped (see keys.ts). */
+export const pageviewKey = (agencyId: string, id: string): string => compositeKey(agencyId, id);
+
+/** A stored page view. `key` is `pageviewKey(agencyId, id)`. */
 export interface PageviewRecord {
   key: string;
   id: string;
@@ -27,8 +32,6 @@ export interface PageviewRecord {
   endedAt: number | null;
   engagedMs: number;
   endReason: EndReason | null;
-  /** Ids of the heartbeat and leave events already credited: the dedupe set. */
-  eventIds: string[];
 }
 
 /** A stored session: one tab visit. */
@@ -46,9 +49,9 @@ export interface SessionRecord {
   endedAt: number | null;
 }
 
-/** One credited event inside a credit op. */
+/** One credited event inside a credit op, named by its tab's seq (see seq-window.ts). */
 export interface Credit {
-  eventId: string;
+  seq: number;
   ms: number;
 }
 
@@ -69,9 +72,9 @@ export type WriteOp =
   | { kind: 'alive'; keys: string[]; at: number };
 
 /** The op crediting one event's engaged time to a page view (and its session's last evidence). */
-export function creditOp(rec: PageviewRecord, sessionKey: string, eventId: string, ms: number): WriteOp {
+export function creditOp(rec: PageviewRecord, sessionKey: string, seq: number, ms: number): WriteOp {
   const { key, agencyId, userId, lastSeenAt } = rec;
-  return { kind: 'credit', key, sessionKey, agencyId, userId, credits: [{ eventId, ms }], lastSeenAt };
+  return { kind: 'credit', key, sessionKey, agencyId, userId, credits: [{ seq, ms }], lastSeenAt };
 }
 
 /** The op ending a page view at `rec.endedAt` for `rec.endReason`. */

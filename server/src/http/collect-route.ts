@@ -28,7 +28,7 @@ export function collectRoute(verify: (token: string) => Promise<Claims>, service
       const body = parseOrThrow(collectBodySchema, json, 'collect body');
       const claims = await verify(body.token);
       const userAgent = String(req.headers['user-agent'] ?? '');
-      const ctx = { claims, userAgent, device: deviceClass(userAgent), connectionId: null };
+      const ctx = { claims, userAgent, device: deviceClass(userAgent), connection: null };
       const results: CollectResult['results'] = [];
       // In order: a tab's events depend on each other (a heartbeat needs its page view).
       for (const raw of body.events) {

@@ -58,7 +58,7 @@ export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Na
         if (!bucket.take()) throw new AppError('rate_limited', 'Too many events; slow down');
         const e = parseOrThrow(trackEventSchema, event, 'event');
         type = e.type;
-        const ctx = { claims: socket.data.claims, userAgent, device, connectionId: socket.id };
+        const ctx = { claims: socket.data.claims, userAgent, device, connection: socket };
         await deps.service.handle(ctx, e);
       })().then(
         () => {
@@ -69,7 +69,9 @@ export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Na
         (err: unknown) => {
           const body = toErrorBody(err);
           deps.metrics.events.inc({ type, outcome: body.code });
-          if (body.code === 'internal' || body.code === 'unavailable') log.error({ err }, 'event failed');
+          // Events still queued when their socket closed are refused as `unavailable`: not an error.
+          if ((body.code === 'internal' || body.code === 'unavailable') && socket.connected)
+            log.error({ err }, 'event failed');
           else log.debug({ code: body.code }, 'event refused');
           reply({ ok: false, error: body });
         },

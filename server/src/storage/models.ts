@@ -1,7 +1,7 @@
 import type { Collection } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 
-/** Stored page view. `_id` is `${agencyId}:${id}`, so ids are unique per tenant. */
+/** Stored page view. `_id` is `pageviewKey(agencyId, id)` (escaped parts), so ids are unique per tenant. */
 export interface PageviewDoc {
   _id: string;
   id: string;
@@ -21,8 +21,10 @@ export interface PageviewDoc {
   endedAt: Date | null;
   engagedMs: number;
   endReason: string | null;
-  /** Heartbeat and leave event ids already credited: the dedupe set. */
-  eventIds: string[];
+  /** Dedupe (see domain/seq-window.ts): seqs ≤ seqFloor count as credited... */
+  seqFloor: number;
+  /** ...and these, the last SEQ_WINDOW credited seqs above it (a bounded, sorted list). */
+  seqs: number[];
   /** Bumped on every write, for incremental rollups. */
   updatedAt: Date;
 }
@@ -60,7 +62,8 @@ const pageviewSchema = new Schema<PageviewDoc>(
     endedAt: { type: Date, default: null },
     engagedMs: { type: Number, default: 0 },
     endReason: { type: String, default: null },
-    eventIds: { type: [String], default: [] },
+    seqFloor: { type: Number, default: -1 },
+    seqs: { type: [Number], default: [] },
     updatedAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'pageviews', autoIndex: true },

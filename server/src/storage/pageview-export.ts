@@ -13,7 +13,7 @@ export const EXPORT_BATCH_SIZE = 5_000;
  * tie-breaker on `_id` would force a blocking sort for user- and location-scoped exports).
  */
 export function exportQuery(f: HistoryFilter): { filter: Document; sort: Document; projection: Document } {
-  return { filter: mongoFilter(f), sort: { startedAt: 1 }, projection: { eventIds: 0, aliveAt: 0 } };
+  return { filter: mongoFilter(f), sort: { startedAt: 1 }, projection: { seqFloor: 0, seqs: 0, aliveAt: 0 } };
 }
 
 /** Page views for CSV export through a driver cursor: batches, never the whole result. */

@@ -50,7 +50,7 @@ export async function listPageviews(models: Models, f: HistoryFilter, limit: num
     q.$or = [{ startedAt: { $lt: t } }, { startedAt: t, _id: { $lt: after.key } }];
   }
   const docs = await models.pageviews
-    .find(q, { projection: { eventIds: 0 }, sort: { startedAt: -1, _id: -1 }, limit: limit + 1 })
+    .find(q, { projection: { seqFloor: 0, seqs: 0 }, sort: { startedAt: -1, _id: -1 }, limit: limit + 1 })
     .toArray();
   const page = docs.slice(0, limit);
   const last = page[page.length - 1];

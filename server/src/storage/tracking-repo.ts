@@ -1,6 +1,7 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { CreditConflict, TrackingRepository } from '../domain/ports.ts';
+import { seqGuard, type StoredSeqs } from '../domain/seq-window.ts';
 import { sessionKey, type ClosedPageview, type PageviewRecord, type WriteOp } from '../domain/tracking-types.ts';
 import type { Models, PageviewDoc, SessionDoc } from './models.ts';
 import { buildWrites } from './tracking-writes.ts';
@@ -22,8 +23,10 @@ const toRecord = (d: PageviewDoc): PageviewRecord => ({
   endedAt: d.endedAt ? d.endedAt.getTime() : null,
   engagedMs: d.engagedMs,
   endReason: (d.endReason as PageviewRecord['endReason']) ?? null,
-  eventIds: d.eventIds ?? [],
 });
+
+/** Documents written before seq dedupe have no floor: treat all their seqs as unseen. */
+const seenOf = (d: PageviewDoc): StoredSeqs => ({ floor: d.seqFloor ?? -1, seqs: d.seqs ?? [] });
 
 const closedOf = (d: PageviewDoc, endedAt: Date): ClosedPageview => ({
   key: d._id,
@@ -75,14 +78,15 @@ export class MongoTrackingRepository implements TrackingRepository {
     return { conflicts };
   }
 
-  /** Credits whose page view already holds some of their event ids (applied elsewhere first). */
+  /** Credits whose page view already holds some of their seqs (applied elsewhere first). */
   private async findConflicts(credits: CreditConflict[]): Promise<CreditConflict[]> {
     const out: CreditConflict[] = [];
     for (const c of credits) {
-      const doc = await this.pageviews.findOne({ _id: c.key }, { projection: { eventIds: 1 } });
+      const doc = await this.pageviews.findOne({ _id: c.key }, { projection: { seqFloor: 1, seqs: 1 } });
       if (!doc) continue;
-      const have = new Set(doc.eventIds);
-      const missing = c.credits.filter((x) => !have.has(x.eventId));
+      const { floor, seqs } = seenOf(doc);
+      const have = new Set(seqs);
+      const missing = c.credits.filter((x) => x.seq > floor && !have.has(x.seq));
       if (missing.length > 0 && missing.length < c.credits.length) out.push({ key: c.key, credits: missing });
     }
     return out;
@@ -91,23 +95,29 @@ export class MongoTrackingRepository implements TrackingRepository {
   async resolveConflict(conflict: CreditConflict): Promise<number> {
     let applied = 0;
     for (const c of conflict.credits) {
+      const guard = seqGuard([c.seq]);
       const res = await this.pageviews.updateOne(
-        { _id: conflict.key, eventIds: { $ne: c.eventId } },
-        { $inc: { engagedMs: c.ms }, $push: { eventIds: c.eventId }, $set: { updatedAt: new Date() } },
+        { _id: conflict.key, ...guard.filter },
+        {
+          $inc: { engagedMs: c.ms },
+          $push: guard.push,
+          $max: { seqFloor: guard.floor },
+          $set: { updatedAt: new Date() },
+        },
       );
       applied += res.modifiedCount;
     }
     return applied;
   }
 
-  async loadPageview(key: string): Promise<PageviewRecord | null> {
+  async loadPageview(key: string): Promise<{ rec: PageviewRecord; seen: StoredSeqs } | null> {
     const doc = await this.pageviews.findOne({ _id: key });
-    return doc ? toRecord(doc) : null;
+    return doc ? { rec: toRecord(doc), seen: seenOf(doc) } : null;
   }
 
   async closeStale(aliveBefore: number, limit: number): Promise<ClosedPageview[]> {
     const stale = await this.pageviews
-      .find({ endedAt: null, aliveAt: { $lt: new Date(aliveBefore) } }, { limit, projection: { eventIds: 0 } })
+      .find({ endedAt: null, aliveAt: { $lt: new Date(aliveBefore) } }, { limit, projection: { seqs: 0 } })
       .toArray();
     const closed: ClosedPageview[] = [];
     for (const d of stale) {
@@ -117,7 +127,7 @@ export class MongoTrackingRepository implements TrackingRepository {
   }
 
   async closeIfQuiet(key: string, seenAt: number, reason: 'disconnect'): Promise<ClosedPageview | null> {
-    const d = await this.pageviews.findOne({ _id: key, endedAt: null }, { projection: { eventIds: 0 } });
+    const d = await this.pageviews.findOne({ _id: key, endedAt: null }, { projection: { seqs: 0 } });
     if (!d || d.lastSeenAt.getTime() > seenAt) return null;
     return (await this.close(d, {}, reason)) ? closedOf(d, d.lastSeenAt) : null;
   }

@@ -1,4 +1,5 @@
 import type { CreditConflict } from '../domain/ports.ts';
+import { seqGuard } from '../domain/seq-window.ts';
 import type { WriteOp } from '../domain/tracking-types.ts';
 
 type Update = { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown>; upsert?: boolean } };
@@ -16,7 +17,8 @@ export interface BatchWrites {
 
 /**
  * Turns a flush's ops into as few writes as possible: all credits of a page view in the batch
- * become one update, whose `$nin` guard keeps an event id from being credited twice.
+ * become one update, whose seq guard (see seq-window.ts) keeps an event from being credited
+ * twice, by this or any other instance, in the same write that credits it.
  */
 export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
   const opens: Update[] = [];
@@ -26,7 +28,7 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
   for (const op of ops) {
     switch (op.kind) {
       case 'open': {
-        const { key, eventIds: _ids, startedAt, lastSeenAt, endedAt, ...rest } = op.pageview;
+        const { key, startedAt, lastSeenAt, endedAt, ...rest } = op.pageview;
         const started = new Date(startedAt);
         opens.push({
           updateOne: {
@@ -34,7 +36,8 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
             update: {
               $setOnInsert: {
                 ...rest,
-                eventIds: [],
+                seqFloor: -1,
+                seqs: [],
                 startedAt: started,
                 lastSeenAt: new Date(lastSeenAt),
                 aliveAt: started,
@@ -95,16 +98,16 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
   }
   const credits: Update[] = [];
   for (const { c, lastSeenAt, sessionKey } of merged.values()) {
-    const ids = c.credits.map((x) => x.eventId);
+    const guard = seqGuard(c.credits.map((x) => x.seq));
     const ms = c.credits.reduce((a, x) => a + x.ms, 0);
     const seen = new Date(lastSeenAt);
     credits.push({
       updateOne: {
-        filter: { _id: c.key, eventIds: { $nin: ids } },
+        filter: { _id: c.key, ...guard.filter },
         update: {
           $inc: { engagedMs: ms },
-          $push: { eventIds: { $each: ids } },
-          $max: { lastSeenAt: seen, aliveAt: seen },
+          $push: guard.push,
+          $max: { lastSeenAt: seen, aliveAt: seen, seqFloor: guard.floor },
           $set: { updatedAt: now },
         },
       },

@@ -44,7 +44,8 @@ export function pageviewDoc(s: PvSpec, now = new Date()): PageviewDoc {
     endedAt,
     engagedMs,
     endReason: 'navigate',
-    eventIds: [],
+    seqFloor: -1,
+    seqs: [],
     updatedAt: now,
   };
 }

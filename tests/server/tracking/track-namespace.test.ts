@@ -112,8 +112,10 @@ describe('/track namespace', () => {
     const tr = await FakeTracker.connect(t.url, token);
     const pv = tr.pageview('/noisy');
     await tr.send(pv);
-    const acks = await Promise.all(Array.from({ length: 300 }, () => tr.send(tr.heartbeat(pv.id, 0))));
-    expect(acks.some((a) => !a.ok && a.error.code === 'rate_limited')).toBe(true);
+    // More than the user's whole burst (RATE_BUDGETS.events), at once.
+    const acks = await Promise.all(Array.from({ length: 600 }, () => tr.send(tr.heartbeat(pv.id, 0), 20_000)));
+    const refused = acks.find((a) => !a.ok && a.error.code === 'rate_limited');
+    expect(refused).toMatchObject({ ok: false, error: { retryAfterMs: expect.any(Number) } });
     tr.close();
   });
 

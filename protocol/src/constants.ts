@@ -66,6 +66,13 @@ export const RATE_BUDGETS = {
 
 export type BudgetName = keyof typeof RATE_BUDGETS;
 
+/**
+ * A socket refused this many times in a row is disconnected (`bye` rate_limited): refusing
+ * still costs decoding and an ack, and an honest client backs off long before (the tracker has
+ * one event in flight; the dashboard sends `sync` once per reconnect).
+ */
+export const REFUSALS_BEFORE_DISCONNECT = 50;
+
 /** Event types a tracker sends. */
 export const TRACK_EVENT_TYPES = ['pageview', 'heartbeat', 'leave'] as const;
 

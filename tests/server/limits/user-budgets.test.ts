@@ -45,12 +45,17 @@ async function tabs(token: string, n: number): Promise<{ tr: FakeTracker; pv: st
   );
 }
 
-/** Sends `perTab` heartbeats on every tab at once; the acks. */
+/**
+ * Sends `perTab` heartbeats on every tab at once; the acks. A socket refused 50 times in a row
+ * is disconnected by the hub, and its unanswered events count as refused.
+ */
 async function flood(ts: { tr: FakeTracker; pv: string }[], perTab: number): Promise<Ack[]> {
-  const acks = await Promise.all(
-    ts.flatMap(({ tr, pv }) => Array.from({ length: perTab }, () => tr.send(tr.heartbeat(pv, 0), 20_000))),
+  const settled = await Promise.allSettled(
+    ts.flatMap(({ tr, pv }) => Array.from({ length: perTab }, () => tr.send(tr.heartbeat(pv, 0), 5_000))),
   );
-  return acks;
+  return settled.map((s) =>
+    s.status === 'fulfilled' ? s.value : { ok: false, error: { code: 'rate_limited', message: 'disconnected' } },
+  );
 }
 
 async function collect(

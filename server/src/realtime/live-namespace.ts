@@ -12,8 +12,8 @@ import type { Claims } from '../domain/identity.ts';
 import type { RateLimiter } from '../domain/rate-limiter.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { authenticate, type OriginPolicy, type SocketData } from './handshake.ts';
-import { admit, chargeUnknownEvents, keyBudgets } from './socket-limits.ts';
+import { authenticate, type OriginPolicy } from './handshake.ts';
+import { admit, chargeUnknownEvents, keyBudgets, type LimitedSocketData } from './socket-limits.ts';
 import { renewHandler, stopWatching, watchExpiry } from './token-renewal.ts';
 
 export interface LiveNamespaceDeps {
@@ -26,7 +26,7 @@ export interface LiveNamespaceDeps {
   log: Logger;
 }
 
-type LiveSocket = Socket<LiveClientToServerEvents, LiveServerToClientEvents, Record<string, never>, SocketData>;
+type LiveSocket = Socket<LiveClientToServerEvents, LiveServerToClientEvents, Record<string, never>, LimitedSocketData>;
 
 /**
  * The `/live` namespace for dashboards. Rooms are joined from the token's claims only; the
@@ -56,8 +56,9 @@ export function registerLiveNamespace(io: Server, deps: LiveNamespaceDeps): Name
     );
 
     socket.on('sync', (ack: unknown) => {
+      // Without an ack there is nothing to answer: it costs what any unknown event costs.
+      if (typeof ack !== 'function') return void deps.limiter.take('events', socket.data.limitKey);
       if (!admit(deps.limiter, 'sync', socket as unknown as Socket, ack, 'snapshot requests')) return;
-      if (typeof ack !== 'function') return;
       const reply = ack as (r: Ack<PresenceSnapshot>) => void;
       deps.snapshot(socket.data.claims).then(
         (data) => reply({ ok: true, data }),

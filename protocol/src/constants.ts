@@ -40,15 +40,47 @@ export const LIMITS = {
   batchSize: 50,
   /** Tracker outbox capacity (events). */
   outboxSize: 200,
-  /** Events per socket per second before rate limiting. */
-  ratePerSecond: 20,
-  /** Burst = outbox size, so a tab replaying its outbox after an outage is not refused. */
-  rateBurst: 200,
   collectBodyBytes: 64 * 1024,
   pageSizeMax: 500,
   pageSizeDefault: 100,
   feedSize: 50,
 } as const;
+
+/** A token bucket: `perSecond` sustained, up to `burst` at once. */
+export interface RateBudget {
+  perSecond: number;
+  burst: number;
+}
+
+/**
+ * Rate budgets, each a token bucket per key, shared by every socket and instance (in Redis when
+ * the hub has one). Refusals answer `rate_limited` with `retryAfterMs` (HTTP 429 + Retry-After).
+ */
+export const RATE_BUDGETS = {
+  /**
+   * Tracking events of one user (agency + user), over all their sockets and `/collect`. The
+   * burst holds two full outboxes, so a tab replaying its outbox after an outage (while another
+   * tab of the same user is busy) is not refused; an honest tab sends about one event in 15 s.
+   */
+  events: { perSecond: 20, burst: 2 * LIMITS.outboxSize },
+  /** `auth` (token renewal) events of one user, on `/track` and `/live`. Tabs renew hourly. */
+  renew: { perSecond: 0.5, burst: 20 },
+  /** `sync` (presence snapshot) requests of one user on `/live`: one per dashboard reconnect. */
+  sync: { perSecond: 1, burst: 20 },
+  /** Requests to `/api/v1/auth/*` (sign-in, SSO exchange, refresh) per client IP. */
+  signIn: { perSecond: 5, burst: 60 },
+  /** REST requests per hub token. */
+  rest: { perSecond: 20, burst: 120 },
+} as const satisfies Record<string, RateBudget>;
+
+export type BudgetName = keyof typeof RATE_BUDGETS;
+
+/**
+ * A socket refused this many times in a row is disconnected (`bye` rate_limited): refusing
+ * still costs decoding and an ack, and an honest client backs off long before (the tracker has
+ * one event in flight; the dashboard sends `sync` once per reconnect).
+ */
+export const REFUSALS_BEFORE_DISCONNECT = 50;
 
 /** Event types a tracker sends. */
 export const TRACK_EVENT_TYPES = ['pageview', 'heartbeat', 'leave'] as const;

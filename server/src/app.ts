@@ -11,6 +11,8 @@ import { HistoryStats } from './domain/history-stats.ts';
 import type { Claims } from './domain/identity.ts';
 import { LiveActivity } from './domain/live-activity.ts';
 import { MemoryPresenceStore } from './domain/memory-presence.ts';
+import { MemoryRateLimiter } from './domain/memory-rate-limiter.ts';
+import type { RateLimiter } from './domain/rate-limiter.ts';
 import { RollupJob } from './domain/rollup-job.ts';
 import { TrackingMaintenance } from './domain/tracking-maintenance.ts';
 import { TrackingService } from './domain/tracking-service.ts';
@@ -20,6 +22,7 @@ import { collectRoute } from './http/collect-route.ts';
 import { docsRoutes } from './http/docs-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { historyRoutes } from './http/history-routes.ts';
+import { limitPerToken, limitSignIn } from './http/rate-limits.ts';
 import { buildHttpApp } from './http/http-app.ts';
 import { requireAuth } from './http/require-auth.ts';
 import { authRoutes } from './http/routes/auth-routes.ts';
@@ -37,6 +40,7 @@ import { registerTrackNamespace } from './realtime/track-namespace.ts';
 import { openDatabase, type Database } from './storage/database.ts';
 import { MongoHistoryRepository } from './storage/history-repo.ts';
 import { RedisPresenceStore } from './storage/redis-presence.ts';
+import { RedisRateLimiter } from './storage/redis-rate-limiter.ts';
 import { connectRedis } from './storage/redis-clients.ts';
 import { openStatsStorage } from './storage/stats-storage.ts';
 import { MongoTrackingRepository } from './storage/tracking-repo.ts';
@@ -68,6 +72,14 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   // when some sweeper closes its page view, or no dashboard would ever hear it went offline.
   const presenceTtl = config.STALE_AFTER_MS + 2 * config.SWEEP_INTERVAL_MS;
   const presence = redis ? new RedisPresenceStore(redis.pub, presenceTtl) : new MemoryPresenceStore(presenceTtl);
+  // Rate budgets per user, token and IP: shared through Redis by every instance when there is one.
+  const limiter: RateLimiter = redis
+    ? new RedisRateLimiter(redis.pub, config.RATE_LIMITS, {
+        syncMs: config.RATE_LIMIT_SYNC_MS,
+        onError: () => metrics.dependencyErrors.inc({ dependency: 'redis' }),
+      })
+    : new MemoryRateLimiter(config.RATE_LIMITS);
+  metrics.countRateLimited(() => limiter.refused);
   const tokens = createTokenService({ secret: resolveHubSecret(config, log), ttlSec: config.TOKEN_TTL_SEC });
   const verify = (t: string) => tokens.verify(t);
   const repo = new MongoTrackingRepository(db.conn, db.models);
@@ -102,6 +114,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   const liveNsp = registerLiveNamespace(io, {
     verify,
     snapshot,
+    limiter,
     policy: { allowed: config.PUBLIC_ORIGINS },
     metrics,
     log,
@@ -145,6 +158,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   registerTrackNamespace(io, {
     verify,
     service,
+    limiter,
     maintenance,
     metrics,
     log,
@@ -164,10 +178,12 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
       ),
       publicApi: [
         authRoutes({ config, tokens, upstream: createUpstreamVerifier(config), demoUsers: DEMO_USERS }),
-        collectRoute(verify, service),
+        collectRoute(verify, service, limiter),
         docs.openapi,
       ],
       auth: requireAuth(tokens),
+      signInLimit: limitSignIn(limiter, config.TRUST_PROXY),
+      restLimit: limitPerToken(limiter),
       privateApi: [activityRoutes(history, snapshot), historyRoutes(stats, statsStorage.exporter)],
       pages: [docs.page, staticRoutes(findRoot(fileURLToPath(import.meta.url)))],
       corsOrigins,
@@ -210,6 +226,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
         onStart: () => {
           shuttingDown = true;
           void rollupJob.stop();
+          void limiter.close();
         },
       }),
   };

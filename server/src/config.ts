@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TIMING } from '@activity-hub/protocol';
+import { RATE_BUDGETS, TIMING, type BudgetName, type RateBudget } from '@activity-hub/protocol';
 
 const csv = z.string().transform((s) =>
   s
@@ -62,13 +62,33 @@ const schema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   INSTANCE_ID: optionalString,
+  RATE_LIMITS: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.partialRecord(
+        z.enum(Object.keys(RATE_BUDGETS) as [BudgetName, ...BudgetName[]]),
+        z.strictObject({ perSecond: z.number().positive().max(1e6), burst: z.number().min(1).max(1e7) }).partial(),
+      ),
+    )
+    .optional(),
+  RATE_LIMIT_SYNC_MS: int(50, 10_000).default(500),
 });
 
 export type Env = z.input<typeof schema>;
 
 /** The hub's validated configuration. */
-export interface Config extends Omit<z.output<typeof schema>, 'TRUST_PROXY'> {
+export interface Config extends Omit<z.output<typeof schema>, 'TRUST_PROXY' | 'RATE_LIMITS'> {
   TRUST_PROXY: boolean;
+  /** RATE_BUDGETS with the overrides of `RATE_LIMITS` applied. */
+  RATE_LIMITS: Record<BudgetName, RateBudget>;
   /** True when no SSO method is configured and NODE_ENV is not production. */
   devLoginEnabled: boolean;
 }
@@ -94,7 +114,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('Invalid configuration:\n  HUB_JWT_SECRET: required when NODE_ENV=production');
   }
   const ssoConfigured = !!(c.HIGHLEVEL_SSO_KEY || c.SSO_JWKS_URL || c.SSO_JWT_SECRET);
-  return { ...c, devLoginEnabled: !ssoConfigured && c.NODE_ENV !== 'production' };
+  const budgets = Object.fromEntries(
+    (Object.keys(RATE_BUDGETS) as BudgetName[]).map((k) => [k, { ...RATE_BUDGETS[k], ...c.RATE_LIMITS?.[k] }]),
+  ) as Record<BudgetName, RateBudget>;
+  return { ...c, RATE_LIMITS: budgets, devLoginEnabled: !ssoConfigured && c.NODE_ENV !== 'production' };
 }
 
 /** The names of every variable, for docs and the compose-file check. */

@@ -6,12 +6,27 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   const ms = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
   let openPageviews = () => 0;
+  let rateLimited: () => Readonly<Record<string, number>> = () => ({});
   const m = {
     /** Where `hub_pageviews_open` reads from; it is computed at each scrape, not sampled. */
     countOpenPageviews(source: () => number): void {
       openPageviews = source;
     },
+    /** Where `hub_rate_limited_total` reads from: the limiter counts refusals without allocating. */
+    countRateLimited(source: () => Readonly<Record<string, number>>): void {
+      rateLimited = source;
+    },
     registry,
+    rateLimited: new Counter({
+      name: 'hub_rate_limited_total',
+      help: 'Requests and socket events refused for being over a rate budget, by budget',
+      labelNames: ['budget'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [budget, n] of Object.entries(rateLimited())) this.inc({ budget }, n);
+      },
+    }),
     socketsConnected: new Gauge({
       name: 'hub_sockets_connected',
       help: 'Sockets connected, by namespace',

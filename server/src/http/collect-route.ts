@@ -3,15 +3,22 @@ import { LIMITS, collectBodySchema, trackEventSchema, type CollectResult } from 
 import { AppError, toErrorBody } from '../domain/app-error.ts';
 import { deviceClass } from '../domain/device.ts';
 import type { Claims } from '../domain/identity.ts';
+import { rateLimited, userKey, type RateLimiter } from '../domain/rate-limiter.ts';
 import type { TrackingService } from '../domain/tracking-service.ts';
 import { parseOrThrow } from '../domain/validate.ts';
 
 /**
  * `POST /api/v1/collect`: the unload fallback. A beacon cannot set headers, so the body is
  * text/plain JSON holding the token and the same events (same ids) the socket would have sent;
- * the hub's id dedupe keeps them from being stored twice.
+ * the hub's id dedupe keeps them from being stored twice. Each event spends the same per-user
+ * budget as the user's sockets; a refused one is answered `rate_limited` without being parsed,
+ * and a request refused whole answers 429 with Retry-After.
  */
-export function collectRoute(verify: (token: string) => Promise<Claims>, service: TrackingService): Router {
+export function collectRoute(
+  verify: (token: string) => Promise<Claims>,
+  service: TrackingService,
+  limiter: RateLimiter,
+): Router {
   const r = Router();
   r.post(
     '/collect',
@@ -29,10 +36,17 @@ export function collectRoute(verify: (token: string) => Promise<Claims>, service
       const claims = await verify(body.token);
       const userAgent = String(req.headers['user-agent'] ?? '');
       const ctx = { claims, userAgent, device: deviceClass(userAgent), connection: null };
+      const key = userKey(claims.agencyId, claims.sub);
       const results: CollectResult['results'] = [];
+      let wait = 0;
       // In order: a tab's events depend on each other (a heartbeat needs its page view).
       for (const raw of body.events) {
         const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : null;
+        if (wait > 0 || (wait = limiter.take('events', key)) > 0) {
+          // Once refused, the rest of the batch is too: a later event may depend on this one.
+          results.push({ id, ok: false, code: 'rate_limited' });
+          continue;
+        }
         try {
           await service.handle(ctx, parseOrThrow(trackEventSchema, raw, 'event'));
           results.push({ id, ok: true });
@@ -40,6 +54,7 @@ export function collectRoute(verify: (token: string) => Promise<Claims>, service
           results.push({ id, ok: false, code: toErrorBody(err).code });
         }
       }
+      if (wait > 0 && results.every((r) => !r.ok)) throw rateLimited(wait, 'events');
       res.json({ results } satisfies CollectResult);
     },
   );

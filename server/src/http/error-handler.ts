@@ -22,7 +22,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    res.status(status).json({ error: toErrorBody(e) });
+    const body = toErrorBody(e);
+    if (body.retryAfterMs !== undefined) res.setHeader('Retry-After', String(Math.ceil(body.retryAfterMs / 1000)));
+    res.status(status).json({ error: body });
   };
 }
 

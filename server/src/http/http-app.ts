@@ -13,6 +13,10 @@ export interface HttpParts {
   /** Routes behind `auth`. */
   privateApi: Router[];
   auth: RequestHandler;
+  /** Per-IP budget in front of `/auth/*`, before any body is read. */
+  signInLimit: RequestHandler;
+  /** Per-token budget, right after `auth`. */
+  restLimit: RequestHandler;
   /** Non-API routes: docs, dashboard, tracker, demo. */
   pages: Router[];
   corsOrigins: string[] | '*';
@@ -39,9 +43,10 @@ export function buildHttpApp(parts: HttpParts, log: Logger, metrics: Metrics): E
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  api.use('/auth', parts.signInLimit);
   api.use(express.json({ limit: '32kb' }));
   for (const r of parts.publicApi) api.use(r);
-  api.use(parts.auth);
+  api.use(parts.auth, parts.restLimit);
   for (const r of parts.privateApi) api.use(r);
   app.use('/api/v1', api);
   app.use('/api/v1', apiNotFound);

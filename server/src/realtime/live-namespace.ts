@@ -9,20 +9,24 @@ import {
 import { toErrorBody } from '../domain/app-error.ts';
 import { liveRoomsFor } from '../domain/access.ts';
 import type { Claims } from '../domain/identity.ts';
+import type { RateLimiter } from '../domain/rate-limiter.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { authenticate, type OriginPolicy, type SocketData } from './handshake.ts';
+import { authenticate, type OriginPolicy } from './handshake.ts';
+import { admit, chargeUnknownEvents, keyBudgets, type LimitedSocketData } from './socket-limits.ts';
 import { renewHandler, stopWatching, watchExpiry } from './token-renewal.ts';
 
 export interface LiveNamespaceDeps {
   verify: (token: string) => Promise<Claims>;
   snapshot: (claims: Claims) => Promise<PresenceSnapshot>;
+  /** Per-user budgets for `sync` and `auth`, shared by every socket and instance. */
+  limiter: RateLimiter;
   policy: OriginPolicy;
   metrics: Metrics;
   log: Logger;
 }
 
-type LiveSocket = Socket<LiveClientToServerEvents, LiveServerToClientEvents, Record<string, never>, SocketData>;
+type LiveSocket = Socket<LiveClientToServerEvents, LiveServerToClientEvents, Record<string, never>, LimitedSocketData>;
 
 /**
  * The `/live` namespace for dashboards. Rooms are joined from the token's claims only; the
@@ -30,11 +34,14 @@ type LiveSocket = Socket<LiveClientToServerEvents, LiveServerToClientEvents, Rec
  */
 export function registerLiveNamespace(io: Server, deps: LiveNamespaceDeps): Namespace {
   const nsp = io.of(NAMESPACES.live);
+  const onAny = chargeUnknownEvents(deps.limiter, new Set(['sync', 'auth']));
   nsp.use(authenticate(deps.verify, deps.policy));
   nsp.on('connection', (raw) => {
     const socket = raw as unknown as LiveSocket;
     const { claims } = socket.data;
     const log = deps.log.child({ socketId: socket.id, ns: 'live', userId: claims.sub, agencyId: claims.agencyId });
+    keyBudgets(socket as unknown as Socket);
+    socket.onAny(onAny);
     deps.metrics.socketsConnected.inc({ namespace: 'live' });
     watchExpiry(socket as unknown as Socket);
     // Join before reading the snapshot, so no delta falls between the two.
@@ -49,14 +56,19 @@ export function registerLiveNamespace(io: Server, deps: LiveNamespaceDeps): Name
     );
 
     socket.on('sync', (ack: unknown) => {
-      if (typeof ack !== 'function') return;
+      // Without an ack there is nothing to answer: it costs what any unknown event costs.
+      if (typeof ack !== 'function') return void deps.limiter.take('events', socket.data.limitKey);
+      if (!admit(deps.limiter, 'sync', socket as unknown as Socket, ack, 'snapshot requests')) return;
       const reply = ack as (r: Ack<PresenceSnapshot>) => void;
       deps.snapshot(socket.data.claims).then(
         (data) => reply({ ok: true, data }),
         (err: unknown) => reply({ ok: false, error: toErrorBody(err) }),
       );
     });
-    socket.on('auth', renewHandler(socket as unknown as Socket, deps.verify));
+    const renew = renewHandler(socket as unknown as Socket, deps.verify);
+    socket.on('auth', (token: unknown, ack: unknown) => {
+      if (admit(deps.limiter, 'renew', socket as unknown as Socket, ack, 'token renewals')) void renew(token, ack);
+    });
     socket.on('disconnect', () => {
       deps.metrics.socketsConnected.dec({ namespace: 'live' });
       stopWatching(socket as unknown as Socket);

@@ -1,27 +1,29 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import {
-  LIMITS,
   NAMESPACES,
   trackEventSchema,
   type Ack,
   type TrackClientToServerEvents,
   type TrackServerToClientEvents,
 } from '@activity-hub/protocol';
-import { AppError, toErrorBody } from '../domain/app-error.ts';
+import { toErrorBody } from '../domain/app-error.ts';
 import { deviceClass } from '../domain/device.ts';
 import type { Claims } from '../domain/identity.ts';
 import type { TrackingMaintenance } from '../domain/tracking-maintenance.ts';
 import type { TrackingService } from '../domain/tracking-service.ts';
+import type { RateLimiter } from '../domain/rate-limiter.ts';
 import { parseOrThrow } from '../domain/validate.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { authenticate, type OriginPolicy, type SocketData } from './handshake.ts';
-import { TokenBucket } from './rate-limit.ts';
+import { admit, chargeUnknownEvents, keyBudgets } from './socket-limits.ts';
 import { renewHandler, stopWatching, watchExpiry } from './token-renewal.ts';
 
 export interface TrackNamespaceDeps {
   verify: (token: string) => Promise<Claims>;
   service: TrackingService;
+  /** Per-user budgets shared by every socket, instance and /collect. */
+  limiter: RateLimiter;
   maintenance: TrackingMaintenance;
   policy: OriginPolicy;
   settings: { heartbeatIntervalMs: number; idleTimeoutMs: number };
@@ -34,10 +36,11 @@ type TrackSocket = Socket<TrackClientToServerEvents, TrackServerToClientEvents, 
 
 /**
  * The `/track` namespace: one socket per tab. Every event is validated against the protocol's
- * strict schema, rate limited per socket, and acked only once it is stored.
+ * strict schema, charged to its user's budget first, and acked only once it is stored.
  */
 export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Namespace {
   const nsp = io.of(NAMESPACES.track);
+  const onAny = chargeUnknownEvents(deps.limiter, new Set(['event', 'auth']));
   nsp.use(authenticate(deps.verify, deps.policy));
   nsp.on('connection', (raw) => {
     const socket = raw as unknown as TrackSocket;
@@ -45,17 +48,20 @@ export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Na
     const log = deps.log.child({ socketId: socket.id, ns: 'track', userId: claims.sub, agencyId: claims.agencyId });
     const userAgent = String(socket.handshake.headers['user-agent'] ?? '');
     const device = deviceClass(userAgent);
-    const bucket = new TokenBucket(LIMITS.ratePerSecond, LIMITS.rateBurst);
+    keyBudgets(socket as unknown as Socket);
+    socket.onAny(onAny);
     deps.metrics.socketsConnected.inc({ namespace: 'track' });
     watchExpiry(socket as unknown as Socket);
     socket.emit('settings', { ...deps.settings, tokenExpiresAt: claims.exp * 1000 });
 
     socket.on('event', (event: unknown, ack: unknown) => {
+      // Before anything else: a refused event is neither parsed nor given a promise (it is
+      // counted by the limiter, in hub_rate_limited_total).
+      if (!admit(deps.limiter, 'events', socket as unknown as Socket, ack, 'events')) return;
       const reply = typeof ack === 'function' ? (ack as (r: Ack) => void) : () => {};
       const started = performance.now();
       let type = 'invalid';
       void (async () => {
-        if (!bucket.take()) throw new AppError('rate_limited', 'Too many events; slow down');
         const e = parseOrThrow(trackEventSchema, event, 'event');
         type = e.type;
         const ctx = { claims: socket.data.claims, userAgent, device, connection: socket };
@@ -78,7 +84,10 @@ export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Na
       );
     });
 
-    socket.on('auth', renewHandler(socket as unknown as Socket, deps.verify));
+    const renew = renewHandler(socket as unknown as Socket, deps.verify);
+    socket.on('auth', (token: unknown, ack: unknown) => {
+      if (admit(deps.limiter, 'renew', socket as unknown as Socket, ack, 'token renewals')) void renew(token, ack);
+    });
 
     socket.on('disconnect', (reason) => {
       deps.metrics.socketsConnected.dec({ namespace: 'track' });

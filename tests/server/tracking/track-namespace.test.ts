@@ -112,8 +112,12 @@ describe('/track namespace', () => {
     const tr = await FakeTracker.connect(t.url, token);
     const pv = tr.pageview('/noisy');
     await tr.send(pv);
-    const acks = await Promise.all(Array.from({ length: 300 }, () => tr.send(tr.heartbeat(pv.id, 0))));
-    expect(acks.some((a) => !a.ok && a.error.code === 'rate_limited')).toBe(true);
+    // More than the user's whole burst (RATE_BUDGETS.events), at once. Past 50 refusals in a
+    // row the hub says goodbye and disconnects, so the last acks never come.
+    const acks = await Promise.allSettled(Array.from({ length: 600 }, () => tr.send(tr.heartbeat(pv.id, 0), 5_000)));
+    const refused = acks.find((a) => a.status === 'fulfilled' && !a.value.ok && a.value.error.code === 'rate_limited');
+    expect(refused).toMatchObject({ value: { ok: false, error: { retryAfterMs: expect.any(Number) } } });
+    expect(tr.byes).toContainEqual(expect.objectContaining({ code: 'rate_limited', reconnect: true }));
     tr.close();
   });
 

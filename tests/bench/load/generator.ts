@@ -4,7 +4,7 @@
  * CPU with every phase. Trackers and dashboards are raw engine.io connections (eio-client.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { ConnectRefused, EioConnection } from './eio-client.ts';
+import { ConnectRefused, EioConnection } from '../../helpers/eio-client.ts';
 import { ENGAGED_PER_HEARTBEAT } from './generator-constants.ts';
 import { quantile } from './stats.ts';
 import { AGENCIES, agencyOf, dashboardToken, trackerToken } from './tokens.ts';

@@ -31,10 +31,10 @@ type LiveSocket = Socket<LiveClientToServerEvents, LiveServerToClientEvents, Rec
 export function registerLiveNamespace(io: Server, deps: LiveNamespaceDeps): Namespace {
   const nsp = io.of(NAMESPACES.live);
   nsp.use(authenticate(deps.verify, deps.policy));
+  const onAuth = renewHandler(deps.verify);
   nsp.on('connection', (raw) => {
     const socket = raw as unknown as LiveSocket;
     const { claims } = socket.data;
-    const log = deps.log.child({ socketId: socket.id, ns: 'live', userId: claims.sub, agencyId: claims.agencyId });
     deps.metrics.socketsConnected.inc({ namespace: 'live' });
     watchExpiry(socket as unknown as Socket);
     // Join before reading the snapshot, so no delta falls between the two.
@@ -42,7 +42,10 @@ export function registerLiveNamespace(io: Server, deps: LiveNamespaceDeps): Name
     deps.snapshot(claims).then(
       (snap) => socket.emit('snapshot', snap),
       (err: unknown) => {
-        log.error({ err }, 'snapshot failed');
+        deps.log.error(
+          { err, socketId: socket.id, ns: 'live', userId: claims.sub, agencyId: claims.agencyId },
+          'snapshot failed',
+        );
         socket.emit('bye', { code: 'unavailable', message: 'Presence is unavailable; retrying', reconnect: true });
         socket.disconnect(true);
       },
@@ -56,7 +59,7 @@ export function registerLiveNamespace(io: Server, deps: LiveNamespaceDeps): Name
         (err: unknown) => reply({ ok: false, error: toErrorBody(err) }),
       );
     });
-    socket.on('auth', renewHandler(socket as unknown as Socket, deps.verify));
+    socket.on('auth', onAuth as never);
     socket.on('disconnect', () => {
       deps.metrics.socketsConnected.dec({ namespace: 'live' });
       stopWatching(socket as unknown as Socket);

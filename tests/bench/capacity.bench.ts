@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- capacity [--trackers N] [--quick] [--json] [--only bare,hub,hub-db-process] [--profile DIR]`
+ * `npm run bench -- capacity [--trackers N] [--quick] [--json] [--only bare,hub,hub-db-process]`
+ *                            `[--profile DIR] [--heap-snapshot DIR]` (a CPU profile of the hold, a heap snapshot after it)
  *
  * Issue 11's capacity benchmark. For each server (bare socket.io, the hub with its embedded
  * database in-process, the hub with the database in its own process), in one run:
@@ -19,6 +20,7 @@ export interface CapacityOptions {
   json: boolean;
   only: ServerKind[];
   profileDir: string | null;
+  heapSnapshotDir: string | null;
 }
 
 export function parseOptions(argv: string[]): CapacityOptions {
@@ -33,6 +35,7 @@ export function parseOptions(argv: string[]): CapacityOptions {
     json: argv.includes('--json'),
     only: (get('--only')?.split(',') as ServerKind[] | undefined) ?? ['bare', 'hub', 'hub-db-process'],
     profileDir: get('--profile') ?? null,
+    heapSnapshotDir: get('--heap-snapshot') ?? null,
   };
 }
 
@@ -69,9 +72,7 @@ export interface ServerFigures {
 
 async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigures> {
   const q = o.quick;
-  const server = await startServer(kind, {
-    nodeFlags: o.profileDir && kind !== 'bare' ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
-  });
+  const server = await startServer(kind);
   const gen = await startGenerator();
   try {
     await gen.call('target', { url: server.url });
@@ -85,6 +86,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     const storm = await gen.call<{ ms: number; acked: number }>('storm', { timeoutMs: 120_000 });
     await new Promise((r) => setTimeout(r, 2_000));
     server.resetDelay();
+    if (o.profileDir) server.startProfile();
     const cpu = cpuMeter(server.pid);
     const dbCpu = server.dbPid ? cpuMeter(server.dbPid) : null;
     const hold = await gen.call<{
@@ -106,6 +108,15 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     const cpuShare = cpu();
     const dbShare = dbCpu ? dbCpu() : null;
     const held = await server.probe();
+    if (o.profileDir)
+      console.error(
+        `CPU profile of the hold: ${await server.stopProfile(`${o.profileDir}/${kind}-${o.trackers}.cpuprofile`)}`,
+      );
+    if (o.heapSnapshotDir && kind !== 'bare') {
+      console.error(
+        `heap snapshot: ${await server.heapSnapshot(`${o.heapSnapshotDir}/${kind}-${o.trackers}.heapsnapshot`)}`,
+      );
+    }
     const n = Math.max(1, conn.connected);
     await gen.call('close');
 

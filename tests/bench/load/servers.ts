@@ -38,6 +38,11 @@ export interface ServerUnderTest {
   mongoUrl: string | null;
   probe(): Promise<Probe>;
   resetDelay(): void;
+  /** Writes a heap snapshot to `file`; resolves with its path. */
+  heapSnapshot(file: string): Promise<string>;
+  /** Starts the CPU profiler; `stopProfile` writes the profile to `file`. */
+  startProfile(): void;
+  stopProfile(file: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -122,7 +127,13 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
   };
   const p = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const probes: ((x: Probe) => void)[] = [];
-  p.on('message', (m: { probe?: Probe }) => m.probe && probes.shift()?.(m.probe));
+  const snapshots: ((file: string) => void)[] = [];
+  const profiles: ((file: string) => void)[] = [];
+  p.on('message', (m: { probe?: Probe; snapshot?: string; profile?: string }) => {
+    if (m.probe) probes.shift()?.(m.probe);
+    if (m.profile) profiles.shift()?.(m.profile);
+    if (m.snapshot) snapshots.shift()?.(m.snapshot);
+  });
   await waitForPort(port, 60_000);
   if (kind !== 'bare') {
     // Ready means the database is open too.
@@ -152,6 +163,17 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
         p.send('probe');
       }),
     resetDelay: () => void p.send('reset'),
+    startProfile: () => void p.send({ profileStart: true }),
+    stopProfile: (file) =>
+      new Promise<string>((resolve) => {
+        profiles.push(resolve);
+        p.send({ profileStop: file });
+      }),
+    heapSnapshot: (file) =>
+      new Promise<string>((resolve) => {
+        snapshots.push(resolve);
+        p.send({ snapshot: file });
+      }),
     async stop() {
       p.kill('SIGTERM');
       const killer = setTimeout(() => p.kill('SIGKILL'), 15_000);

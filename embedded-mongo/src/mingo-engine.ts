@@ -20,6 +20,7 @@ import type { AnyObject, Options } from 'mingo/types';
 import { update as mingoUpdate } from 'mingo/updater';
 import { $dateToString, $dateTrunc, $isoWeekYear } from './date-ops.ts';
 import { ErrorCode, fail, toMongoError } from './errors.ts';
+import { tryFastUpdate } from './fast-update.ts';
 import { $typeExpr, $typeQuery } from './type-ops.ts';
 
 type OpMap<T> = Record<`$${string}`, T>;
@@ -135,6 +136,7 @@ export function applyOperators(doc: Document, modifier: Document, arrayFilters: 
   const positional = Object.values(modifier).some(
     (fields) => fields && typeof fields === 'object' && Object.keys(fields as object).some((k) => /\.\$(\.|$)/.test(k)),
   );
+  if (!positional && arrayFilters.length === 0 && tryFastUpdate(doc, modifier)) return;
   const options = positional ? plainOptions() : UPDATE_OPTIONS;
   guard(() =>
     mingoUpdate(doc, modifier, arrayFilters, positional ? condition : {}, { cloneMode: 'copy', queryOptions: options }),

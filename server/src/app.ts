@@ -35,6 +35,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { registerLiveNamespace } from './realtime/live-namespace.ts';
 import { RoomPublisher } from './realtime/live-publisher.ts';
+import { defaultMaxConnections, readOpenFileLimit } from './realtime/connection-ceiling.ts';
 import { createSocketServer } from './realtime/socket-server.ts';
 import { registerTrackNamespace } from './realtime/track-namespace.ts';
 import { openDatabase, type Database } from './storage/database.ts';
@@ -54,6 +55,8 @@ export interface Hub {
   db: Database;
   tracking: TrackingService;
   maintenance: TrackingMaintenance;
+  /** The connection ceiling and the open-file limit it came from (null: unknown or unlimited). */
+  capacity: { maxConnections: number; openFileLimit: number | null };
   /** Listens on HOST:PORT; resolves with the base URL. */
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, send sockets elsewhere, flush, close. */
@@ -110,7 +113,13 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   // The request handler is attached before socket.io, which then passes it every non-socket request.
   let handler: http.RequestListener = (_req, res) => res.writeHead(503).end();
   const server = http.createServer((req, res) => handler(req, res));
-  const io = createSocketServer(server, corsOrigins, redis);
+  const openFileLimit = readOpenFileLimit();
+  const maxConnections = config.MAX_CONNECTIONS ?? defaultMaxConnections(openFileLimit);
+  metrics.connectionsMax.set(maxConnections);
+  const io = createSocketServer(server, corsOrigins, redis, {
+    maxConnections,
+    onRefused: () => metrics.connectionsRefused.inc(),
+  });
   const liveNsp = registerLiveNamespace(io, {
     verify,
     snapshot,
@@ -204,6 +213,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     db,
     tracking: service,
     maintenance,
+    capacity: { maxConnections, openFileLimit },
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

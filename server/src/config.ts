@@ -57,6 +57,8 @@ const schema = z.object({
   SWEEP_INTERVAL_MS: int(1_000, 3_600_000).default(30_000),
   FLUSH_INTERVAL_MS: int(10, 60_000).default(TIMING.flushIntervalMs),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Unset: derived from the open-file limit at start (realtime/connection-ceiling.ts). */
+  MAX_CONNECTIONS: int(1, 1_000_000).optional(),
   TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')

@@ -22,6 +22,8 @@ async function main(): Promise<void> {
       demo: `${url}/demo/`,
       database: hub.db.description,
       redis: config.REDIS_URL ? 'on' : 'off (single process)',
+      maxConnections: hub.capacity.maxConnections,
+      openFileLimit: hub.capacity.openFileLimit ?? 'unknown',
     },
     `Activity Hub listening on ${url}`,
   );

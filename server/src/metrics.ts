@@ -78,6 +78,16 @@ export function createMetrics() {
         this.set(openPageviews());
       },
     }),
+    connectionsMax: new Gauge({
+      name: 'hub_connections_max',
+      help: 'The connection ceiling (MAX_CONNECTIONS, by default derived from the open-file limit)',
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: 'hub_connections_refused_total',
+      help: 'New sockets refused at the handshake with over_capacity',
+      registers: [registry],
+    }),
     httpRequests: new Counter({
       name: 'hub_http_requests_total',
       help: 'HTTP requests by route and status',

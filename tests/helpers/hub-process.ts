@@ -39,7 +39,7 @@ interface Child {
   exited: Promise<Exit>;
 }
 
-function run(file: string, args: string[], env: Record<string, string>): Child {
+function run(file: string, args: string[], env: Record<string, string>, launcher: string[] = []): Child {
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build -w server\` first`);
   // The parent's database and Redis must never leak into a child: each test names its own.
   const inherited = Object.fromEntries(
@@ -47,7 +47,8 @@ function run(file: string, args: string[], env: Record<string, string>): Child {
       ([k]) => !/^(MONGO_URL|REDIS_URL|HUB_JWT_SECRET|NODE_ENV|PORT|HOST|DATA_DIR|LOG_LEVEL|INSTANCE_ID)$/.test(k),
     ),
   );
-  const proc = spawn(process.execPath, [file, ...args], {
+  const [cmd, ...pre] = [...launcher, process.execPath];
+  const proc = spawn(cmd!, [...pre, file, ...args], {
     cwd: ROOT,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -141,11 +142,18 @@ export async function waitReady(url: string, timeoutMs = 30_000, exited?: () => 
   );
 }
 
-/** Spawns `node server/dist/main.js` on a free port (or `env.PORT`) and waits until it is ready. */
-export async function spawnHub(name: string, env: Record<string, string>): Promise<HubProcess> {
+/**
+ * Spawns `node server/dist/main.js` on a free port (or `env.PORT`) and waits until it is ready.
+ * `launcher` runs node through another command, e.g. `['prlimit', '--nofile=300:300']`.
+ */
+export async function spawnHub(
+  name: string,
+  env: Record<string, string>,
+  opts: { launcher?: string[] } = {},
+): Promise<HubProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const full = { ...env, PORT: String(port), INSTANCE_ID: env.INSTANCE_ID ?? name };
-  const c = run(MAIN, [], full);
+  const c = run(MAIN, [], full, opts.launcher);
   const url = `http://127.0.0.1:${port}`;
   const gone = () => c.proc.exitCode !== null || c.proc.signalCode !== null;
   try {

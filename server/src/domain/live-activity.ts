@@ -59,7 +59,8 @@ export class LiveActivity {
   }
 
   /**
-   * Heartbeat progress; pushed at once when the state changed, else throttled. `restore` builds
+   * Heartbeat progress, one presence-store round trip; pushed at once when the state changed,
+   * else throttled. `restore` builds
    * the entry of a still-open page view the store has lost (a restarted single instance), so
    * the tab comes back online with its next heartbeat rather than at its next navigation.
    */
@@ -73,8 +74,10 @@ export class LiveActivity {
     restore?: () => PresenceEntry,
   ): Promise<void> {
     await this.guard(async () => {
-      const entry = await this.presence.get(agencyId, sessionId);
-      if (!entry && restore) {
+      const hit = await this.presence.progress(agencyId, sessionId, pageviewId, { engagedMs, state, at });
+      if (!hit) {
+        // Rare: the entry is gone (a restarted single instance) or shows another page view.
+        if (!restore || (await this.presence.get(agencyId, sessionId))) return;
         const back: PresenceEntry = { ...restore(), engagedMs, state, updatedAt: at };
         await this.presence.upsert(back);
         this.publisher.upsert(back);
@@ -82,16 +85,13 @@ export class LiveActivity {
         this.feed('online', back);
         return;
       }
-      if (!entry || entry.pageviewId !== pageviewId) return;
-      const changed = entry.state !== state;
-      const next: PresenceEntry = { ...entry, engagedMs, state, updatedAt: Math.max(entry.updatedAt, at) };
-      await this.presence.upsert(next);
+      const changed = hit.before !== state;
       const last = this.lastProgress.get(sessionId) ?? 0;
       if (changed || at - last >= this.heartbeatIntervalMs * 0.8) {
         this.lastProgress.set(sessionId, at);
-        this.publisher.upsert(next);
+        this.publisher.upsert(hit.entry);
       }
-      if (changed) this.feed('state', next);
+      if (changed) this.feed('state', hit.entry);
     });
   }
 

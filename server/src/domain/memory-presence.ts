@@ -1,4 +1,4 @@
-import type { PresenceEntry } from '@activity-hub/protocol';
+import type { PresenceEntry, PresenceState } from '@activity-hub/protocol';
 import type { Clock, PresenceStore } from './ports.ts';
 
 /**
@@ -26,6 +26,27 @@ export class MemoryPresenceStore implements PresenceStore {
   async get(agencyId: string, sessionId: string): Promise<PresenceEntry | null> {
     const hit = this.agencies.get(agencyId)?.get(sessionId);
     return hit && hit.expiresAt > this.clock() ? hit.entry : null;
+  }
+
+  async progress(
+    agencyId: string,
+    sessionId: string,
+    pageviewId: string,
+    p: { engagedMs: number; state: PresenceState; at: number },
+  ): Promise<{ entry: PresenceEntry; before: PresenceState } | null> {
+    const hit = this.agencies.get(agencyId)?.get(sessionId);
+    const now = this.clock();
+    if (!hit || hit.expiresAt <= now || hit.entry.pageviewId !== pageviewId) return null;
+    const before = hit.entry.state;
+    const entry = {
+      ...hit.entry,
+      engagedMs: p.engagedMs,
+      state: p.state,
+      updatedAt: Math.max(hit.entry.updatedAt, p.at),
+    };
+    hit.entry = entry;
+    hit.expiresAt = now + this.ttlMs;
+    return { entry, before };
   }
 
   async remove(agencyId: string, sessionId: string): Promise<boolean> {

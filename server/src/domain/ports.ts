@@ -1,4 +1,4 @@
-import type { FeedItem, PresenceEntry, PresenceRemoval } from '@activity-hub/protocol';
+import type { FeedItem, PresenceEntry, PresenceRemoval, PresenceState } from '@activity-hub/protocol';
 import type { StoredSeqs } from './seq-window.ts';
 import type { ClosedPageview, Credit, PageviewRecord, WriteOp } from './tracking-types.ts';
 
@@ -31,6 +31,17 @@ export interface TrackingRepository {
 export interface PresenceStore {
   upsert(entry: PresenceEntry): Promise<void>;
   get(agencyId: string, sessionId: string): Promise<PresenceEntry | null>;
+  /**
+   * A heartbeat's progress in one step (one round trip with Redis): sets engaged time and state
+   * and moves `updatedAt` forward, only while the entry shows `pageviewId`. Answers the updated
+   * entry and the state it had before, or null when there is no such entry.
+   */
+  progress(
+    agencyId: string,
+    sessionId: string,
+    pageviewId: string,
+    p: { engagedMs: number; state: PresenceState; at: number },
+  ): Promise<{ entry: PresenceEntry; before: PresenceState } | null>;
   remove(agencyId: string, sessionId: string): Promise<boolean>;
   list(agencyId: string, userId?: string): Promise<PresenceEntry[]>;
   /** Keeps entries of live tabs from expiring. */

@@ -36,10 +36,13 @@ export function registerLiveNamespace(io: Server, deps: LiveNamespaceDeps): Name
   const nsp = io.of(NAMESPACES.live);
   const onAny = chargeUnknownEvents(deps.limiter, new Set(['sync', 'auth']));
   nsp.use(authenticate(deps.verify, deps.policy));
+  const renew = renewHandler(deps.verify);
+  function onAuth(this: Socket, token: unknown, ack: unknown): void {
+    if (admit(deps.limiter, 'renew', this, ack, 'token renewals')) void renew.call(this, token, ack);
+  }
   nsp.on('connection', (raw) => {
     const socket = raw as unknown as LiveSocket;
     const { claims } = socket.data;
-    const log = deps.log.child({ socketId: socket.id, ns: 'live', userId: claims.sub, agencyId: claims.agencyId });
     keyBudgets(socket as unknown as Socket);
     socket.onAny(onAny);
     deps.metrics.socketsConnected.inc({ namespace: 'live' });
@@ -49,7 +52,10 @@ export function registerLiveNamespace(io: Server, deps: LiveNamespaceDeps): Name
     deps.snapshot(claims).then(
       (snap) => socket.emit('snapshot', snap),
       (err: unknown) => {
-        log.error({ err }, 'snapshot failed');
+        deps.log.error(
+          { err, socketId: socket.id, ns: 'live', userId: claims.sub, agencyId: claims.agencyId },
+          'snapshot failed',
+        );
         socket.emit('bye', { code: 'unavailable', message: 'Presence is unavailable; retrying', reconnect: true });
         socket.disconnect(true);
       },
@@ -65,10 +71,7 @@ export function registerLiveNamespace(io: Server, deps: LiveNamespaceDeps): Name
         (err: unknown) => reply({ ok: false, error: toErrorBody(err) }),
       );
     });
-    const renew = renewHandler(socket as unknown as Socket, deps.verify);
-    socket.on('auth', (token: unknown, ack: unknown) => {
-      if (admit(deps.limiter, 'renew', socket as unknown as Socket, ack, 'token renewals')) void renew(token, ack);
-    });
+    socket.on('auth', onAuth as never);
     socket.on('disconnect', () => {
       deps.metrics.socketsConnected.dec({ namespace: 'live' });
       stopWatching(socket as unknown as Socket);

@@ -3,25 +3,30 @@ import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { LIMITS } from '@activity-hub/protocol';
 import type { RedisClients } from '../storage/redis-clients.ts';
+import { admitUnder } from './connection-ceiling.ts';
 
 /**
  * The socket.io server. With Redis it uses the sharded adapter (SPUBLISH/SSUBSCRIBE, Redis 7)
  * in dynamic mode: each agency room gets its own channel, so an instance only hears the
  * agencies its dashboards watch. Connection-state recovery stays off: it does not work with
- * the Redis adapter, and dashboards re-sync a snapshot on reconnect instead.
+ * the Redis adapter, and dashboards re-sync a snapshot on reconnect instead. Beyond
+ * `maxConnections` open connections a new one is refused with `over_capacity`.
  */
 export function createSocketServer(
   server: http.Server,
   corsOrigins: string[] | '*',
   redis: RedisClients | null,
+  ceiling: { maxConnections: number; onRefused: () => void },
 ): Server {
-  const io = new Server(server, {
+  const io: Server = new Server(server, {
     transports: ['websocket', 'polling'],
     maxHttpBufferSize: LIMITS.collectBodyBytes,
     pingInterval: 20_000,
     pingTimeout: 20_000,
     cors: { origin: corsOrigins === '*' ? true : corsOrigins, credentials: false },
     serveClient: false,
+    // Decided before engine.io creates anything for the connection, so a refusal costs nothing.
+    allowRequest: admitUnder(ceiling.maxConnections, () => io.engine.clientsCount, ceiling.onRefused),
   });
   if (redis) io.adapter(createShardedAdapter(redis.pub, redis.sub, { subscriptionMode: 'dynamic' }));
   return io;

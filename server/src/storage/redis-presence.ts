@@ -1,6 +1,30 @@
+import { createHash } from 'node:crypto';
 import type { RedisClientType } from 'redis';
-import type { PresenceEntry } from '@activity-hub/protocol';
+import type { PresenceEntry, PresenceState } from '@activity-hub/protocol';
 import type { PresenceStore } from '../domain/ports.ts';
+
+/**
+ * A heartbeat's progress in one round trip: KEYS entry, index; ARGV pageviewId, engagedMs,
+ * state, at, ttlMs, expires. Answers {entry JSON, state before}, or nil. cjson keeps 14
+ * significant digits, enough for epoch milliseconds.
+ */
+const PROGRESS = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local e = cjson.decode(raw)
+if e.pageviewId ~= ARGV[1] then return false end
+local before = e.state
+e.engagedMs = tonumber(ARGV[2])
+e.state = ARGV[3]
+local at = tonumber(ARGV[4])
+if at > e.updatedAt then e.updatedAt = at end
+local out = cjson.encode(e)
+redis.call('SET', KEYS[1], out, 'PX', ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[6], e.sessionId)
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[5]) * 2)
+return {out, before}
+`;
+const PROGRESS_SHA = createHash('sha1').update(PROGRESS).digest('hex');
 
 const entryKey = (agencyId: string, sessionId: string) => `ah:presence:{${agencyId}}:${sessionId}`;
 const indexKey = (agencyId: string) => `ah:presence-idx:{${agencyId}}`;
@@ -29,6 +53,35 @@ export class RedisPresenceStore implements PresenceStore {
   async get(agencyId: string, sessionId: string): Promise<PresenceEntry | null> {
     const raw = await this.redis.get(entryKey(agencyId, sessionId));
     return raw ? (JSON.parse(raw) as PresenceEntry) : null;
+  }
+
+  async progress(
+    agencyId: string,
+    sessionId: string,
+    pageviewId: string,
+    p: { engagedMs: number; state: PresenceState; at: number },
+  ): Promise<{ entry: PresenceEntry; before: PresenceState } | null> {
+    const opts = {
+      keys: [entryKey(agencyId, sessionId), indexKey(agencyId)],
+      arguments: [
+        pageviewId,
+        String(p.engagedMs),
+        p.state,
+        String(p.at),
+        String(this.ttlMs),
+        String(Date.now() + this.ttlMs),
+      ],
+    };
+    let reply: unknown;
+    try {
+      reply = await this.redis.evalSha(PROGRESS_SHA, opts);
+    } catch (err) {
+      // The script cache is empty after a Redis restart: send the script itself once.
+      if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
+      reply = await this.redis.eval(PROGRESS, opts);
+    }
+    if (!Array.isArray(reply)) return null;
+    return { entry: JSON.parse(String(reply[0])) as PresenceEntry, before: String(reply[1]) as PresenceState };
   }
 
   async remove(agencyId: string, sessionId: string): Promise<boolean> {

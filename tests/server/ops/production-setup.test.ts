@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../../server/src/config.ts';
+import { defaultMaxConnections } from '../../../server/src/realtime/connection-ceiling.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -21,6 +22,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
   ports?: string[];
   stop_grace_period?: string;
+  ulimits?: { nofile?: { soft: number; hard: number } | number };
 }
 const compose = parse(read('docker-compose.yml'), { merge: true }) as {
   services: Record<string, Service>;
@@ -148,6 +150,26 @@ describe('docker-compose.yml', () => {
       expect(durationMs(s.stop_grace_period ?? '10s'), name).toBeGreaterThan(config.SHUTDOWN_TIMEOUT_MS + 2_000);
       expect(JSON.stringify(s.healthcheck!.test)).toContain(`:${config.PORT}/`);
     }
+  });
+});
+
+describe('docker-compose.yml: connection capacity', () => {
+  it("raises each hub's open-file limit, so its derived connection ceiling holds 15,000 trackers", () => {
+    for (const [name, s] of hubs) {
+      const nofile = s.ulimits?.nofile;
+      expect(nofile, name).toBeDefined();
+      const { soft, hard } = typeof nofile === 'number' ? { soft: nofile, hard: nofile } : nofile!;
+      // The hub reads the soft limit; node raises it to the hard one at start, so both count.
+      expect(soft, name).toBe(hard);
+      expect(defaultMaxConnections(soft), name).toBeGreaterThanOrEqual(15_000);
+      expect(envOf(s).MAX_CONNECTIONS, `${name}: leave MAX_CONNECTIONS derived from the limit`).toBeUndefined();
+    }
+  });
+
+  it("explains the limit in README's production notes", () => {
+    const readme = read('README.md');
+    expect(readme).toMatch(/ulimits/);
+    expect(readme).toMatch(/over_capacity/);
   });
 });
 

@@ -1,0 +1,275 @@
+/**
+ * `npm run bench -- capacity [--trackers N] [--quick] [--json] [--only bare,hub,hub-db-process]`
+ *                            `[--profile DIR] [--heap-snapshot DIR]` (a CPU profile of the hold, a heap snapshot after it)
+ *
+ * Issue 11's capacity benchmark. For each server (bare socket.io, the hub with its embedded
+ * database in-process, the hub with the database in its own process), in one run:
+ *   storm      N tracker sockets open, then every tab sends its first page view at once;
+ *   hold       heartbeat every 15 s, a navigation a minute, 10 agency dashboards on /live;
+ *   throughput 2,000 tabs, open-loop heartbeats at rising rates until ack p99 > flush + 500 ms;
+ * then counts what the database stored. The server runs pinned to core 0, the generator to core 1.
+ */
+import { pathToFileURL } from 'node:url';
+import { ENGAGED_PER_HEARTBEAT } from './load/generator-constants.ts';
+import { cpuMeter, ms } from './load/stats.ts';
+import { startGenerator, startServer, storedCounts, type ServerKind } from './load/servers.ts';
+
+export interface CapacityOptions {
+  trackers: number;
+  quick: boolean;
+  json: boolean;
+  only: ServerKind[];
+  profileDir: string | null;
+  heapSnapshotDir: string | null;
+}
+
+export function parseOptions(argv: string[]): CapacityOptions {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = argv.includes('--quick');
+  return {
+    trackers: Number(get('--trackers') ?? (quick ? 300 : 15_000)),
+    quick,
+    json: argv.includes('--json'),
+    only: (get('--only')?.split(',') as ServerKind[] | undefined) ?? ['bare', 'hub', 'hub-db-process'],
+    profileDir: get('--profile') ?? null,
+    heapSnapshotDir: get('--heap-snapshot') ?? null,
+  };
+}
+
+const FLUSH_MS = 1_000;
+
+export interface ServerFigures {
+  server: ServerKind;
+  trackers: number;
+  connected: number;
+  refused: Record<string, number>;
+  connectMs: number;
+  rssPerTrackerKB: number;
+  heapPerTrackerKB: number;
+  cpu: number;
+  dbCpu: number | null;
+  genCpu: number;
+  eldP99: number;
+  ackP50: number;
+  ackP99: number;
+  navP50: number;
+  navP99: number;
+  navSamples: number;
+  holdSent: number;
+  holdAcked: number;
+  holdErrors: Record<string, number>;
+  stormMs: number;
+  stormAcked: number;
+  throughput: { rate: number; sent: number; acked: number; p99: number; cpu: number }[];
+  sustainedRate: number;
+  sent: { pageviews: number; heartbeats: number };
+  acked: { pageviews: number; heartbeats: number };
+  stored: { pageviews: number; heartbeats: number } | null;
+}
+
+async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigures> {
+  const q = o.quick;
+  const server = await startServer(kind);
+  const gen = await startGenerator();
+  try {
+    await gen.call('target', { url: server.url });
+    await gen.call('dashboards');
+    await new Promise((r) => setTimeout(r, 1_000));
+    const base = await server.probe();
+    const conn = await gen.call<{ connected: number; refused: Record<string, number>; ms: number }>('connect', {
+      n: o.trackers,
+      rate: 1_000,
+    });
+    const storm = await gen.call<{ ms: number; acked: number }>('storm', { timeoutMs: 120_000 });
+    await new Promise((r) => setTimeout(r, 2_000));
+    server.resetDelay();
+    if (o.profileDir) server.startProfile();
+    const cpu = cpuMeter(server.pid);
+    const dbCpu = server.dbPid ? cpuMeter(server.dbPid) : null;
+    const hold = await gen.call<{
+      sent: number;
+      acked: number;
+      errors: Record<string, number>;
+      ackP50: number;
+      ackP99: number;
+      navP50: number;
+      navP99: number;
+      navSamples: number;
+      genCpu: number;
+    }>('hold', {
+      seconds: q ? 8 : 75,
+      heartbeatMs: q ? 5_000 : 15_000,
+      navMs: q ? 10_000 : 60_000,
+      drainMs: 30_000,
+    });
+    const cpuShare = cpu();
+    const dbShare = dbCpu ? dbCpu() : null;
+    const held = await server.probe();
+    if (o.profileDir)
+      console.error(
+        `CPU profile of the hold: ${await server.stopProfile(`${o.profileDir}/${kind}-${o.trackers}.cpuprofile`)}`,
+      );
+    if (o.heapSnapshotDir && kind !== 'bare') {
+      console.error(
+        `heap snapshot: ${await server.heapSnapshot(`${o.heapSnapshotDir}/${kind}-${o.trackers}.heapsnapshot`)}`,
+      );
+    }
+    const n = Math.max(1, conn.connected);
+    await gen.call('close');
+
+    // Throughput: a fresh set of 2,000 tabs (fewer when quick), heartbeats at rising rates.
+    const tabs = q ? 200 : 2_000;
+    await gen.call('connect', { n: tabs, rate: 1_000, first: o.trackers });
+    await gen.call('storm', { timeoutMs: 60_000 });
+    const steps: ServerFigures['throughput'] = [];
+    for (const rate of q ? [500] : [1_000, 2_000, 3_000, 4_000, 6_000, 8_000, 10_000]) {
+      const m = cpuMeter(server.pid);
+      const s = await gen.call<{ sent: number; acked: number; failed: number; p99: number }>('rate', {
+        rate,
+        seconds: q ? 3 : 10,
+        drainMs: 30_000,
+      });
+      steps.push({ rate, sent: s.sent, acked: s.acked, p99: s.p99, cpu: m() });
+      if (s.acked < s.sent || s.p99 > FLUSH_MS + 500) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const ok = steps.filter((s) => s.acked === s.sent && s.p99 <= FLUSH_MS + 500);
+    const totals = await gen.call<{
+      pageviewsSent: number;
+      pageviewsAcked: number;
+      heartbeatsSent: number;
+      heartbeatsAcked: number;
+    }>('totals');
+    await gen.call('close');
+    let stored: ServerFigures['stored'] = null;
+    if (server.mongoUrl) {
+      await new Promise((r) => setTimeout(r, FLUSH_MS * 2));
+      // A hub that fell behind is still storing what it was sent: count until the count settles.
+      let last = -1;
+      for (let i = 0; i < 20; i++) {
+        const c = await storedCounts(server.mongoUrl).catch((err: unknown) => {
+          console.error(`counting the database failed: ${String(err)}`);
+          return null;
+        });
+        if (!c) break;
+        stored = { pageviews: c.pageviews, heartbeats: c.engagedMs / ENGAGED_PER_HEARTBEAT };
+        if (c.pageviews + c.engagedMs === last) break;
+        last = c.pageviews + c.engagedMs;
+        await new Promise((r) => setTimeout(r, FLUSH_MS * 3));
+      }
+    }
+    return {
+      server: kind,
+      trackers: o.trackers,
+      connected: conn.connected,
+      refused: conn.refused,
+      connectMs: conn.ms,
+      rssPerTrackerKB: (held.rss - base.rss) / n / 1024,
+      heapPerTrackerKB: (held.heapUsed - base.heapUsed) / n / 1024,
+      cpu: cpuShare,
+      dbCpu: dbShare,
+      genCpu: hold.genCpu,
+      eldP99: held.eldP99,
+      ackP50: hold.ackP50,
+      ackP99: hold.ackP99,
+      navP50: hold.navP50,
+      navP99: hold.navP99,
+      navSamples: hold.navSamples,
+      holdSent: hold.sent,
+      holdAcked: hold.acked,
+      holdErrors: hold.errors,
+      stormMs: storm.ms,
+      stormAcked: storm.acked,
+      throughput: steps,
+      sustainedRate: ok.length ? ok[ok.length - 1]!.rate : 0,
+      sent: { pageviews: totals.pageviewsSent, heartbeats: totals.heartbeatsSent },
+      acked: { pageviews: totals.pageviewsAcked, heartbeats: totals.heartbeatsAcked },
+      stored,
+    };
+  } finally {
+    await gen.stop();
+    await server.stop();
+  }
+}
+
+const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(0)}%`);
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(1)}×` : '–');
+
+/** The table: one column per server, hub/bare ratios in brackets. */
+export function formatTable(rows: ServerFigures[]): string {
+  const bare = rows.find((r) => r.server === 'bare');
+  const cell = (r: ServerFigures, v: string, a?: number, b?: number) =>
+    bare && r !== bare && a !== undefined && b !== undefined ? `${v} (${ratio(a, b)})` : v;
+  const lines: [string, (r: ServerFigures) => string][] = [
+    [
+      'trackers connected',
+      (r) =>
+        `${r.connected}/${r.trackers}${Object.keys(r.refused).length ? ` refused ${JSON.stringify(r.refused)}` : ''}`,
+    ],
+    ['RSS per tracker', (r) => cell(r, `${r.rssPerTrackerKB.toFixed(1)} KB`, r.rssPerTrackerKB, bare?.rssPerTrackerKB)],
+    ['heap per tracker', (r) => `${r.heapPerTrackerKB.toFixed(1)} KB`],
+    [
+      'server CPU (hold)',
+      (r) => cell(r, pct(r.cpu), r.cpu, bare?.cpu) + (r.dbCpu !== null ? ` + DB ${pct(r.dbCpu)}` : ''),
+    ],
+    ['generator CPU (hold)', (r) => pct(r.genCpu)],
+    ['event-loop delay p99', (r) => `${ms(r.eldP99)} ms`],
+    ['ack p50 / p99', (r) => `${ms(r.ackP50)} / ${ms(r.ackP99)} ms`],
+    ['navigation → dashboard p50 / p99', (r) => `${ms(r.navP50)} / ${ms(r.navP99)} ms (${r.navSamples})`],
+    [
+      'hold events sent / acked',
+      (r) =>
+        `${r.holdSent} / ${r.holdAcked}${Object.keys(r.holdErrors).length ? ` ${JSON.stringify(r.holdErrors)}` : ''}`,
+    ],
+    [
+      'storm: first page views acked',
+      (r) => cell(r, `${r.stormAcked} in ${(r.stormMs / 1000).toFixed(1)} s`, r.stormMs, bare?.stormMs),
+    ],
+    [
+      'sustained heartbeats/s (p99 ≤ flush+500)',
+      (r) => cell(r, String(r.sustainedRate), r.sustainedRate, bare?.sustainedRate),
+    ],
+    [
+      'throughput steps rate:p99 ms (CPU)',
+      (r) => r.throughput.map((s) => `${s.rate}:${ms(s.p99)}(${pct(s.cpu)})`).join(' '),
+    ],
+    [
+      'page views sent / acked / stored',
+      (r) => `${r.sent.pageviews} / ${r.acked.pageviews} / ${r.stored?.pageviews ?? '–'}`,
+    ],
+    [
+      'heartbeats sent / acked / stored',
+      (r) => `${r.sent.heartbeats} / ${r.acked.heartbeats} / ${r.stored?.heartbeats ?? '–'}`,
+    ],
+  ];
+  const w0 = Math.max(...lines.map(([l]) => l.length));
+  const cols = rows.map((r) => lines.map(([, f]) => f(r)));
+  const widths = rows.map((r, i) => Math.max(r.server.length, ...cols[i]!.map((c) => c.length)));
+  const out = [
+    `| ${''.padEnd(w0)} | ${rows.map((r, i) => r.server.padEnd(widths[i]!)).join(' | ')} |`,
+    `| ${'-'.repeat(w0)} | ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...lines.map(([l], k) => `| ${l.padEnd(w0)} | ${cols.map((c, i) => c[k]!.padEnd(widths[i]!)).join(' | ')} |`),
+  ];
+  return out.join('\n');
+}
+
+export async function run(argv: string[] = []): Promise<ServerFigures[]> {
+  const o = parseOptions(argv);
+  const rows: ServerFigures[] = [];
+  for (const kind of o.only) {
+    console.error(`capacity: ${kind}, ${o.trackers} trackers${o.quick ? ' (quick)' : ''}…`);
+    rows.push(await measure(kind, o));
+    console.error(`capacity: ${kind}: ${JSON.stringify(rows[rows.length - 1])}`);
+  }
+  console.log(
+    `\nCapacity, ${o.trackers} trackers${o.quick ? ' (--quick: short phases, no thresholds)' : ''}; server on core 0, generator on core 1`,
+  );
+  console.log(formatTable(rows));
+  if (o.json) console.log(JSON.stringify({ options: o, results: rows }, null, 2));
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run(process.argv.slice(2));

@@ -69,7 +69,8 @@ export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Na
         (err: unknown) => {
           const body = toErrorBody(err);
           deps.metrics.events.inc({ type, outcome: body.code });
-          if (body.code === 'internal' || body.code === 'unavailable') log.error({ err }, 'event failed');
+          // `unavailable` is logged once per outage by the database's availability watch.
+          if (body.code === 'internal') log.error({ err }, 'event failed');
           else log.debug({ code: body.code }, 'event refused');
           reply({ ok: false, error: body });
         },

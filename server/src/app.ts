@@ -71,7 +71,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   const tokens = createTokenService({ secret: resolveHubSecret(config, log), ttlSec: config.TOKEN_TTL_SEC });
   const verify = (t: string) => tokens.verify(t);
   // Every storage port goes through the database's availability gate (storage/db-guard.ts).
-  const repo = db.guard(new MongoTrackingRepository(db.conn, db.models, () => db.availability.recoveredAt));
+  const repo = db.guard(new MongoTrackingRepository(db.conn, db.models, () => db.availability.lastOutage));
   const history = db.guard(new MongoHistoryRepository(db.models));
   // History statistics: 15-minute rollups kept up to date by a leased periodic job, and caught
   // up before every statistics read (see domain/rollup-job.ts).

@@ -25,8 +25,8 @@ export class DbAvailability {
   private readonly hellos = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Set<(err: AppError) => void>();
   private downSince: number | null = null;
-  /** When the database last came back after an outage; null if it never went out. */
-  recoveredAt: number | null = null;
+  /** The last outage this instance saw, once over; null if it never saw one. */
+  lastOutage: { from: number; to: number } | null = null;
 
   constructor(private readonly onChange: (up: boolean) => void = () => {}) {}
 
@@ -77,7 +77,7 @@ export class DbAvailability {
   private update(): void {
     const down = this.down;
     if (down === (this.downSince !== null)) return;
-    if (!down) this.recoveredAt = Date.now();
+    if (!down && this.downSince !== null) this.lastOutage = { from: this.downSince, to: Date.now() };
     this.downSince = down ? Date.now() : null;
     if (down && this.writable.size === 0) for (const abort of [...this.inFlight]) abort(dbUnavailable());
     this.onChange(!down);

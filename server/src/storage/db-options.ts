@@ -5,7 +5,9 @@ import type { ConnectOptions } from 'mongoose';
  * (the process is gone) or hangs (the process is stopped and its port still accepts):
  *
  * - `heartbeatFrequencyMS` 1 s: the monitor notices a dead server within a second, and the
- *   availability gate (db-availability.ts) notices a silent one after `HELLO_SUSPECT_MS` more.
+ *   availability gate (db-availability.ts) a silent one after `HELLO_SUSPECT_MS` (2 s) more.
+ *   A busy embedded server can be that slow under load: calls are then refused for a moment
+ *   and retried by their callers.
  * - `connectTimeoutMS` 5 s: also the monitor's hello timeout; when it runs out the driver marks
  *   the server unknown and interrupts the operations waiting on it.
  * - `socketTimeoutMS` 30 s: the last bound on one operation whose server still answers hellos.
@@ -28,7 +30,7 @@ export const DRIVER_DEFAULTS = {
 } as const;
 
 /** A monitor hello that has not answered after this long marks its server suspect. */
-export const HELLO_SUSPECT_MS = 1_000;
+export const HELLO_SUSPECT_MS = 2_000;
 
 /** The retry hint given with `unavailable` while the database is out. */
 export const DB_RETRY_AFTER_MS = 2_000;

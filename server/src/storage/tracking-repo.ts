@@ -46,8 +46,8 @@ export class MongoTrackingRepository implements TrackingRepository {
   constructor(
     private readonly conn: Connection,
     private readonly models: Models,
-    /** When the database last came back from an outage (db-availability.ts). */
-    private readonly recoveredAt: () => number | null = () => null,
+    /** The last database outage this instance saw (db-availability.ts). */
+    private readonly lastOutage: () => { from: number; to: number } | null = () => null,
   ) {}
 
   private get pageviews() {
@@ -108,10 +108,10 @@ export class MongoTrackingRepository implements TrackingRepository {
   }
 
   async closeStale(aliveBefore: number, limit: number): Promise<ClosedPageview[]> {
-    // Nobody could mark a tab alive while the database was out: after an outage, every
-    // instance gets a full stale period to do so before live page views would look stale.
-    const back = this.recoveredAt();
-    if (back !== null && back > aliveBefore) return [];
+    // Nobody could mark a tab alive while the database was out: until a stale period has
+    // passed since it came back, the outage does not count towards a page view's silence.
+    const outage = this.lastOutage();
+    if (outage && outage.to > aliveBefore) aliveBefore -= outage.to - outage.from;
     const stale = await this.pageviews
       .find({ endedAt: null, aliveAt: { $lt: new Date(aliveBefore) } }, { limit, projection: { eventIds: 0 } })
       .toArray();

@@ -37,7 +37,9 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
                 eventIds: [],
                 startedAt: started,
                 lastSeenAt: new Date(lastSeenAt),
-                aliveAt: started,
+                // Sign of life is when the hub heard from the tab, not when the event happened:
+                // a backlog replayed after an outage is alive, however old its events are.
+                aliveAt: now,
                 endedAt: endedAt === null ? null : new Date(endedAt),
                 updatedAt: now,
               },
@@ -104,7 +106,7 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
         update: {
           $inc: { engagedMs: ms },
           $push: { eventIds: { $each: ids } },
-          $max: { lastSeenAt: seen, aliveAt: seen },
+          $max: { lastSeenAt: seen, aliveAt: now },
           $set: { updatedAt: now },
         },
       },

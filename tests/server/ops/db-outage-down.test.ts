@@ -8,7 +8,7 @@ import { checkOutage } from './db-outage-checks.ts';
 import { runOutage, type OutageTiming } from './db-outage-scenario.ts';
 
 const DOWN_MS = 5 * 60_000;
-const TIMING: OutageTiming = { warmMs: 5_000, faultMs: DOWN_MS, afterMs: 10_000, detectMs: 3_000 };
+const TIMING: OutageTiming = { warmMs: 5_000, faultMs: DOWN_MS, afterMs: 10_000, detectMs: 4_000 };
 
 describe('database down (killed)', () => {
   it(

@@ -21,6 +21,7 @@ export function checkOutage(name: string, r: OutageReport, timing: OutageTiming)
     restStatuses: countBy(rest.map((p) => `${p.status} ${p.code ?? ''}`.trim())),
     slowestRestInDetectWindow: max(r.rest.filter((p) => p.at < r.faultStart + timing.detectMs).map((p) => p.ms)),
     liveDuringFault: r.liveDuringFault,
+    liveAfterRecoveryMs: r.liveAfterRecoveryMs,
     eventsMade: r.eventsMade,
     pageviewsMade: r.pageviews.length,
     pageviewDocs: r.pageviews.reduce((a, p) => a + p.docs, 0) + r.strayDocs,

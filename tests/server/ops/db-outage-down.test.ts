@@ -16,6 +16,6 @@ describe('database down (killed)', () => {
     async () => {
       checkOutage('down', await runOutage('down', TIMING), TIMING);
     },
-    DOWN_MS + 180_000,
+    DOWN_MS + 240_000,
   );
 });

@@ -52,6 +52,8 @@ export interface OutageReport {
   liveDuringFault: { snapshotMs: number; entries: number } | null;
   dashboardStayedConnected: boolean;
   liveAfterRecovery: boolean;
+  /** From the navigation made after recovery until the dashboard had it for every tab. */
+  liveAfterRecoveryMs: number;
   eventsMade: number;
   pageviews: PageviewCheck[];
   /** Page view documents of the run's tabs that no made event explains. */
@@ -146,14 +148,17 @@ export async function runOutage(shape: 'down' | 'hung', timing: OutageTiming): P
     // One navigation after recovery, which the dashboard must see.
     navigate('after');
     const afterIds = new Set(current);
+    // The tabs replay their backlog (in order, one event at a time) before these arrive.
+    const navigatedAt = Date.now();
     const liveAfterRecovery = await eventually(
       () => afterIds.size === [...afterIds].filter((id) => dash.upserts().some((e) => e.pageviewId === id)).length,
-      30_000,
+      90_000,
       100,
     ).then(
       () => true,
       () => false,
     );
+    const liveAfterRecoveryMs = Date.now() - navigatedAt;
     for (const t of timers) clearInterval(t);
     trackers.forEach((t, i) => t.make(t.tr.leave(current[i]!, ENGAGED_PER_BEAT_MS)));
     await Promise.all(trackers.map((t) => t.drained(60_000)));
@@ -198,7 +203,8 @@ export async function runOutage(shape: 'down' | 'hung', timing: OutageTiming): P
         });
         if (res.status !== 200) return null;
         const s = (await res.json()) as { totals: { pageviews: number; engagedMs: number } };
-        return s.totals.pageviews === docs.length && s.totals.engagedMs === storedEngagedMs ? s.totals : null;
+        const { pageviews, engagedMs } = s.totals;
+        return pageviews === docs.length && engagedMs === storedEngagedMs ? { pageviews, engagedMs } : null;
       }, 20_000).catch(() => ({ pageviews: -1, engagedMs: -1 }));
       return {
         faultStart,
@@ -210,6 +216,7 @@ export async function runOutage(shape: 'down' | 'hung', timing: OutageTiming): P
         liveDuringFault,
         dashboardStayedConnected: !dashDropped,
         liveAfterRecovery,
+        liveAfterRecoveryMs,
         eventsMade: made.length,
         pageviews,
         strayDocs,

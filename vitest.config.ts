@@ -1,10 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `node` (unit, integration, multi-process) and `browser` (real headless
- * Chromium driving the tracker and the dashboard). Both share the global setup that starts
- * redis-server and picks the database.
+ * Three projects: `node` (unit, integration, multi-process), `faults` (database outages:
+ * minutes of mostly waiting, run beside `node` so the waits overlap other work) and `browser`
+ * (real headless Chromium driving the tracker and the dashboard). All share the global setup
+ * that starts redis-server and picks the database.
  */
+const FAULT_TESTS = ['tests/server/ops/db-outage-*.test.ts'];
+
 export default defineConfig({
   test: {
     globalSetup: ['tests/helpers/global-setup.ts'],
@@ -18,10 +21,23 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['tests/**/*.test.ts', 'embedded-mongo/test/**/*.test.ts'],
-          exclude: ['tests/browser/**', '**/node_modules/**'],
+          exclude: ['tests/browser/**', '**/node_modules/**', ...FAULT_TESTS],
           pool: 'forks',
           // Node tests first, then browser tests: together they would overload two cores.
           sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'faults',
+          include: FAULT_TESTS,
+          pool: 'forks',
+          // Same group as `node`, with workers of its own: the 5-minute outage and the 1-minute
+          // one run at once, while `node`'s files run beside them (they are light: 4 tabs).
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+          testTimeout: 600_000,
         },
       },
       {

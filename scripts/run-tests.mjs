@@ -1,7 +1,8 @@
-// Runs vitest, then prints one plain closing line ("N passed, N failed, N skipped") that any
-// CI can read, and exits with vitest's own status.
+// Runs vitest, then prints the database the run used ("Database: embedded|mongod|env URL") and
+// one plain closing line ("N passed, N failed, N skipped") that any CI can read, and exits
+// with vitest's own status.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 mkdirSync('test-artifacts', { recursive: true });
 const out = 'test-artifacts/vitest.json';
@@ -13,6 +14,7 @@ const args = [
   `--outputFile.json=${out}`,
   ...process.argv.slice(2),
 ];
+rmSync('test-artifacts/database.txt', { force: true });
 const run = spawnSync('npx', args, { stdio: 'inherit' });
 let summary = 'Tests: 0 passed, 1 failed (no report)';
 try {
@@ -27,5 +29,12 @@ try {
 } catch {
   process.exitCode = 1;
 }
+let database = 'unknown (the harness did not start)';
+try {
+  database = readFileSync('test-artifacts/database.txt', 'utf8').trim();
+} catch {
+  /* keep "unknown" */
+}
+console.log(`Database: ${database}`);
 console.log(summary);
 process.exitCode = run.status || process.exitCode || 0;

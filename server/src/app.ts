@@ -85,12 +85,13 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   metrics.countRateLimited(() => limiter.refused);
   const tokens = createTokenService({ secret: resolveHubSecret(config, log), ttlSec: config.TOKEN_TTL_SEC });
   const verify = (t: string) => tokens.verify(t);
-  const repo = new MongoTrackingRepository(db.conn, db.models);
-  const history = new MongoHistoryRepository(db.models);
+  // Every storage port goes through the database's availability gate (storage/db-guard.ts).
+  const repo = db.guard(new MongoTrackingRepository(db.conn, db.models, () => db.availability.lastOutage));
+  const history = db.guard(new MongoHistoryRepository(db.models));
   // History statistics: 15-minute rollups kept up to date by a leased periodic job, and caught
   // up before every statistics read (see domain/rollup-job.ts).
   const statsStorage = await openStatsStorage(db);
-  const rollupJob = new RollupJob(statsStorage.rollups, statsStorage.jobState, {
+  const rollupJob = new RollupJob(db.guard(statsStorage.rollups), db.guard(statsStorage.jobState), {
     owner: `${config.INSTANCE_ID ?? process.pid}:${randomUUID()}`,
     intervalMs: 5_000,
     leaseMs: 30_000,
@@ -99,7 +100,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     clock: Date.now,
     onError: (err) => log.warn({ err }, 'rollup job failed'),
   });
-  const stats = new HistoryStats(statsStorage.reader, () => rollupJob.catchUp());
+  const stats = new HistoryStats(db.guard(statsStorage.reader), () => rollupJob.catchUp());
   const docs = docsRoutes();
   let shuttingDown = false;
   const isShuttingDown = () => shuttingDown;
@@ -193,7 +194,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
       auth: requireAuth(tokens),
       signInLimit: limitSignIn(limiter, config.TRUST_PROXY),
       restLimit: limitPerToken(limiter),
-      privateApi: [activityRoutes(history, snapshot), historyRoutes(stats, statsStorage.exporter)],
+      privateApi: [activityRoutes(history, snapshot), historyRoutes(stats, db.guard(statsStorage.exporter))],
       pages: [docs.page, staticRoutes(findRoot(fileURLToPath(import.meta.url)))],
       corsOrigins,
       trustProxy: config.TRUST_PROXY,

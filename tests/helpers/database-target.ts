@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MongoClient } from 'mongodb';
 import { startEmbeddedMongo } from '@activity-hub/embedded-mongo';
 import { freePort, hasCommand, waitForPort } from './redis-server.ts';
 
@@ -20,7 +21,10 @@ export interface DatabaseTarget {
  */
 export async function startDatabaseTarget(): Promise<DatabaseTarget> {
   const fromEnv = process.env.MONGO_URL;
-  if (fromEnv) return { kind: 'env', url: fromEnv.replace(/\/[^/?]*(\?.*)?$/, '/'), stop: async () => {} };
+  if (fromEnv) {
+    await assertReachable(fromEnv);
+    return { kind: 'env', url: fromEnv.replace(/\/[^/?]*(\?.*)?$/, '/'), stop: async () => {} };
+  }
   if (hasCommand('mongod')) return startMongod();
   const embedded = await startEmbeddedMongo({ port: 0, dataDir: ':memory:' });
   return {
@@ -28,6 +32,24 @@ export async function startDatabaseTarget(): Promise<DatabaseTarget> {
     url: embedded.url.endsWith('/') ? embedded.url : `${embedded.url}/`,
     stop: () => embedded.close(),
   };
+}
+
+/**
+ * A MONGO_URL the run cannot reach fails it at once, loudly (under CI=true and elsewhere): the
+ * run must never pass against some other database than the one it was given.
+ */
+async function assertReachable(url: string): Promise<void> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 15_000 });
+  try {
+    await client.db('admin').command({ ping: 1 });
+  } catch (err) {
+    const where = url.replace(/\/\/[^@/]+@/, '//***@');
+    throw new Error(
+      `Test harness: MONGO_URL=${where} cannot be reached${process.env.CI === 'true' ? ' (CI=true)' : ''}: ${(err as Error).message}`,
+    );
+  } finally {
+    await client.close();
+  }
 }
 
 async function startMongod(): Promise<DatabaseTarget> {

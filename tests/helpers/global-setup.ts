@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startDatabaseTarget, type DatabaseKind } from './database-target.ts';
 import { RedisServer } from './redis-server.ts';
@@ -24,6 +25,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('mongoUrl', db.url);
   project.provide('mongoKind', db.kind);
   process.stdout.write(`[harness] ${project.name}: redis ${redis.url}, database ${db.kind} ${db.url}\n`);
+  // scripts/run-tests.mjs names the database in the run's summary.
+  const shown = db.url.replace(/\/\/[^@/]+@/, '//***@');
+  fs.mkdirSync('test-artifacts', { recursive: true });
+  fs.writeFileSync('test-artifacts/database.txt', `${db.kind} ${shown}\n`);
   return async () => {
     await db.stop();
     await redis.stop();

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import { eventually } from './hub.ts';
 import { freePort } from './redis-server.ts';
 
@@ -61,32 +62,87 @@ function run(file: string, args: string[], env: Record<string, string>, launcher
   return { proc, stdout: () => out, stderr: () => err, exited };
 }
 
-/** The standalone embedded database (`embedded-mongo/dist/cli.js`) on a port of its own. */
+/** The database the hubs of a test share: the standalone embedded server, or `MONGO_URL`'s. */
 export interface DbProcess {
   /** Base URL ending in '/'; append a database name. */
   url: string;
   stop(): Promise<void>;
 }
 
-/** Starts the embedded database as a child process and waits for its `listening` line. */
+/** The standalone embedded database as a child process the test owns, for fault tests. */
+export interface OwnedDbProcess extends DbProcess {
+  port: number;
+  dataDir: string;
+  pid: number;
+  /** kill -9: the process is gone at once, like a crash. */
+  kill9(): Promise<void>;
+  /** SIGSTOP: the process hangs; its port still accepts connections, nothing answers. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
+  /** Starts it again on the same port and data directory (after `kill9` or `stop`). */
+  restart(): Promise<void>;
+}
+
+/**
+ * The database for multi-process tests: the run's `MONGO_URL` when one is set (a real MongoDB
+ * in CI), else the standalone embedded server in a child process. Each test appends its own
+ * database name. Fault tests that must kill or stop the database use `startOwnedDbProcess`.
+ */
 export async function startDbProcess(): Promise<DbProcess> {
-  const c = run(EMBEDDED, ['--port', '0', '--data-dir', ':memory:'], {});
+  if (inject('mongoKind') === 'env') return { url: inject('mongoUrl'), stop: async () => {} };
+  return startOwnedDbProcess();
+}
+
+/** Starts `embedded-mongo/dist/cli.js` and waits for its `listening` line. */
+export async function startOwnedDbProcess(opts: { port?: number; dataDir?: string } = {}): Promise<OwnedDbProcess> {
+  const dataDir = opts.dataDir ?? ':memory:';
+  let port = opts.port ?? 0;
+  let c = await launchDb(port, dataDir);
+  port = c.port;
+  const gone = () => c.child.proc.exitCode !== null || c.child.proc.signalCode !== null;
+  return {
+    url: `mongodb://127.0.0.1:${port}/`,
+    port,
+    dataDir,
+    get pid() {
+      return c.child.proc.pid!;
+    },
+    async stop() {
+      if (gone()) return;
+      c.child.proc.kill('SIGCONT');
+      c.child.proc.kill('SIGTERM');
+      await c.child.exited;
+    },
+    async kill9() {
+      if (gone()) return;
+      c.child.proc.kill('SIGKILL');
+      await c.child.exited;
+    },
+    pause() {
+      c.child.proc.kill('SIGSTOP');
+    },
+    resume() {
+      c.child.proc.kill('SIGCONT');
+    },
+    async restart() {
+      if (!gone()) throw new Error('the database process is still running');
+      c = await launchDb(port, dataDir);
+    },
+  };
+}
+
+async function launchDb(port: number, dataDir: string): Promise<{ child: Child; port: number }> {
+  const child = run(EMBEDDED, ['--port', String(port), '--data-dir', dataDir], {});
   const url = await eventually(() => {
-    if (c.proc.exitCode !== null) throw new Error(`embedded database exited: ${c.stderr()}`);
-    for (const line of c.stdout().split('\n')) {
+    if (child.proc.exitCode !== null) throw new Error(`embedded database exited: ${child.stderr()}`);
+    for (const line of child.stdout().split('\n')) {
       if (line.startsWith('{') && (JSON.parse(line) as { event?: string }).event === 'listening')
         return (JSON.parse(line) as { url: string }).url;
     }
     return null;
   }, 20_000);
-  return {
-    url: url.endsWith('/') ? url : `${url}/`,
-    async stop() {
-      if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-      c.proc.kill('SIGTERM');
-      await c.exited;
-    },
-  };
+  return { child, port: Number(new URL(url).port) };
 }
 
 /** One hub instance running as a child process. */

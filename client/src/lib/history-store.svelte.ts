@@ -1,7 +1,7 @@
 // The History tab's filters and the reports they select. Filters are plain $state so controls
 // can bind to them; the root component mirrors them into the URL (see url-state.ts).
 import type { Summary, TopPage, UserStats } from '@activity-hub/protocol';
-import { errorMessage, isAbort, saveBlob, type Api, type Query } from './api.ts';
+import { ApiError, errorMessage, isAbort, saveBlob, type Api, type Query } from './api.ts';
 import { computeRange, rangeToDates, type RangePreset, type TimeRange } from './ranges.ts';
 import type { HistoryFilters } from './url-state.ts';
 
@@ -13,6 +13,8 @@ export class HistoryStore {
   filters: HistoryFilters;
   status = $state<LoadStatus>('idle');
   error = $state<string | null>(null);
+  /** The last load failed because the hub's database is out (`unavailable`): a passing state. */
+  unavailable = $state(false);
   summary = $state.raw<Summary | null>(null);
   /** The comparison period's own buckets, drawn as a second line shifted onto this period. */
   previous = $state.raw<Summary | null>(null);
@@ -75,6 +77,7 @@ export class HistoryStore {
     const filter = this.#filterQuery(this.currentRange(now));
     this.status = 'loading';
     this.error = null;
+    this.unavailable = false;
     try {
       const [summary, top, users] = await Promise.all([
         this.#api.json<Summary>('/summary', { query: summaryQuery(filter, f), signal }),
@@ -93,6 +96,7 @@ export class HistoryStore {
       if (isAbort(err)) return;
       this.status = 'error';
       this.error = errorMessage(err);
+      this.unavailable = err instanceof ApiError && err.code === 'unavailable';
     }
   }
 

@@ -17,12 +17,14 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const e = fromParser(err) ?? err;
     const status = statusOf(e);
-    if (status >= 500) log.error({ err: e, reqId: req.id, path: req.path }, 'request failed');
+    const body = toErrorBody(e);
+    // A dependency being out is logged once by whoever watches it, not once per request.
+    if (body.code === 'unavailable') log.debug({ reqId: req.id, path: req.path }, 'request refused: unavailable');
+    else if (status >= 500) log.error({ err: e, reqId: req.id, path: req.path }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const body = toErrorBody(e);
     if (body.retryAfterMs !== undefined) res.setHeader('Retry-After', String(Math.ceil(body.retryAfterMs / 1000)));
     res.status(status).json({ error: body });
   };

@@ -80,9 +80,9 @@ export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Na
       (err: unknown) => {
         const body = toErrorBody(err);
         deps.metrics.events.inc({ type, outcome: body.code });
-        // Events still queued when their socket closed are refused as `unavailable`: not an error.
-        if ((body.code === 'internal' || body.code === 'unavailable') && this.connected)
-          deps.log.error({ err, ...bindings(this) }, 'event failed');
+        // `unavailable` is logged once per outage by the database's availability watch, and
+        // events still queued when their socket closed are refused as `unavailable` too.
+        if (body.code === 'internal') deps.log.error({ err, ...bindings(this) }, 'event failed');
         else deps.log.debug({ code: body.code, ...bindings(this) }, 'event refused');
         reply({ ok: false, error: body });
       },

@@ -1,7 +1,11 @@
+import type { EventEmitter } from 'node:events';
 import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logger.ts';
 import { startEmbeddedMongo } from '@activity-hub/embedded-mongo';
+import { DbAvailability } from './db-availability.ts';
+import { guardStorage } from './db-guard.ts';
+import { DB_RETRY_AFTER_MS, DRIVER_DEFAULTS, driverOptions } from './db-options.ts';
 import { trackingModels, type Models } from './models.ts';
 
 export interface Database {
@@ -9,6 +13,10 @@ export interface Database {
   models: Models;
   /** Where the data lives, for logs (no credentials). */
   description: string;
+  /** Whether the database takes work now (driver monitoring); fails storage calls fast when not. */
+  availability: DbAvailability;
+  /** Wraps a repository or store: refused while the database is out, errors classified. */
+  guard<T extends object>(storage: T): T;
   close(): Promise<void>;
 }
 
@@ -51,13 +59,21 @@ export async function openDatabase(opts: {
     stopEmbedded = () => embedded.close();
   }
   const conn = mongoose.createConnection(url, {
-    serverSelectionTimeoutMS: 5_000,
-    maxPoolSize: 20,
-    autoIndex: false,
+    ...driverOptions(url),
     ...(hasDbName(url) ? {} : { dbName: DB_NAME }),
     ...(opts.mongoUrl ? {} : { directConnection: true }),
   });
   await conn.asPromise();
+  const client = conn.getClient();
+  const availability = new DbAvailability((up) =>
+    up
+      ? opts.log.warn({ component: 'database' }, 'database available again')
+      : opts.log.error({ component: 'database', retryAfterMs: DB_RETRY_AFTER_MS }, 'database unavailable'),
+  );
+  availability.attach(client as unknown as EventEmitter);
+  // Open the pool now (minPoolSize): concurrent pings each check out a connection of their own.
+  const minPool = client.options.minPoolSize || DRIVER_DEFAULTS.minPoolSize;
+  await Promise.all(Array.from({ length: minPool }, () => conn.db!.command({ ping: 1 })));
   const models = trackingModels(conn);
   // The mongoose models only: `models` also holds their raw driver collections.
   await Promise.all([models.Pageview.createIndexes(), models.Session.createIndexes()]);
@@ -67,7 +83,10 @@ export async function openDatabase(opts: {
     description: opts.mongoUrl
       ? redactUrl(opts.mongoUrl)
       : `embedded (${opts.dataDir === ':memory:' ? 'in memory' : path.resolve(opts.dataDir)})`,
+    availability,
+    guard: (storage) => guardStorage(availability, storage),
     async close() {
+      availability.close();
       await conn.close();
       if (stopEmbedded) await stopEmbedded();
     },

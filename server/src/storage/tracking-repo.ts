@@ -49,6 +49,8 @@ export class MongoTrackingRepository implements TrackingRepository {
   constructor(
     private readonly conn: Connection,
     private readonly models: Models,
+    /** The last database outage this instance saw (db-availability.ts). */
+    private readonly lastOutage: () => { from: number; to: number } | null = () => null,
   ) {}
 
   private get pageviews() {
@@ -116,6 +118,10 @@ export class MongoTrackingRepository implements TrackingRepository {
   }
 
   async closeStale(aliveBefore: number, limit: number): Promise<ClosedPageview[]> {
+    // Nobody could mark a tab alive while the database was out: until a stale period has
+    // passed since it came back, the outage does not count towards a page view's silence.
+    const outage = this.lastOutage();
+    if (outage && outage.to > aliveBefore) aliveBefore -= outage.to - outage.from;
     const stale = await this.pageviews
       .find({ endedAt: null, aliveAt: { $lt: new Date(aliveBefore) } }, { limit, projection: { seqs: 0 } })
       .toArray();

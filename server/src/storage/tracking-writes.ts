@@ -40,7 +40,9 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
                 seqs: [],
                 startedAt: started,
                 lastSeenAt: new Date(lastSeenAt),
-                aliveAt: started,
+                // Sign of life is when the hub heard from the tab, not when the event happened:
+                // a backlog replayed after an outage is alive, however old its events are.
+                aliveAt: now,
                 endedAt: endedAt === null ? null : new Date(endedAt),
                 updatedAt: now,
               },
@@ -107,7 +109,7 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
         update: {
           $inc: { engagedMs: ms },
           $push: guard.push,
-          $max: { lastSeenAt: seen, aliveAt: seen, seqFloor: guard.floor },
+          $max: { lastSeenAt: seen, aliveAt: now, seqFloor: guard.floor },
           $set: { updatedAt: now },
         },
       },

@@ -10,7 +10,7 @@ import {
   metricValue,
   scrape,
   spawnHub,
-  startDbProcess,
+  startOwnedDbProcess as startDbProcess,
   type DbProcess,
   type HubProcess,
 } from '../../helpers/hub-process.ts';

@@ -100,7 +100,7 @@ function start(): void {
 
   // Brings the clock up to date with visibility and focus; returns the state.
   const read = (): PresenceState =>
-    clock.update(now(), document.visibilityState === 'visible', document.hasFocus() || inFrame());
+    clock.update(now(), document.visibilityState === 'visible', inFrame() || document.hasFocus());
 
   /**
    * Focus inside a child frame of this page (the window blurred, and its active element is the

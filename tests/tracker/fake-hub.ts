@@ -125,6 +125,8 @@ export async function startFakeHub(
   // engine.io took over the server's request and upgrade listeners: put a gate in front.
   for (const type of ['request', 'upgrade'] as const) {
     const inner = server.listeners(type) as ((req: http.IncomingMessage, res: unknown, head?: unknown) => void)[];
+    // No websocket transport, no upgrade listener: Node then refuses upgrades itself.
+    if (!inner.length) continue;
     server.removeAllListeners(type);
     server.on(
       type,

@@ -87,7 +87,8 @@ export function createLink(o: LinkOptions): Link {
   const beaconed = new WeakSet<OutboxItem>();
 
   const endpoint = (): string => o.endpoints[endpointIndex % o.endpoints.length]!;
-  // Jittered exponential backoff: 0.5–1 s, doubling up to half to all of the cap; never before the hub's hint (≤ 10 min).
+  // Jittered exponential backoff: 0.5–1 s, doubling until it reaches the cap (then 50–100% of
+  // it); never sooner than the hub's hint (itself bounded at 10 minutes).
   const backoff = (n: number, hintMs?: number): number =>
     Math.max(Math.min(Number(hintMs) || 0, 600_000), Math.min(o.retryMaxMs, 1000 * 2 ** n) * (0.5 + Math.random() / 2));
 

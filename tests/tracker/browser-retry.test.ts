@@ -147,6 +147,24 @@ describe('tracker bundle in Chromium: refusals and outages', () => {
     expect(a.events).toEqual([]);
   });
 
+  it("over capacity in engine.io's allowRequest (HTTP 400/403 with the body): waits for the hint, then the next endpoint", async () => {
+    const a = await hub();
+    const b = await hub();
+    a.engineRefusal = { code: 'over_capacity', message: 'full', retryAfterMs: 2_000 };
+    a.pages['/app'] = page(
+      `data-token="good" data-endpoint="${a.url},${b.url}"`,
+      '',
+      // Without the hint the first retry would come after at most this cap.
+      '<script>window.activityHubConfig = { retryMaxMs: 300 }</script>',
+    );
+    const p = await open(a.url + '/app');
+    const start = await p.evaluate(() => Date.now());
+    await waitFor(() => b.handshakes[0], 8_000);
+    expect(b.handshakes[0]!.at - start).toBeGreaterThanOrEqual(1_900);
+    expect(a.handshakes).toEqual([]);
+    await waitFor(() => of(b.events, 'pageview')[0]);
+  });
+
   it('over capacity as a bare HTTP 503: backs off and moves to the next endpoint, then keeps cycling', async () => {
     const a = await hub();
     const b = await hub();

@@ -34,6 +34,8 @@ export interface FakeHub {
    */
   refuse: ErrorBody | 503 | null;
   http503: number;
+  /** Refuse new connections in engine.io's `allowRequest` with this body (as the hub's connection ceiling does). */
+  engineRefusal: ErrorBody | null;
   refreshes: number;
   /** SSO payloads exchanged at /auth/sso. */
   ssoPayloads: string[];
@@ -63,6 +65,7 @@ export async function startFakeHub(
     handshakes: [],
     refuse: null,
     http503: 0,
+    engineRefusal: null,
     refreshes: 0,
     ssoPayloads: [],
     invalid: [],
@@ -121,7 +124,11 @@ export async function startFakeHub(
     }
   });
 
-  const io = new Server(server, { cors: { origin: true }, transports: opts.transports ?? ['polling', 'websocket'] });
+  const io = new Server(server, {
+    cors: { origin: true },
+    transports: opts.transports ?? ['polling', 'websocket'],
+    allowRequest: (_req, fn) => (hub.engineRefusal ? fn(JSON.stringify(hub.engineRefusal), false) : fn(null, true)),
+  });
   // engine.io took over the server's request and upgrade listeners: put a gate in front.
   for (const type of ['request', 'upgrade'] as const) {
     const inner = server.listeners(type) as ((req: http.IncomingMessage, res: unknown, head?: unknown) => void)[];

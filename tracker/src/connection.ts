@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { NAMESPACES, TIMING } from '../../protocol/src/constants.ts';
+import type { ErrorBody } from '../../protocol/src/errors.ts';
 import type { Goodbye, TrackClientToServerEvents, TrackServerToClientEvents } from '../../protocol/src/events.ts';
 import type { TrackerSettings } from '../../protocol/src/track.ts';
 import { collectBody, sendBeacon } from './beacon.ts';
@@ -135,12 +136,19 @@ export function createLink(o: LinkOptions): Link {
       'bye',
       guard((b: Goodbye) => (bye = b)),
     );
-    // A refusal by the hub's handshake (`next(err)` with `data`), or by its HTTP server: a 503
-    // (engine.io's `description` is the status of a refused polling request) is over capacity.
+    // A refusal: by a namespace middleware (`next(err)`, its body in `data`); by engine.io's
+    // `allowRequest` (the polling handshake answers 403, our error body being the `message` of
+    // its JSON, read from the request in `context`); or by an HTTP server or proxy: a 503 (the
+    // status is engine.io's `description`) is over capacity. Either way: back off, next endpoint.
     s.on(
       'connect_error',
-      guard((err: Error & { data?: { code?: string; retryAfterMs?: number }; description?: unknown }) => {
-        const d = err.data || {};
+      guard((err: Error & { data?: ErrorBody; description?: unknown; context?: { responseText?: string } }) => {
+        let d: Partial<ErrorBody> = err.data || {};
+        try {
+          d = JSON.parse(JSON.parse(err.context!.responseText!).message) || d;
+        } catch {
+          // Not engine.io's refusal.
+        }
         fail(err.description === 503 ? 'over_capacity' : d.code, d.retryAfterMs);
       }),
     );

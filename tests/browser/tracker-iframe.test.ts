@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/hub.ts';
 import {
+  duplicateIds,
   hostPage,
   identities,
   measured,
@@ -95,7 +96,7 @@ describe('tracker → hub: focus inside a child frame', () => {
     ]);
     await typeInFrame(page, 10);
     // Heartbeats went on while focus was in the frame (the state turns idle at the timeout).
-    await eventually(async () => (await storedPageviews(rig.hub, ids.agencyId))[0]?.eventIds.length, 2_000);
+    await eventually(async () => duplicateIds(await storedPageviews(rig.hub, ids.agencyId)).all.length, 2_000);
     const closedAt = await closeTab(page, async () => {});
     const [pv] = await endedPageviews(rig.hub, ids, 1);
     const truth = lastSeenInput + IDLE_MS - t0;

@@ -48,6 +48,8 @@ export interface PageOptions {
   head?: string;
   /** Note when the tracker started (`pageStart`). */
   mark?: boolean;
+  /** Markup put at the end of the body (an iframe, say). */
+  body?: string;
 }
 
 const START_MARK = '<script>window.__t0 = Date.now()</script>';
@@ -60,7 +62,7 @@ const START_MARK = '<script>window.__t0 = Date.now()</script>';
 export function hostPage(hubUrl: string, token: string | null, o: PageOptions = {}): string {
   const config =
     token === null ? '' : `<script>window.activityHubConfig=${JSON.stringify({ token, ...o.config })}</script>`;
-  return `<!doctype html><html><head><title>${o.title ?? 'Start'}</title>${config}${o.head ?? ''}<script src="${hubUrl}/tracker.js"></script>${o.mark ? START_MARK : ''}</head><body><h1>Host app</h1><p>Some text.</p></body></html>`;
+  return `<!doctype html><html><head><title>${o.title ?? 'Start'}</title>${config}${o.head ?? ''}<script src="${hubUrl}/tracker.js"></script>${o.mark ? START_MARK : ''}</head><body><h1>Host app</h1><p>Some text.</p>${o.body ?? ''}</body></html>`;
 }
 
 /**
@@ -72,15 +74,19 @@ export function hostPage(hubUrl: string, token: string | null, o: PageOptions = 
 export interface HostServer {
   url: string;
   html: string;
+  /** Other documents by path (a frame's page, say); every other path gets `html`. */
+  pages: Record<string, string>;
   close(): Promise<void>;
 }
 
 export async function startHostServer(): Promise<HostServer> {
-  const host = { html: '' } as HostServer;
+  const host = { html: '', pages: {} } as HostServer;
   const server = http.createServer((req, res) => {
     // No icon, and no 404 line in the console either.
     if (req.url === '/favicon.ico') return void res.writeHead(204).end();
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(host.html);
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+      .end(host.pages[req.url ?? ''] ?? host.html);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   host.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -11,6 +11,7 @@ describe('parseConfig', () => {
       endpoints: ['https://hub.test'],
       allowQuery: false,
       debug: false,
+      retryMaxMs: 30_000,
     });
   });
 
@@ -47,6 +48,7 @@ describe('parseConfig', () => {
       endpoints: ['https://e1.test', 'https://e2.test'],
       allowQuery: ['q'],
       debug: true,
+      retryMaxMs: 30_000,
     });
     const c = parseConfig({ token: 'd', endpoint: 'https://d.test', allowQuery: 'false', debug: 'false' }, g, SRC);
     expect(c).toMatchObject({ token: 'd', endpoints: ['https://d.test'], allowQuery: false, debug: false });
@@ -62,6 +64,12 @@ describe('parseConfig', () => {
     expect(parseConfig({}, undefined, undefined).endpoints).toEqual([]);
     expect(parseConfig({}, 'junk', '').endpoints).toEqual([]);
     expect(parseConfig({ token: '   ' }, { token: 42 }, SRC).token).toBeUndefined();
+  });
+
+  it('takes a test-only retry cap from the global config, at least 100 ms', () => {
+    expect(parseConfig({}, { retryMaxMs: 500 }, SRC).retryMaxMs).toBe(500);
+    expect(parseConfig({}, { retryMaxMs: 5 }, SRC).retryMaxMs).toBe(100);
+    expect(parseConfig({}, { retryMaxMs: 'x' }, SRC).retryMaxMs).toBe(30_000);
   });
 
   it('resolves a relative endpoint against the script URL', () => {

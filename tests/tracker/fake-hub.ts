@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
-import { collectBodySchema, trackEventSchema, type Ack, type Goodbye } from '../../protocol/src/index.ts';
+import {
+  collectBodySchema,
+  trackEventSchema,
+  type Ack,
+  type ErrorBody,
+  type Goodbye,
+} from '../../protocol/src/index.ts';
 
 export interface Received {
   type: string;
@@ -20,7 +26,16 @@ export interface FakeHub {
   url: string;
   events: Received[];
   collected: Received[];
-  handshakes: { token: unknown; transport: string }[];
+  handshakes: { token: unknown; transport: string; at: number }[];
+  /**
+   * Refuse every new socket: with a handshake error (`next(err)` whose `data` is this body, as
+   * the hub does over capacity), or with a bare HTTP 503 before engine.io sees the request (a
+   * refusal by the HTTP server or a proxy). `http503` counts those refused requests.
+   */
+  refuse: ErrorBody | 503 | null;
+  http503: number;
+  /** Refuse new connections in engine.io's `allowRequest` with this body (as the hub's connection ceiling does). */
+  engineRefusal: ErrorBody | null;
   refreshes: number;
   /** SSO payloads exchanged at /auth/sso. */
   ssoPayloads: string[];
@@ -48,6 +63,9 @@ export async function startFakeHub(
     events: [],
     collected: [],
     handshakes: [],
+    refuse: null,
+    http503: 0,
+    engineRefusal: null,
     refreshes: 0,
     ssoPayloads: [],
     invalid: [],
@@ -106,11 +124,49 @@ export async function startFakeHub(
     }
   });
 
-  const io = new Server(server, { cors: { origin: true }, transports: opts.transports ?? ['polling', 'websocket'] });
+  const io = new Server(server, {
+    cors: { origin: true },
+    transports: opts.transports ?? ['polling', 'websocket'],
+    allowRequest: (_req, fn) => (hub.engineRefusal ? fn(JSON.stringify(hub.engineRefusal), false) : fn(null, true)),
+  });
+  // engine.io took over the server's request and upgrade listeners: put a gate in front.
+  for (const type of ['request', 'upgrade'] as const) {
+    const inner = server.listeners(type) as ((req: http.IncomingMessage, res: unknown, head?: unknown) => void)[];
+    // No websocket transport, no upgrade listener: Node then refuses upgrades itself.
+    if (!inner.length) continue;
+    server.removeAllListeners(type);
+    server.on(
+      type,
+      (req: http.IncomingMessage, res: http.ServerResponse | import('node:net').Socket, head?: Buffer) => {
+        if (hub.refuse === 503 && req.url?.startsWith('/socket.io/')) {
+          hub.http503++;
+          const body = '{"error":{"code":"over_capacity","message":"full"}}';
+          if (res instanceof http.ServerResponse)
+            res
+              .writeHead(503, {
+                'content-type': 'application/json',
+                'access-control-allow-origin': String(req.headers.origin ?? '*'),
+              })
+              .end(body);
+          else
+            res.end(
+              `HTTP/1.1 503 Service Unavailable\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+            );
+          return;
+        }
+        for (const l of inner) l.call(server, req, res, head);
+      },
+    );
+  }
   const track = io.of('/track');
   track.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
-    hub.handshakes.push({ token, transport: socket.conn.transport.name });
+    hub.handshakes.push({ token, transport: socket.conn.transport.name, at: Date.now() });
+    if (hub.refuse && hub.refuse !== 503) {
+      const err = new Error(hub.refuse.message) as Error & { data: unknown };
+      err.data = hub.refuse;
+      return next(err);
+    }
     if (typeof token === 'string' && hub.tokens.has(token)) return next();
     const err = new Error('bad token') as Error & { data: unknown };
     err.data = { code: 'token_invalid', message: 'bad token' };

@@ -109,6 +109,29 @@ describe('outbox', () => {
     expect(box.sent).toBe(0);
   });
 
+  it("is owned by one user: another owner's events are removed and returned, across reloads too", () => {
+    const s = memory();
+    const a = createOutbox(s, 'k');
+    expect(a.own('A')).toEqual([]);
+    a.push(pv('p1'));
+    a.push(hb('h1', 'p1', 5));
+    expect(a.items.map((i) => i.u)).toEqual(['A', 'A']);
+    // A renewal of the same user keeps them.
+    expect(a.own('A')).toEqual([]);
+    // Restored after a reload, still A's: a page of user B drops them and never sends them.
+    const b = createOutbox(s, 'k');
+    expect(b.items.map((i) => i.u)).toEqual(['A', 'A']);
+    b.sent = 1;
+    expect(ids(b.own('B'))).toEqual(['p1', 'h1']);
+    expect(b.items).toEqual([]);
+    expect(b.sent).toBe(0);
+    b.push(pv('p2'));
+    expect(createOutbox(s, 'k').items.map((i) => [i.e.id, i.u])).toEqual([['p2', 'B']]);
+    // Untagged items (an older tracker's) belong to nobody known: removed too.
+    const c = createOutbox(memory({ k: JSON.stringify([pv('old')]) }), 'k');
+    expect(ids(c.own('B'))).toEqual(['old']);
+  });
+
   it('keeps order under many events and stays bounded', () => {
     const box = createOutbox(memory(), 'k', 200);
     box.push(pv('p'));

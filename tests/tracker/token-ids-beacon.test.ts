@@ -5,7 +5,7 @@ import type { TrackEventInput } from '../../protocol/src/track.ts';
 import { collectBody } from '../../tracker/src/beacon.ts';
 import { safeStorage, tabIdentity, uuid } from '../../tracker/src/ids.ts';
 import type { StorageLike } from '../../tracker/src/outbox.ts';
-import { jwtExpiry } from '../../tracker/src/token.ts';
+import { identityOf, jwtExpiry } from '../../tracker/src/token.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const b64url = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -20,8 +20,22 @@ describe('jwtExpiry', () => {
   });
   it('is undefined for anything else', () => {
     expect(jwtExpiry('opaque')).toBeUndefined();
+    expect(jwtExpiry('a.bnVsbA.c')).toBeUndefined(); // payload "null"
     expect(jwtExpiry(`a.${b64url({ sub: 'x' })}.c`)).toBeUndefined();
     expect(jwtExpiry('a.!!!.c')).toBeUndefined();
+  });
+});
+
+describe('identityOf', () => {
+  it('is the same for renewals of one user, different for another user, location or role', () => {
+    const tok = (c: object) => `${b64url({ alg: 'HS256' })}.${b64url(c)}.sig`;
+    const a = { sub: 'u1', agencyId: 'ag', locationId: 'l1', role: 'location' };
+    expect(identityOf(tok({ ...a, exp: 1 }))).toBe(identityOf(tok({ ...a, exp: 2, name: 'x' })));
+    for (const other of [{ sub: 'u2' }, { agencyId: 'ag2' }, { locationId: null }, { role: 'agency' }])
+      expect(identityOf(tok({ ...a, ...other }))).not.toBe(identityOf(tok(a)));
+    // Opaque tokens are one unknown identity.
+    expect(identityOf('opaque')).toBe('');
+    expect(identityOf('other')).toBe('');
   });
 });
 
@@ -43,9 +57,30 @@ describe('tab identity', () => {
     const a = tabIdentity(s);
     expect(a.id).toMatch(UUID);
     expect([a.next(), a.next()]).toEqual([0, 1]);
+    expect(a.copy).toBe(false);
+    // A reload: pagehide marked the page gone first.
+    a.live(false);
     const b = tabIdentity(s);
-    expect(b.id).toBe(a.id);
+    expect(b).toMatchObject({ id: a.id, copy: false });
     expect(b.next()).toBe(2);
+  });
+
+  it('gives a copy of a live tab (a duplicated tab) a new id and counter', () => {
+    const data: Record<string, string> = {};
+    const s: StorageLike = { getItem: (k) => data[k] ?? null, setItem: (k, v) => void (data[k] = v) };
+    const a = tabIdentity(s);
+    a.next();
+    // The duplicate starts with a copy of the original's storage while the original is open.
+    const copy: Record<string, string> = { ...data };
+    const b = tabIdentity({ getItem: (k) => copy[k] ?? null, setItem: (k, v) => void (copy[k] = v) });
+    expect(b.copy).toBe(true);
+    expect(b.id).not.toBe(a.id);
+    expect(b.id).toMatch(UUID);
+    expect(b.next()).toBe(0);
+    // The original is unaffected, and the copy's own reload keeps the copy's id.
+    expect(a.next()).toBe(1);
+    b.live(false);
+    expect(tabIdentity({ getItem: (k) => copy[k] ?? null, setItem: (k, v) => void (copy[k] = v) }).id).toBe(b.id);
   });
 
   it('safeStorage never throws and never lets a counter go back', () => {

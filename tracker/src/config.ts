@@ -8,6 +8,8 @@ export interface TrackerConfig {
   /** `true` keeps every query parameter, a list keeps those names, `false` drops the query. */
   allowQuery: boolean | string[];
   debug: boolean;
+  /** Longest wait between two retries, ms (30 s; tests make it shorter). */
+  retryMaxMs: number;
 }
 
 /** The shape of `window.activityHubConfig`. */
@@ -18,6 +20,8 @@ export interface GlobalConfig {
   endpoints?: string[];
   allowQuery?: boolean | string[];
   debug?: boolean;
+  /** Test-only: the longest wait between two retries, in ms (default 30 s, at least 100). */
+  retryMaxMs?: number;
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
@@ -54,5 +58,6 @@ export function parseConfig(data: Record<string, string | undefined>, global: un
           ? list(q)
           : !!q,
     debug: 'debug' in data ? data.debug !== 'false' : g.debug === true,
+    retryMaxMs: Math.max(100, Number(g.retryMaxMs) || 30_000),
   };
 }

@@ -1,32 +1,56 @@
 import { io, type Socket } from 'socket.io-client';
 import { NAMESPACES, TIMING } from '../../protocol/src/constants.ts';
+import type { ErrorBody } from '../../protocol/src/errors.ts';
 import type { Goodbye, TrackClientToServerEvents, TrackServerToClientEvents } from '../../protocol/src/events.ts';
 import type { TrackerSettings } from '../../protocol/src/track.ts';
 import { collectBody, sendBeacon } from './beacon.ts';
-import { guard, later, log } from './guard.ts';
+import { dropped, guard, later, log } from './guard.ts';
 import { withAge, type Outbox, type OutboxItem } from './outbox.ts';
-import { authRequest, highLevelSignIn, jwtExpiry } from './token.ts';
+import { authRequest, highLevelSignIn, identityOf, jwtExpiry } from './token.ts';
 
 type TrackSocket = Socket<TrackServerToClientEvents, TrackClientToServerEvents>;
 type Timer = ReturnType<typeof setTimeout> | undefined;
 
 const ACK_MS = 10_000;
 const TOKEN_CODE = /^(token_|unauthorized)/;
-// Refusals worth retrying: the event is fine but the hub is busy, or the token needs renewing.
-const RETRY_CODE = /^(rate_limited|unavailable|internal|token_|unauthorized)/;
-// Jittered exponential backoff: 0.5–1 s, doubling up to 15–30 s.
-const backoff = (n: number): number => Math.min(30_000, 1000 * 2 ** n) * (0.5 + Math.random() / 2);
+/**
+ * What an event's refusal means, by code (protocol/src/errors.ts).
+ *
+ * Final: the event leaves the queue unsent (and `activityhub:dropped` says so), since the same
+ * event would be refused again however often it is sent:
+ * | code                                         | why                                        |
+ * | -------------------------------------------- | ------------------------------------------ |
+ * | bad_request, validation_failed, body_invalid | the event itself is malformed              |
+ * | payload_too_large, unsupported_media_type    | the event itself is too large or unreadable |
+ * | forbidden                                    | its page view belongs to another user      |
+ * | not_found                                    | its page view is unknown (it was refused itself, or is gone) |
+ *
+ * Every other code is retried, for as long as the page lives, with capped, jittered backoff and
+ * never before the hub's `retryAfterMs`: rate_limited, unavailable, internal, over_capacity (the
+ * hub is busy or its database is down), the token and origin codes (the connection's fault,
+ * not the event's: a renewal or `identify()` fixes it), and any code this tracker does not know.
+ */
+const FINAL_CODE =
+  /^(bad_request|validation_failed|body_invalid|payload_too_large|unsupported_media_type|forbidden|not_found)$/;
 
 export interface LinkOptions {
   endpoints: string[];
   appId?: string;
   outbox: Outbox;
+  /** Longest wait between retries, ms. */
+  retryMaxMs: number;
   onSettings(settings: TrackerSettings): void;
+  /** The token now speaks for another user than before (the previous user's queue is dropped). */
+  onSwitch(): void;
 }
 
 /** The tracker's connection to the hub: socket, token renewal, ordered delivery, unload beacon. */
 export interface Link {
-  /** Uses a new token: on the open socket via `auth`, otherwise at the next connect. */
+  /**
+   * Uses a new token: on the open socket via `auth`, otherwise at the next connect. A token of
+   * another user drops the queued events of the previous one (they must never be credited to
+   * the new user) and reconnects.
+   */
   setToken(token: string, expiresAt?: number): void;
   /** Connects unless connected or stopped. */
   connect(): void;
@@ -51,6 +75,7 @@ export function createLink(o: LinkOptions): Link {
   let failures = 0;
   // One renewal per auth failure: a second failure in a row stops the tracker.
   let renewed = false;
+  let owner: string | undefined;
   let bye: Partial<Goodbye> = {};
   let stopped = false;
   let busy = false;
@@ -63,9 +88,14 @@ export function createLink(o: LinkOptions): Link {
   const beaconed = new WeakSet<OutboxItem>();
 
   const endpoint = (): string => o.endpoints[endpointIndex % o.endpoints.length]!;
+  // Jittered exponential backoff: 0.5–1 s, doubling until it reaches the cap (then 50–100% of
+  // it); never sooner than the hub's hint (itself bounded at 10 minutes).
+  const backoff = (n: number, hintMs?: number): number =>
+    Math.max(Math.min(Number(hintMs) || 0, 600_000), Math.min(o.retryMaxMs, 1000 * 2 ** n) * (0.5 + Math.random() / 2));
 
   function close(): void {
     clearTimeout(reopenTimer);
+    clearTimeout(pumpTimer);
     if (socket) socket.off().disconnect();
     socket = undefined;
     busy = false;
@@ -106,19 +136,35 @@ export function createLink(o: LinkOptions): Link {
       'bye',
       guard((b: Goodbye) => (bye = b)),
     );
+    // A refusal: by a namespace middleware (`next(err)`, its body in `data`); by engine.io's
+    // `allowRequest` (the polling handshake answers 403, our error body being the `message` of
+    // its JSON, read from the request in `context`); or by an HTTP server or proxy: a 503 (the
+    // status is engine.io's `description`) is over capacity. Either way: back off, next endpoint.
     s.on(
       'connect_error',
-      guard((err: Error & { data?: { code?: string } }) => fail((err.data || {}).code)),
+      guard((err: Error & { data?: ErrorBody; description?: unknown; context?: { responseText?: string } }) => {
+        let d: Partial<ErrorBody> = err.data || {};
+        try {
+          d = JSON.parse(JSON.parse(err.context!.responseText!).message) || d;
+        } catch {
+          // Not engine.io's refusal.
+        }
+        fail(err.description === 503 ? 'over_capacity' : d.code, d.retryAfterMs);
+      }),
     );
     // Our own close() removes these listeners first, so this is always the hub or the network.
     s.on(
       'disconnect',
-      guard(() => fail(bye.code, bye.reconnect)),
+      guard(() => fail(bye.code, 0, bye.reconnect)),
     );
   }
 
-  // After a refused or lost connection: renew and retry, retry elsewhere later, or stop.
-  function fail(code?: string, reconnect = !code || /^(unavailable|internal|rate_limited|shutdown)$/.test(code)): void {
+  // After a refused or lost connection: renew and retry, retry elsewhere after a backoff, or stop.
+  function fail(
+    code?: string,
+    hintMs?: number,
+    reconnect = !code || /^(unavailable|internal|rate_limited|over_capacity|shutdown)$/.test(code),
+  ): void {
     log('connection lost', code);
     if (code && TOKEN_CODE.test(code)) {
       if (renewed) return halt();
@@ -129,7 +175,7 @@ export function createLink(o: LinkOptions): Link {
     if (!reconnect) return halt();
     endpointIndex++;
     clearTimeout(reopenTimer);
-    reopenTimer = later(open, backoff(failures++));
+    reopenTimer = later(open, backoff(failures++, hintMs));
   }
 
   // Stops silently, keeping the queue; `identify()` with a new token starts again.
@@ -162,21 +208,28 @@ export function createLink(o: LinkOptions): Link {
     if (busy || !item || !s || !s.connected) return;
     busy = true;
     const n = ++attempt;
+    clearTimeout(pumpTimer);
     o.outbox.sent = Math.max(o.outbox.sent, 1);
     s.timeout(ACK_MS).emit(
       'event',
       withAge(item, performance.now(), Date.now()),
       guard((err, res) => {
         if (n !== attempt) return;
-        busy = false;
-        if (err || (!res.ok && RETRY_CODE.test(res.error.code) && ++tries < 10)) {
-          // Lost ack or a busy hub: the same event again later (its id makes a repeat harmless).
-          clearTimeout(pumpTimer);
-          pumpTimer = later(pump, backoff(tries));
+        if (err || (!res.ok && !FINAL_CODE.test(res.error.code))) {
+          // Lost ack, a busy hub or a database outage: the same event again later (its id makes
+          // a repeat harmless), however long it takes. Nothing else is sent meanwhile.
+          pumpTimer = later(
+            () => {
+              busy = false;
+              pump();
+            },
+            backoff(tries++, res && !res.ok ? res.error.retryAfterMs : 0),
+          );
           return;
         }
+        busy = false;
         // Stored, or refused for good (it would never pass): either way it leaves the queue.
-        if (!res.ok) log('event refused', res.error);
+        if (!res.ok) dropped(res.error.code, [item.e]);
         // Reset here rather than on connect, so a hub that accepts and then drops us is backed off.
         failures = tries = 0;
         o.outbox.remove(item.e.id);
@@ -190,10 +243,20 @@ export function createLink(o: LinkOptions): Link {
       return !!socket && socket.connected;
     },
     setToken(t, expiresAt = jwtExpiry(t)) {
+      const who = identityOf(t);
+      const switched = who !== owner;
+      owner = who;
       token = t;
       schedule(expiresAt);
-      // A token for another identity is refused on a live socket: reconnect with it instead.
-      if (socket && socket.connected)
+      dropped(
+        'identity',
+        o.outbox.own(who).map((i) => i.e),
+      );
+      // A token for another identity is refused on a live socket: reconnect with it at once,
+      // before anything of the new user is sent on the old socket.
+      if (switched && socket) open();
+      if (switched) o.onSwitch();
+      else if (socket && socket.connected)
         socket.timeout(ACK_MS).emit(
           'auth',
           t,
@@ -240,7 +303,6 @@ export function createLink(o: LinkOptions): Link {
       stopped = true;
       close();
       clearTimeout(renewTimer);
-      clearTimeout(pumpTimer);
     },
   };
   return link;

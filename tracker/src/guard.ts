@@ -27,3 +27,13 @@ export function guard<A extends unknown[]>(fn: (...args: A) => unknown): (...arg
 
 /** `setTimeout` with a guarded callback. */
 export const later = (fn: () => unknown, ms: number): ReturnType<typeof setTimeout> => setTimeout(guard(fn), ms);
+
+/**
+ * Events that leave the queue unsent (refused for good, or recorded under another user) are
+ * announced to the host page as an `activityhub:dropped` event on `window`, with
+ * `detail: { reason, events }` (reason: the hub's error code, or 'identity').
+ */
+export function dropped(reason: string, events: unknown[]): void {
+  log('dropped', reason, events);
+  if (events.length) dispatchEvent(new CustomEvent('activityhub:dropped', { detail: { reason, events } }));
+}

@@ -10,17 +10,41 @@ export function uuid(): string {
 }
 
 /** The tab visit: its id and event counter live in sessionStorage, so both survive reloads. */
-export function tabIdentity(storage: StorageLike): { id: string; next(): number } {
+export interface TabIdentity {
+  id: string;
+  /** True when this page's sessionStorage was copied from a live tab (a duplicated tab). */
+  copy: boolean;
+  next(): number;
+  /** Marks the tab's page as open (at load, back from the bfcache) or gone (at pagehide). */
+  live(open: boolean): void;
+}
+
+/**
+ * A duplicated tab (or a window opened by this one) starts with a copy of sessionStorage, so
+ * it would share the tab id and counter. `activityHub:live` is set while a page of the tab is
+ * open and cleared at its pagehide: a reload or a navigation finds it cleared, a copy made from
+ * a live tab finds it set, and takes a new id and counter. (A tab that crashed without pagehide
+ * also starts a new visit: harmless.)
+ */
+export function tabIdentity(storage: StorageLike): TabIdentity {
   let id = storage.getItem('activityHub:tab');
-  if (!id) storage.setItem('activityHub:tab', (id = uuid()));
-  return {
+  const copy = !!id && !!storage.getItem('activityHub:live');
+  if (!id || copy) {
+    storage.setItem('activityHub:tab', (id = uuid()));
+    storage.setItem('activityHub:seq', '0');
+  }
+  const tab: TabIdentity = {
     id,
+    copy,
     next() {
       const n = Number(storage.getItem('activityHub:seq')) || 0;
       storage.setItem('activityHub:seq', String(n + 1));
       return n;
     },
+    live: (open) => storage.setItem('activityHub:live', open ? '1' : ''),
   };
+  tab.live(true);
+  return tab;
 }
 
 /**

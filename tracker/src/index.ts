@@ -46,8 +46,10 @@ function start(): void {
   if (!cfg.endpoints.length) return;
 
   const store = safeStorage(() => sessionStorage);
-  const outbox = createOutbox(store, 'activityHub:outbox');
   const tab = tabIdentity(store);
+  // A duplicated tab's copied queue is the original's, which still sends it.
+  if (tab.copy) store.setItem('activityHub:outbox', '[]');
+  const outbox = createOutbox(store, 'activityHub:outbox');
   const now = (): number => performance.now();
   const clock = createEngagement(TIMING.idleTimeoutMs, now());
   const clamp = (v: number, lo: number, hi: number, d: number): number => Math.min(hi, Math.max(lo, +v || d));
@@ -55,6 +57,13 @@ function start(): void {
     endpoints: cfg.endpoints,
     appId: cfg.appId,
     outbox,
+    retryMaxMs: cfg.retryMaxMs,
+    // Another user from now on: their own page view (the previous user's queue is gone).
+    onSwitch() {
+      if (!running) return;
+      clock.take(now());
+      startPage('');
+    },
     onSettings(s: TrackerSettings) {
       heartbeatMs = clamp(
         s.heartbeatIntervalMs,
@@ -77,6 +86,9 @@ function start(): void {
   let routeTimer: ReturnType<typeof setTimeout> | 0 = 0;
   let ticker: ReturnType<typeof setInterval> | undefined;
   const cleanup: (() => void)[] = [];
+  // Documents of same-origin child frames whose input is listened to.
+  const frames = new WeakSet<Document>();
+  const INPUT = 'pointerdown pointermove keydown scroll touchstart wheel';
 
   const base = () => ({ id: uuid(), seq: tab.next(), tabId: tab.id });
 
@@ -87,7 +99,30 @@ function start(): void {
   }
 
   // Brings the clock up to date with visibility and focus; returns the state.
-  const read = (): PresenceState => clock.update(now(), document.visibilityState === 'visible', document.hasFocus());
+  const read = (): PresenceState =>
+    clock.update(now(), document.visibilityState === 'visible', inFrame() || document.hasFocus());
+
+  /**
+   * Focus inside a child frame of this page (the window blurred, and its active element is the
+   * frame) is still this tab. Input in a same-origin frame is listened to; in a cross-origin
+   * frame it is invisible, so there the idle clock runs out unless input comes back here.
+   */
+  function inFrame(): boolean {
+    const f = document.activeElement as HTMLIFrameElement | null;
+    if (!f || f.tagName !== 'IFRAME') return false;
+    try {
+      // Throws for a cross-origin frame. Each frame document is hooked once, and not unhooked:
+      // it goes with the frame's next navigation, and `onInput` ignores it after `stop()`.
+      const d = f.contentWindow!.document;
+      if (!frames.has(d)) {
+        frames.add(d);
+        listen(INPUT, onInput, d, false);
+      }
+    } catch {
+      // Cross-origin.
+    }
+    return true;
+  }
 
   function beat(s: PresenceState): void {
     state = s;
@@ -129,6 +164,7 @@ function start(): void {
 
   function onInput(): void {
     const t = now();
+    if (!running) return;
     // pointermove and scroll fire constantly; once a second is plenty while active.
     if (t - lastInput < 1000 && state === 'active') return;
     lastInput = t;
@@ -136,11 +172,11 @@ function start(): void {
     if (state !== 'active') tick();
   }
 
-  function listen(types: string, fn: (e: Event) => void): void {
+  function listen(types: string, fn: (e: Event) => void, target: EventTarget = window, undo = true): void {
     const g = guard(fn);
     for (const type of types.split(' ')) {
-      addEventListener(type, g, { capture: true, passive: true });
-      cleanup.push(() => removeEventListener(type, g, true));
+      target.addEventListener(type, g, { capture: true, passive: true });
+      if (undo) cleanup.push(() => target.removeEventListener(type, g, true));
     }
   }
 
@@ -158,7 +194,7 @@ function start(): void {
       () => clearTimeout(routeTimer || undefined),
     );
     listen('popstate hashchange routeLoaded', onRoute);
-    listen('pointerdown pointermove keydown scroll touchstart wheel', onInput);
+    listen(INPUT, onInput);
     // Coming back to the tab is activity too.
     listen('focus', () => {
       clock.input(now());
@@ -174,13 +210,14 @@ function start(): void {
     listen('pagehide', () => {
       endPage('unload');
       link.beacon();
+      tab.live(false);
     });
     // Back from the back/forward cache: a new page view.
-    listen(
-      'pageshow',
-      (e) =>
-        (e as PageTransitionEvent).persisted && !page && startPage(cleanReferrer(document.referrer, cfg.allowQuery)),
-    );
+    listen('pageshow', (e) => {
+      if (!(e as PageTransitionEvent).persisted) return;
+      tab.live(true);
+      if (!page) startPage(cleanReferrer(document.referrer, cfg.allowQuery));
+    });
   }
 
   const api: ActivityHubApi = {
@@ -199,6 +236,7 @@ function start(): void {
       link.beacon();
       stopped = true;
       running = false;
+      tab.live(false);
       link.stop();
       cleanup.forEach((f) => f());
     }),

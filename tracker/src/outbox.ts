@@ -14,6 +14,8 @@ export interface OutboxItem {
   at: number;
   /** `performance.now()` at creation, for events made by this page load (not persisted across loads). */
   p?: number;
+  /** Whose event it is: `identityOf` the token it was recorded under. */
+  u?: string;
 }
 
 export interface Outbox {
@@ -24,8 +26,14 @@ export interface Outbox {
    * hub already: those are never merged or dropped, or their later part would be lost.
    */
   sent: number;
+  /** Adds an event of the current owner. */
   push(item: OutboxItem): void;
   remove(id: string): void;
+  /**
+   * Sets whose events are queued from now on, and removes (and returns) the queued events of
+   * anyone else: they must never be sent under another user's token.
+   */
+  own(u: string): OutboxItem[];
 }
 
 /**
@@ -38,7 +46,7 @@ export function createOutbox(storage: StorageLike, key: string, max: number = LI
     const saved: unknown = JSON.parse(storage.getItem(key) || '[]');
     // Restored events come from another page load, whose performance.now() means nothing here.
     if (Array.isArray(saved))
-      items = saved.filter((x) => x && x.e && x.e.id).map((x: OutboxItem) => ({ e: x.e, at: x.at }));
+      items = saved.filter((x) => x && x.e && x.e.id).map((x: OutboxItem) => ({ e: x.e, at: x.at, u: x.u }));
   } catch {
     // Corrupt storage: start empty.
   }
@@ -70,10 +78,12 @@ export function createOutbox(storage: StorageLike, key: string, max: number = LI
     return false;
   };
 
+  let owner: string | undefined;
   const box: Outbox = {
     items,
     sent: 0,
     push(item) {
+      item.u = owner;
       items.push(item);
       while (items.length > max && shrink());
       save();
@@ -84,6 +94,12 @@ export function createOutbox(storage: StorageLike, key: string, max: number = LI
       items.splice(i, 1);
       if (i < box.sent) box.sent--;
       save();
+    },
+    own(u) {
+      owner = u;
+      const gone = items.filter((x) => x.u !== u);
+      gone.forEach((x) => box.remove(x.e.id));
+      return gone;
     },
   };
   return box;

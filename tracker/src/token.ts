@@ -1,13 +1,28 @@
 import type { AuthReply } from '../../protocol/src/auth.ts';
 
+/** A JWT's claims (unverified: only the hub verifies); empty when unreadable. */
+function claimsOf(token: string): Record<string, unknown> {
+  try {
+    return JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) || {};
+  } catch {
+    return {};
+  }
+}
+
 /** Epoch ms at which a JWT expires, from its `exp` claim; undefined when unreadable. */
 export function jwtExpiry(token: string): number | undefined {
-  try {
-    const claims = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
-    return typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
+  const { exp } = claimsOf(token);
+  return typeof exp === 'number' ? exp * 1000 : undefined;
+}
+
+/**
+ * Who a hub token speaks for: the claims the hub compares when a socket re-authenticates
+ * (user, agency, location, role). Renewals keep it; another user changes it. '' for a token
+ * that is not a readable JWT (all such tokens count as one identity).
+ */
+export function identityOf(token: string): string {
+  const c = claimsOf(token);
+  return c.sub ? JSON.stringify([c.sub, c.agencyId, c.locationId, c.role]) : '';
 }
 
 /** POSTs to a hub auth route and returns its reply; throws on any failure. */

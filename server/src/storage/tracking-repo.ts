@@ -66,6 +66,9 @@ export class MongoTrackingRepository implements TrackingRepository {
     const sessionsDone = w.sessions.length
       ? this.sessions.bulkWrite(w.sessions as unknown as AnyBulkWriteOperation<SessionDoc>[], { ordered: true })
       : null;
+    // Awaited last: handled now, so that a failing page view write (database down) does not
+    // leave this one's rejection unhandled.
+    sessionsDone?.catch(() => {});
     const conflicts: CreditConflict[] = [];
     if (w.first.length) {
       const res = await this.pageviews.bulkWrite(w.first as unknown as AnyBulkWriteOperation<PageviewDoc>[], {

@@ -57,6 +57,9 @@ const schema = z.object({
   SWEEP_INTERVAL_MS: int(1_000, 3_600_000).default(30_000),
   FLUSH_INTERVAL_MS: int(10, 60_000).default(TIMING.flushIntervalMs),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Raw page views and sessions older than this many days are deleted; rollups are kept. */
+  RETENTION_DAYS: int(1, 36_500).default(400),
+  RETENTION_INTERVAL_MS: int(1_000, 86_400_000).default(3_600_000),
   TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')

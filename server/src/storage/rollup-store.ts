@@ -91,6 +91,8 @@ export class MongoRollupStore implements RollupStore {
     private readonly pageviews: Collection<PageviewDoc>,
     private readonly rollups: Collection<RollupDoc>,
     private readonly days: Collection<RollupDayDoc>,
+    /** Buckets before this instant (the retention horizon) are kept as they are, never recomputed. */
+    private readonly horizon: () => number = () => 0,
   ) {}
 
   async *changedSince(since: Date): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }> {
@@ -107,7 +109,10 @@ export class MongoRollupStore implements RollupStore {
     }
   }
 
-  async recompute(keys: RollupKey[]): Promise<{ written: number; deleted: number }> {
+  async recompute(all: RollupKey[]): Promise<{ written: number; deleted: number }> {
+    // Their raw page views may already be gone: recomputing would delete what History keeps.
+    const horizon = this.horizon();
+    const keys = all.filter((k) => k.bucketStart >= horizon);
     // One query per agency (and at most MAX_CLAUSES user/time ranges): few round trips, and each
     // `$or` branch is a range of the { agencyId, userId, startedAt } index.
     const byUser = new Map<string, { agencyId: string; userId: string; buckets: number[] }>();

@@ -16,13 +16,13 @@ export interface StatsStorage {
 }
 
 /** Opens the rollup and meta collections (creating their indexes) and the stores over them. */
-export async function openStatsStorage(db: Database): Promise<StatsStorage> {
+export async function openStatsStorage(db: Database, horizon?: () => number): Promise<StatsStorage> {
   const collections = await openStatsCollections(db.conn);
   const { pageviews } = db.models;
   return {
     collections,
     reader: new MongoStatsReader(pageviews, collections.rollups, collections.days),
-    rollups: new MongoRollupStore(pageviews, collections.rollups, collections.days),
+    rollups: new MongoRollupStore(pageviews, collections.rollups, collections.days, horizon),
     jobState: new MongoJobStateStore(collections.meta),
     exporter: new MongoPageviewExporter(pageviews),
   };

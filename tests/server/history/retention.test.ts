@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '@activity-hub/protocol';
-import { retentionCutoff } from '../../../server/src/domain/retention-job.ts';
+import { RetentionJob, retentionCutoff } from '../../../server/src/domain/retention-job.ts';
+import { MongoJobStateStore } from '../../../server/src/storage/job-state-store.ts';
+import { openStatsCollections } from '../../../server/src/storage/rollup-models.ts';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
 import { allSessions, buildSessions, insertSessions, type SeededSession } from './activity-fixtures.ts';
 import { allPageviews, getJson, tokenFor } from './fixtures.ts';
@@ -68,5 +70,39 @@ describe('retention', () => {
 
     // A repeat run finds nothing left to delete.
     expect((await t.hub.retention.tick())?.pageviews).toBe(0);
+  });
+
+  it('runs on one instance at a time: the lease holder purges, others skip until it lapses', async () => {
+    const meta = (await openStatsCollections(t.hub.db.conn)).meta;
+    let clock = Date.now();
+    const runs: string[] = [];
+    const job = (owner: string) =>
+      new RetentionJob(new MongoJobStateStore(meta, () => clock), {
+        owner,
+        retentionDays: 30,
+        intervalMs: 60_000,
+        leaseMs: 60_000,
+        clock: () => clock,
+        purge: () => {
+          runs.push(owner);
+          return Promise.resolve({ pageviews: 0, sessions: 0 });
+        },
+        onRun: () => undefined,
+        onError: (err) => {
+          throw err;
+        },
+      });
+    const [a, b, c] = [job('a'), job('b'), job('c')];
+    // The hub's own job holds the lease from the first test: nobody else runs until it lapses.
+    expect(await Promise.all([a.tick(), b.tick(), c.tick()])).toEqual([null, null, null]);
+    clock += 10 * 60_000 * 60;
+    const first = await Promise.all([a.tick(), b.tick(), c.tick()]);
+    expect(first.filter((r) => r !== null)).toHaveLength(1);
+    const holder = runs[0] as string;
+    await Promise.all([a.tick(), b.tick(), c.tick()]);
+    expect(runs).toEqual([holder, holder]);
+    await { a, b, c }[holder as 'a' | 'b' | 'c'].stop();
+    await Promise.all([a.tick(), b.tick(), c.tick()]);
+    expect(runs).toHaveLength(3);
   });
 });

@@ -61,7 +61,7 @@ export function activityPaths(v1: string): Record<string, Json> {
     },
     [`${v1}/heatmap`]: history(
       'Weekday × hour heatmap',
-      '168 cells of page views and engaged time by local weekday and hour in `tz`, starting at `weekStart`; a page view counts in the hour of its start. Computed from the rollups; the sums equal `/summary`’s totals for the same filters and range.',
+      '168 cells of page views and engaged time by local weekday and hour in `tz`, starting at `weekStart`; a page view counts in the hour of its start. Computed from the rollups; the sums equal `/summary`’s totals for the same filters and range. At most 800 days.',
       heatmapQuerySchema,
       jsonReply('The heatmap', 'Heatmap'),
     ),

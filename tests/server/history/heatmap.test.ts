@@ -120,6 +120,7 @@ describe('GET /heatmap', () => {
     );
     expect((await getJson(t, '/heatmap', ben, { ...range, userId: 'ana' })).status).toBe(403);
     expect((await getJson(t, '/heatmap', boss, { to: range.to })).status).toBe(400);
+    expect((await getJson(t, '/heatmap', boss, { from: '2020-01-01', to: range.to })).status).toBe(400);
     expect((await getJson(t, '/heatmap', boss, { ...range, weekStart: 'funday' })).status).toBe(400);
   });
 });

@@ -5,3 +5,4 @@ export * from './auth.ts';
 export * from './presence.ts';
 export * from './events.ts';
 export * from './api.ts';
+export * from './activity.ts';

@@ -13,6 +13,9 @@ import { LiveActivity } from './domain/live-activity.ts';
 import { MemoryPresenceStore } from './domain/memory-presence.ts';
 import { MemoryRateLimiter } from './domain/memory-rate-limiter.ts';
 import type { RateLimiter } from './domain/rate-limiter.ts';
+import { eraseUserActivity } from './domain/erasure.ts';
+import { heatmap } from './domain/heatmap.ts';
+import { RetentionJob, retentionCutoff } from './domain/retention-job.ts';
 import { RollupJob } from './domain/rollup-job.ts';
 import { TrackingMaintenance } from './domain/tracking-maintenance.ts';
 import { TrackingService } from './domain/tracking-service.ts';
@@ -23,6 +26,7 @@ import { docsRoutes } from './http/docs-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { historyRoutes } from './http/history-routes.ts';
 import { limitPerToken, limitSignIn } from './http/rate-limits.ts';
+import { sessionRoutes } from './http/session-routes.ts';
 import { buildHttpApp } from './http/http-app.ts';
 import { requireAuth } from './http/require-auth.ts';
 import { authRoutes } from './http/routes/auth-routes.ts';
@@ -38,6 +42,8 @@ import { RoomPublisher } from './realtime/live-publisher.ts';
 import { defaultMaxConnections, readOpenFileLimit } from './realtime/connection-ceiling.ts';
 import { createSocketServer } from './realtime/socket-server.ts';
 import { registerTrackNamespace } from './realtime/track-namespace.ts';
+import { MongoActivityRepository } from './storage/activity-repo.ts';
+import { eraseRollups } from './storage/activity-purge.ts';
 import { openDatabase, type Database } from './storage/database.ts';
 import { MongoHistoryRepository } from './storage/history-repo.ts';
 import { RedisPresenceStore } from './storage/redis-presence.ts';
@@ -57,6 +63,7 @@ export interface Hub {
   maintenance: TrackingMaintenance;
   /** The connection ceiling and the open-file limit it came from (null: unknown or unlimited). */
   capacity: { maxConnections: number; openFileLimit: number | null };
+  retention: RetentionJob;
   /** Listens on HOST:PORT; resolves with the base URL. */
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, send sockets elsewhere, flush, close. */
@@ -90,9 +97,11 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   const history = db.guard(new MongoHistoryRepository(db.models));
   // History statistics: 15-minute rollups kept up to date by a leased periodic job, and caught
   // up before every statistics read (see domain/rollup-job.ts).
-  const statsStorage = await openStatsStorage(db);
+  const statsStorage = await openStatsStorage(db, () => retentionCutoff(Date.now(), config.RETENTION_DAYS));
+  const activity = db.guard(new MongoActivityRepository(db.models, statsStorage.collections));
+  const owner = `${config.INSTANCE_ID ?? process.pid}:${randomUUID()}`;
   const rollupJob = new RollupJob(db.guard(statsStorage.rollups), db.guard(statsStorage.jobState), {
-    owner: `${config.INSTANCE_ID ?? process.pid}:${randomUUID()}`,
+    owner,
     intervalMs: 5_000,
     leaseMs: 30_000,
     marginMs: 5_000,
@@ -101,6 +110,16 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     onError: (err) => log.warn({ err }, 'rollup job failed'),
   });
   const stats = new HistoryStats(db.guard(statsStorage.reader), () => rollupJob.catchUp());
+  const retention = new RetentionJob(db.guard(statsStorage.jobState), {
+    owner,
+    retentionDays: config.RETENTION_DAYS,
+    intervalMs: config.RETENTION_INTERVAL_MS,
+    leaseMs: Math.max(60_000, 2 * config.RETENTION_INTERVAL_MS),
+    clock: Date.now,
+    purge: (cutoff) => activity.purgeBefore(cutoff),
+    onRun: (r) => (r.pageviews || r.sessions) && log.info(r, 'retention: raw activity deleted'),
+    onError: (err) => log.warn({ err }, 'retention job failed'),
+  });
   const docs = docsRoutes();
   let shuttingDown = false;
   const isShuttingDown = () => shuttingDown;
@@ -194,7 +213,28 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
       auth: requireAuth(tokens),
       signInLimit: limitSignIn(limiter, config.TRUST_PROXY),
       restLimit: limitPerToken(limiter),
-      privateApi: [activityRoutes(history, snapshot), historyRoutes(stats, db.guard(statsStorage.exporter))],
+      privateApi: [
+        activityRoutes(history, snapshot),
+        historyRoutes(stats, db.guard(statsStorage.exporter)),
+        sessionRoutes({
+          activity,
+          heatmap: (filter, spec) => heatmap(db.guard(statsStorage.reader), () => rollupJob.catchUp(), filter, spec),
+          erase: (claims, userId) =>
+            eraseUserActivity(
+              {
+                erase: (a, u) => activity.eraseUser(a, u),
+                eraseRollups: (a, u) => eraseRollups(statsStorage.collections, a, u),
+                catchUp: () => rollupJob.catchUp(),
+                presence,
+                offline: (a, sessionId, at) => live.offline(a, sessionId, null, at),
+                audit: (line) => log.info(line, 'audit: activity erased'),
+                clock: Date.now,
+              },
+              claims,
+              userId,
+            ),
+        }),
+      ],
       pages: [docs.page, staticRoutes(findRoot(fileURLToPath(import.meta.url)))],
       corsOrigins,
       trustProxy: config.TRUST_PROXY,
@@ -205,6 +245,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   metrics.countOpenPageviews(() => service.tabs.openPageviews);
   maintenance.start();
   rollupJob.start();
+  retention.start();
 
   return {
     config,
@@ -215,6 +256,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     tracking: service,
     maintenance,
     capacity: { maxConnections, openFileLimit },
+    retention,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -238,6 +280,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
           shuttingDown = true;
           void rollupJob.stop();
           void limiter.close();
+          void retention.stop();
         },
       }),
   };

@@ -59,6 +59,9 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
   /** Unset: derived from the open-file limit at start (realtime/connection-ceiling.ts). */
   MAX_CONNECTIONS: int(1, 1_000_000).optional(),
+  /** Raw page views and sessions older than this many days are deleted; rollups are kept. */
+  RETENTION_DAYS: int(1, 36_500).default(400),
+  RETENTION_INTERVAL_MS: int(1_000, 86_400_000).default(3_600_000),
   TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../../server/src/embedded-mongo/index.ts';
+import { startEmbeddedMongo, type EmbeddedMongo } from '@activity-hub/embedded-mongo';
 import { uniqueDbName } from '../helpers/database-target.ts';
 import { eventually } from '../helpers/hub.ts';
 import {

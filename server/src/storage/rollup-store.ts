@@ -97,6 +97,8 @@ export class MongoRollupStore implements RollupStore {
     private readonly days: Collection<RollupDayDoc>,
     private readonly months: Collection<RollupMonthDoc>,
     private readonly pathDays: Collection<RollupPathDayDoc>,
+    /** Buckets before this instant (the retention horizon) are kept as they are, never recomputed. */
+    private readonly horizon: () => number = () => 0,
   ) {}
 
   async *changedSince(since: Date): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }> {
@@ -113,7 +115,10 @@ export class MongoRollupStore implements RollupStore {
     }
   }
 
-  async recompute(keys: RollupKey[]): Promise<{ written: number; deleted: number }> {
+  async recompute(all: RollupKey[]): Promise<{ written: number; deleted: number }> {
+    // Their raw page views may already be gone: recomputing would delete what History keeps.
+    const horizon = this.horizon();
+    const keys = all.filter((k) => k.bucketStart >= horizon);
     // One query per agency (and at most MAX_CLAUSES user/time ranges): few round trips, and each
     // `$or` branch is a range of the { agencyId, userId, startedAt } index.
     const byUser = new Map<string, { agencyId: string; userId: string; buckets: number[] }>();

@@ -16,7 +16,7 @@ export interface StatsStorage {
 }
 
 /** Opens the rollup and meta collections (creating their indexes) and the stores over them. */
-export async function openStatsStorage(db: Database): Promise<StatsStorage> {
+export async function openStatsStorage(db: Database, horizon?: () => number): Promise<StatsStorage> {
   const collections = await openStatsCollections(db.conn);
   const { pageviews } = db.models;
   return {
@@ -28,6 +28,7 @@ export async function openStatsStorage(db: Database): Promise<StatsStorage> {
       collections.days,
       collections.months,
       collections.pathDays,
+      horizon,
     ),
     jobState: new MongoJobStateStore(collections.meta),
     exporter: new MongoPageviewExporter(pageviews),

@@ -64,7 +64,7 @@ async function startDbProcess(): Promise<{ url: string; pid: number; stop: () =>
   }
   const [cmd, args] = pinned(1, [
     process.execPath,
-    path.join(ROOT, 'server/dist/embedded-mongo.js'),
+    path.join(ROOT, 'embedded-mongo/dist/cli.js'),
     '--port',
     '0',
     '--data-dir',

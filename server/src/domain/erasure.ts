@@ -1,0 +1,36 @@
+import type { Erasure } from '@activity-hub/protocol';
+import { AppError } from './app-error.ts';
+import type { Claims } from './identity.ts';
+import type { PresenceStore } from './ports.ts';
+
+/** What erasure needs from the rest of the hub; wired in app.ts. */
+export interface ErasureDeps {
+  /** Deletes the user's page views and sessions, rollups and user-days; raw counts. */
+  erase(agencyId: string, userId: string): Promise<Erasure['deleted']>;
+  /** Deletes the user's rollups and user-days again (after any rollup run in flight). */
+  eraseRollups(agencyId: string, userId: string): Promise<void>;
+  /** Waits for the rollup run in progress, if any, and runs once more. */
+  catchUp(): Promise<unknown>;
+  presence: Pick<PresenceStore, 'list'>;
+  /** Takes a tab off every dashboard (presence entry, removal event). */
+  offline(agencyId: string, sessionId: string, at: number): Promise<void>;
+  audit(line: { event: 'activity_erased'; by: string; byAgencyId: string; userId: string } & Erasure['deleted']): void;
+  clock: () => number;
+}
+
+/**
+ * Erasure of one user's activity, for privacy requests. Only agency users may erase, and only
+ * inside their own agency: the agency always comes from the caller's claims, never the request.
+ */
+export async function eraseUserActivity(deps: ErasureDeps, claims: Claims, userId: string): Promise<Erasure> {
+  if (claims.role !== 'agency') throw new AppError('forbidden', 'Only agency users may erase activity');
+  const agencyId = claims.agencyId;
+  const deleted = await deps.erase(agencyId, userId);
+  // A rollup run that read the page views before they went may have written after our delete.
+  await deps.catchUp();
+  await deps.eraseRollups(agencyId, userId);
+  const at = deps.clock();
+  for (const e of await deps.presence.list(agencyId, userId)) await deps.offline(agencyId, e.sessionId, at);
+  deps.audit({ event: 'activity_erased', by: claims.sub, byAgencyId: agencyId, userId, ...deleted });
+  return { deleted };
+}

@@ -125,6 +125,7 @@ describe('user page', () => {
     await page.getByTestId('user-online').waitFor();
     expect(await page.getByTestId('user-online').textContent()).toMatch(/Online now on\s+Contacts list/);
     expect(await page.getByTestId('user-name').textContent()).toBe('Cleo Live');
+    await page.getByTestId('heatmap').waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await page.screenshot({ path: artifactPath('user-page-360.png'), fullPage: true });
     await tracker.close();

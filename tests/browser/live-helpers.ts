@@ -93,7 +93,8 @@ export async function openDashboard(
     },
     [SESSION_KEY, JSON.stringify(reply)] as const,
   );
-  await page.goto(`${url}/${opts.query ?? ''}`);
+  // Live explicitly: a location user's default view is "My activity".
+  await page.goto(`${url}/${opts.query ?? '?tab=live'}`);
   await expectConnected(page);
   return page;
 }

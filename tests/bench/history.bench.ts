@@ -6,12 +6,15 @@
  * another database of it (and both on MongoDB too when MONGO_URL is set). Measures
  * `HistoryStats.summary` as the route runs it (catch-up + rollup read) for day/30 days,
  * week/26 weeks and month/12 months (p50/p95), against the 10k baseline and, for the day case,
- * the same buckets aggregated from raw page views without rollups.
+ * the same buckets aggregated from raw page views without rollups. Then the weekday × hour
+ * heatmap (`GET /heatmap` without HTTP) over 30 and 365 days in Asia/Kolkata.
+ * HISTORY_BENCH_ONLY=heatmap skips the summary cases.
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { Granularity } from '@activity-hub/protocol';
 import { calendarRange } from '../../server/src/domain/calendar-buckets.ts';
+import { heatmap } from '../../server/src/domain/heatmap.ts';
 import { HistoryStats } from '../../server/src/domain/history-stats.ts';
 import { RollupJob } from '../../server/src/domain/rollup-job.ts';
 import { startEmbeddedMongo } from '../../server/src/embedded-mongo/index.ts';
@@ -24,7 +27,8 @@ export interface HistoryBenchResult {
   suite: 'history';
   target: string;
   pageviews: number;
-  granularity: Granularity;
+  /** A summary granularity, or a heatmap over the last N days. */
+  granularity: Granularity | `heatmap ${number}d`;
   p50Ms: number;
   p95Ms: number;
   /** Same summary on the 10k page-view baseline of the same run. */
@@ -55,6 +59,7 @@ interface Loaded {
   db: Database;
   stats: StatsStorage;
   history: HistoryStats;
+  catchUp: () => Promise<unknown>;
   loadMs: number;
 }
 
@@ -70,7 +75,8 @@ async function load(url: string, pageviews: number): Promise<Loaded> {
   await seedDatabase(db, stats, { ...seed, pageviewsPerDay: perDay, maxPageviews: pageviews });
   const timing = { intervalMs: 60_000, leaseMs: 30_000, marginMs: 5_000, batchKeys: 2_000, clock: Date.now };
   const job = new RollupJob(stats.rollups, stats.jobState, { owner: 'bench', ...timing, onError: console.error });
-  return { db, stats, history: new HistoryStats(stats.reader, () => job.catchUp()), loadMs: Date.now() - started };
+  const catchUp = () => job.catchUp();
+  return { db, stats, history: new HistoryStats(stats.reader, catchUp), catchUp, loadMs: Date.now() - started };
 }
 
 async function timeRuns(fn: () => Promise<unknown>, runs: number): Promise<number[]> {
@@ -98,7 +104,7 @@ async function measure(target: string, big: Loaded, small: Loaded): Promise<Hist
     await l.history.summary(year, warm);
     console.log(`${target}: first summary after loading (${name}): ${(performance.now() - t).toFixed(0)} ms`);
   }
-  for (const c of CASES) {
+  for (const c of process.env.HISTORY_BENCH_ONLY === 'heatmap' ? [] : CASES) {
     const from = new Date(END - c.days * 86_400_000);
     const spec = { granularity: c.granularity, tz: TZ, weekStart: 'monday' as const };
     const q = { agencyId: 'acme', from, to: new Date(END) };
@@ -134,6 +140,35 @@ async function measure(target: string, big: Loaded, small: Loaded): Promise<Hist
       ratioToBaseline: +(p50 / pct(smallMs, 0.5)).toFixed(2),
       rawMs: rawMs === null ? null : Math.round(rawMs),
       speedupVsRaw: rawMs === null ? null : Math.round(rawMs / p50),
+    });
+  }
+  results.push(...(await measureHeatmap(target, big, small)));
+  return results;
+}
+
+/** `GET /heatmap` as the route runs it (catch-up + rollup read), in a half-hour zone. */
+async function measureHeatmap(target: string, big: Loaded, small: Loaded): Promise<HistoryBenchResult[]> {
+  const results: HistoryBenchResult[] = [];
+  const spec = { tz: 'Asia/Kolkata', weekStart: 'monday' as const };
+  for (const days of [30, 365]) {
+    const q = { agencyId: 'acme', from: new Date(END - days * 86_400_000), to: new Date(END) };
+    const run = (l: Loaded) => () => heatmap(l.stats.reader, l.catchUp, q, spec);
+    const bigMs = await timeRuns(run(big), RUNS);
+    const smallMs = await timeRuns(run(small), RUNS);
+    const p50 = pct(bigMs, 0.5);
+    console.log(
+      `${target} heatmap ${days}d: p50 ${p50.toFixed(0)} ms p95 ${pct(bigMs, 0.95).toFixed(0)} ms (${bigMs.length} runs), 10k baseline p50 ${pct(smallMs, 0.5).toFixed(0)} ms`,
+    );
+    results.push({
+      suite: 'history',
+      target,
+      pageviews: BIG,
+      granularity: `heatmap ${days}d`,
+      p50Ms: Math.round(p50),
+      p95Ms: Math.round(pct(bigMs, 0.95)),
+      ratioToBaseline: +(p50 / pct(smallMs, 0.5)).toFixed(2),
+      rawMs: null,
+      speedupVsRaw: null,
     });
   }
   return results;

@@ -15,8 +15,8 @@ export interface ActivityRepository {
     limit: number,
     after: PageCursor | null,
   ): Promise<{ items: SessionItem[]; next: PageCursor | null }>;
-  /** One session with its page views, or null when it is not in `scope` (or does not exist). */
-  sessionDetail(scope: { agencyId: string; userId?: string }, ref: SessionRef): Promise<SessionDetail | null>;
+  /** One session of the agency with its page views; null when there is none. Scope is checked by the caller. */
+  sessionDetail(agencyId: string, ref: SessionRef): Promise<SessionDetail | null>;
   /** Deletes one user's page views, sessions, rollups and user-days; the counts of raw documents. */
   eraseUser(agencyId: string, userId: string): Promise<{ pageviews: number; sessions: number }>;
   /** Deletes raw page views and sessions that started before `cutoff`; rollups are kept. */

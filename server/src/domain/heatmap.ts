@@ -1,4 +1,5 @@
 import { WEEKDAYS, type Heatmap, type HeatmapCell } from '@activity-hub/protocol';
+import { AppError } from './app-error.ts';
 import type { HistoryFilter } from './history-ports.ts';
 import { ceilToBucket, floorToBucket, isBucketAligned } from './rollup-keys.ts';
 import type { StatsReader, StatsScope } from './stats-ports.ts';
@@ -6,6 +7,8 @@ import type { StatsReader, StatsScope } from './stats-ports.ts';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const Q_MS = 15 * 60_000;
+/** Longest range a heatmap covers: a little over two years of hours. */
+export const HEATMAP_MAX_DAYS = 800;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 /** The zone's offset from UTC at `t`, in ms. */
@@ -85,6 +88,8 @@ export async function heatmap(
   const { from: _f, to: _t, ...scope } = filter;
   const from = filter.from.getTime();
   const to = filter.to.getTime();
+  if (to - from > HEATMAP_MAX_DAYS * DAY_MS)
+    throw new AppError('validation_failed', `A heatmap covers at most ${HEATMAP_MAX_DAYS} days`);
   const grid = Array.from({ length: 7 * 24 }, () => ({ pageviews: 0, engagedMs: 0 }));
   const add = (cell: [number, number], r: { pageviews: number; engagedMs: number }) => {
     const g = grid[cell[0] * 24 + cell[1]] as (typeof grid)[number];

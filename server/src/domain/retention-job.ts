@@ -48,13 +48,17 @@ export class RetentionJob {
     await this.state.releaseLease(JOB, this.opts.owner).catch(() => undefined);
   }
 
-  /** One run when this instance holds (or renews) the lease; null otherwise. */
-  async tick(): Promise<{ cutoff: Date; pageviews: number; sessions: number } | null> {
+  /** One run when this instance holds (or renews) the lease; null otherwise. Runs never overlap in a process. */
+  tick(): Promise<{ cutoff: Date; pageviews: number; sessions: number } | null> {
+    const run = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.runOnce());
+    this.running = run;
+    return run;
+  }
+
+  private async runOnce(): Promise<{ cutoff: Date; pageviews: number; sessions: number } | null> {
     if (!(await this.state.tryLease(JOB, this.opts.owner, this.opts.leaseMs))) return null;
     const cutoff = new Date(retentionCutoff(this.opts.clock(), this.opts.retentionDays));
-    const run = this.opts.purge(cutoff);
-    this.running = run;
-    const r = { cutoff, ...(await run) };
+    const r = { cutoff, ...(await this.opts.purge(cutoff)) };
     this.opts.onRun(r);
     return r;
   }

@@ -9,6 +9,7 @@ import {
   trackEventSchema,
   usersQuerySchema,
 } from '@activity-hub/protocol';
+import { activityPaths, ACTIVITY_SCHEMAS } from './openapi-activity.ts';
 import { body, history, inputSchema, itemsOf, PUBLIC, SOCKETS, type Json } from './openapi-parts.ts';
 import { COMPONENT_SCHEMAS, errorReplies, jsonReply } from './openapi-schemas.ts';
 
@@ -116,6 +117,7 @@ export function buildOpenApi(version = '0.1.0'): Json {
         filterSchema,
         { description: 'CSV file', content: { 'text/csv': { schema: { type: 'string' } } } },
       ),
+      ...activityPaths(v1),
       [`${v1}/directory`]: {
         get: {
           tags: ['history'],
@@ -178,7 +180,7 @@ export function buildOpenApi(version = '0.1.0'): Json {
           description: 'The platform’s own identity token',
         },
       },
-      schemas: { ...COMPONENT_SCHEMAS, TrackEvent: inputSchema(trackEventSchema) },
+      schemas: { ...COMPONENT_SCHEMAS, ...ACTIVITY_SCHEMAS, TrackEvent: inputSchema(trackEventSchema) },
     },
     'x-socket-io': SOCKETS,
   };

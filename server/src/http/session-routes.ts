@@ -9,7 +9,7 @@ import {
   type SessionDetail,
   type SessionsPage,
 } from '@activity-hub/protocol';
-import { scopeOf } from '../domain/access.ts';
+import { canSee } from '../domain/access.ts';
 import { decodeSessionId, type ActivityRepository } from '../domain/activity-ports.ts';
 import { AppError } from '../domain/app-error.ts';
 import { decodeCursor, encodeCursor, type HistoryFilter } from '../domain/history-ports.ts';
@@ -38,9 +38,12 @@ export function sessionRoutes(deps: SessionRouteDeps): Router {
 
   r.get('/sessions/:id', async (req, res) => {
     const { id } = parseOrThrow(sessionParamsSchema, req.params, 'params');
+    const claims = claimsOf(res);
     const ref = decodeSessionId(id);
-    // Malformed, missing and out-of-scope ids answer alike: nothing tells them apart.
-    const detail: SessionDetail | null = ref ? await deps.activity.sessionDetail(scopeOf(claimsOf(res)), ref) : null;
+    // Malformed, missing and out-of-scope ids answer alike: nothing tells them apart. The agency
+    // is always the caller's, so another tenant's session is simply not found.
+    const visible = ref && canSee(claims, { agencyId: claims.agencyId, userId: ref.userId });
+    const detail: SessionDetail | null = visible ? await deps.activity.sessionDetail(claims.agencyId, ref) : null;
     if (!detail) throw new AppError('not_found', 'No such session');
     res.json(detail);
   });

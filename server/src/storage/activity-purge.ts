@@ -31,8 +31,6 @@ export async function eraseRollups(stats: StatsCollections, agencyId: string, us
  */
 export async function purgeBefore(models: Models, cutoff: Date): Promise<{ pageviews: number; sessions: number }> {
   const old = { startedAt: { $lt: cutoff } };
-  const pv = await models.pageviews.deleteMany(old);
-  // A session still open past the cutoff keeps its record; its old page views are gone.
-  const s = await models.sessions.deleteMany({ ...old, endedAt: { $ne: null, $lt: cutoff } });
+  const [pv, s] = await Promise.all([models.pageviews.deleteMany(old), models.sessions.deleteMany(old)]);
   return { pageviews: pv.deletedCount, sessions: s.deletedCount };
 }

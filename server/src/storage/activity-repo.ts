@@ -16,8 +16,8 @@ export class MongoActivityRepository implements ActivityRepository {
     return listSessions(this.models, filter, limit, after);
   }
 
-  sessionDetail(scope: { agencyId: string; userId?: string }, ref: SessionRef) {
-    return sessionDetail(this.models, scope, ref);
+  sessionDetail(agencyId: string, ref: SessionRef) {
+    return sessionDetail(this.models, agencyId, ref);
   }
 
   eraseUser(agencyId: string, userId: string) {

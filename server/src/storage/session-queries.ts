@@ -120,19 +120,14 @@ export async function listSessions(models: Models, f: HistoryFilter, limit: numb
   return { items, next: pos };
 }
 
-/** One session in scope with its page views (oldest first); null when absent or out of scope. */
-export async function sessionDetail(
-  models: Models,
-  scope: { agencyId: string; userId?: string },
-  ref: SessionRef,
-): Promise<SessionDetail | null> {
-  if (scope.userId && scope.userId !== ref.userId) return null;
-  const s = await models.sessions.findOne({ agencyId: scope.agencyId, userId: ref.userId, id: ref.tabId });
+/** One session of the agency with its page views (oldest first); null when there is none. */
+export async function sessionDetail(models: Models, agencyId: string, ref: SessionRef): Promise<SessionDetail | null> {
+  const s = await models.sessions.findOne({ agencyId, userId: ref.userId, id: ref.tabId });
   if (!s) return null;
   const docs = await models.pageviews
     .find(
       {
-        agencyId: scope.agencyId,
+        agencyId,
         userId: ref.userId,
         startedAt: { $gte: s.startedAt },
         sessionId: ref.tabId,

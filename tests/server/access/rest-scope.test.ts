@@ -5,7 +5,7 @@
  * reduced to the seeded people whose markers (in names, paths and titles) it contains.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Summary } from '@activity-hub/protocol';
+import type { Heatmap, Summary } from '@activity-hub/protocol';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
 import {
   closeCast,
@@ -32,7 +32,7 @@ afterAll(async () => {
 
 const DAY = 86_400_000;
 /** Routes that take the history filters, and the plain ones that take none (and must ignore any). */
-const FILTERED = ['/pageviews', '/summary', '/top-pages', '/users', '/export.csv'] as const;
+const FILTERED = ['/pageviews', '/summary', '/top-pages', '/users', '/export.csv', '/sessions', '/heatmap'] as const;
 const PLAIN = ['/me', '/presence', '/directory'] as const;
 
 /** Every filter permutation: none, each user id, each location, each pair, plus widening attempts. */
@@ -97,7 +97,9 @@ async function see(
 ): Promise<{ status: number; keys: string[]; body: string }> {
   const now = Date.now();
   const range: Record<string, string> =
-    route === '/summary' ? { from: new Date(now - DAY).toISOString(), to: new Date(now + DAY).toISOString() } : {};
+    route === '/summary' || route === '/heatmap'
+      ? { from: new Date(now - DAY).toISOString(), to: new Date(now + DAY).toISOString() }
+      : {};
   const qs = new URLSearchParams({ ...q, ...range }).toString();
   const res = await fetch(`${t.url}/api/v1${route}${qs ? `?${qs}` : ''}`, {
     headers: { authorization: `Bearer ${caller.token}` },
@@ -117,6 +119,15 @@ async function see(
       keys: exact ? inScope : [`users=${s.totals.users}`, `pageviews=${s.totals.pageviews}`],
       body,
     };
+  }
+  if (route === '/heatmap') {
+    // Counts only, like the summary: the cells add up to exactly the scope's page views.
+    const n = (JSON.parse(body) as Heatmap).cells.reduce((sum, c) => sum + c.pageviews, 0);
+    const inScope = scopeOf(cast, caller)
+      .filter((p) => matches(p, q))
+      .map((p) => p.key)
+      .sort();
+    return { status: 200, keys: n === 2 * inScope.length ? inScope : [`pageviews=${n}`], body };
   }
   if (route === '/me')
     return {

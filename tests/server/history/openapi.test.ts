@@ -50,6 +50,10 @@ const ROUTES: [string, string][] = [
   ['get', '/api/v1/top-pages'],
   ['get', '/api/v1/users'],
   ['get', '/api/v1/export.csv'],
+  ['get', '/api/v1/sessions'],
+  ['get', '/api/v1/sessions/{id}'],
+  ['get', '/api/v1/heatmap'],
+  ['delete', '/api/v1/users/{userId}/activity'],
   ['get', '/api/v1/openapi.json'],
   ['get', '/healthz'],
   ['get', '/readyz'],
@@ -87,6 +91,8 @@ describe('GET /api/v1/openapi.json', () => {
     expect(byName.tz?.required).toBe(false);
     expect(byName.granularity?.schema).toMatchObject({ enum: ['day', 'week', 'month'], default: 'day' });
     expect(byName.weekStart?.schema.enum).toContain('sunday');
+    const heat = (spec.paths['/api/v1/heatmap']?.get?.parameters ?? []).map((p) => p.name).sort();
+    expect(heat).toEqual(['from', 'locationId', 'path', 'to', 'tz', 'userId', 'weekStart']);
     const limit = spec.paths['/api/v1/pageviews']?.get?.parameters?.find((p) => p.name === 'limit');
     expect(limit?.schema).toMatchObject({ maximum: 500, minimum: 1 });
   });
@@ -94,6 +100,8 @@ describe('GET /api/v1/openapi.json', () => {
   it('references reply schemas that exist', () => {
     const refs = JSON.stringify(spec).match(/#\/components\/schemas\/[A-Za-z]+/g) ?? [];
     for (const ref of new Set(refs)) expect(spec.components.schemas[ref.split('/').pop() as string], ref).toBeDefined();
+    expect(Object.keys(spec.components.schemas.SessionItem?.properties ?? {})).toContain('entryPath');
+    expect(Object.keys(spec.components.schemas.Heatmap?.properties ?? {})).toContain('cells');
     expect(Object.keys(spec.components.schemas.Summary?.properties ?? {})).toEqual([
       'from',
       'to',

@@ -82,7 +82,7 @@ export async function openDashboard(
   context: BrowserContext,
   url: string,
   user: DevLogin,
-  opts: { width?: number } = {},
+  opts: { width?: number; query?: string } = {},
 ): Promise<Page> {
   const reply = await devLogin(url, user);
   const page = await context.newPage();
@@ -93,7 +93,8 @@ export async function openDashboard(
     },
     [SESSION_KEY, JSON.stringify(reply)] as const,
   );
-  await page.goto(`${url}/`);
+  // Live explicitly: a location user's default view is "My activity".
+  await page.goto(`${url}/${opts.query ?? '?tab=live'}`);
   await expectConnected(page);
   return page;
 }

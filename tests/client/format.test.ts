@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import type { PresenceEntry } from '@activity-hub/protocol';
 import { formatAgo, formatChange, formatDuration, formatDurationShort, initials } from '../../client/src/lib/format.ts';
 import { computeRange, isDateString, rangeToDates } from '../../client/src/lib/ranges.ts';
-import { defaultFilters, parseViewState, serializeViewState, type ViewState } from '../../client/src/lib/url-state.ts';
+import {
+  choosesView,
+  defaultFilters,
+  parseViewState,
+  serializeViewState,
+  type ViewState,
+} from '../../client/src/lib/url-state.ts';
 import {
   countPresence,
   groupByUser,
@@ -120,6 +126,19 @@ describe('URL state', () => {
     expect(parsed).toEqual({ tab: 'live', filters: defaultFilters('Asia/Tokyo') });
     const custom = parseViewState('?tab=history&range=custom&from=2024-13-01&to=2024-01-02', 'UTC');
     expect(custom.filters.range).toBe('last7');
+  });
+
+  it('round-trips the Activity tab and a user page, and knows when a link chose a view', () => {
+    const filters = { ...defaultFilters('Asia/Kolkata'), range: 'last30' as const, userId: 'ana', path: '/x' };
+    const activity = serializeViewState({ tab: 'activity', filters });
+    expect(activity).toBe('?tab=activity&range=last30&tz=Asia%2FKolkata&user=ana&path=%2Fx');
+    expect(parseViewState(activity, 'UTC')).toEqual({ tab: 'activity', filters });
+    const user = serializeViewState({ tab: 'history', userId: 'u&1', filters });
+    expect(user).toBe('?view=user&userId=u%261&tab=history&range=last30&tz=Asia%2FKolkata');
+    expect(parseViewState(user, 'UTC')).toMatchObject({ tab: 'history', userId: 'u&1' });
+    expect(parseViewState('?view=user', 'UTC').userId).toBeUndefined();
+    expect(choosesView('')).toBe(false);
+    expect(choosesView('?view=user&userId=a')).toBe(true);
   });
 
   it('keeps the live tab URL short', () => {

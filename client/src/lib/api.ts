@@ -38,7 +38,7 @@ export function errorMessage(err: unknown): string {
 export type Query = Record<string, string | number | undefined | null>;
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   query?: Query;
   body?: unknown;
   signal?: AbortSignal;

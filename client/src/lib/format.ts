@@ -84,3 +84,24 @@ export function initials(name: string): string {
   const last = parts.length > 1 ? (parts[parts.length - 1]?.[0] ?? '') : '';
   return (first + last).toUpperCase();
 }
+
+/** Time of day ("14:05") of an instant in `timeZone`. */
+export function formatTimeIn(ms: number, timeZone: string): string {
+  return new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone }).format(ms);
+}
+
+/** A day heading ("Monday, March 4, 2024") for an instant in `timeZone`. */
+export function formatDayIn(ms: number, timeZone: string): string {
+  return new Intl.DateTimeFormat(undefined, {
+    weekday: 'long',
+    month: 'long',
+    day: 'numeric',
+    year: 'numeric',
+    timeZone,
+  }).format(ms);
+}
+
+/** "Desktop", "Mobile"…: a device class as a word. */
+export function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}

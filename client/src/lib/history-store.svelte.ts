@@ -2,7 +2,8 @@
 // can bind to them; the root component mirrors them into the URL (see url-state.ts).
 import type { Summary, TopPage, UserStats } from '@activity-hub/protocol';
 import { ApiError, errorMessage, isAbort, saveBlob, type Api, type Query } from './api.ts';
-import { computeRange, rangeToDates, type RangePreset, type TimeRange } from './ranges.ts';
+import { rangeToDates, type RangePreset, type TimeRange } from './ranges.ts';
+import { filterQuery, filtersRange, setRangePreset } from './report-query.ts';
 import type { HistoryFilters } from './url-state.ts';
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -56,16 +57,11 @@ export class HistoryStore {
 
   /** Switching to "custom" starts from the dates currently shown, which is what people expect. */
   setRange(preset: RangePreset, now = Date.now()): void {
-    if (preset === 'custom' && (!this.filters.from || !this.filters.to)) {
-      const shown = computeRange(this.filters.range, this.filters.tz, now, this.filters);
-      Object.assign(this.filters, rangeToDates(shown, this.filters.tz));
-    }
-    this.filters.range = preset;
+    setRangePreset(this.filters, preset, now);
   }
 
   currentRange(now = Date.now()): TimeRange {
-    const f = this.filters;
-    return computeRange(f.range, f.tz, now, { from: f.from, to: f.to });
+    return filtersRange(this.filters, now);
   }
 
   async load(now = Date.now()): Promise<void> {
@@ -117,14 +113,7 @@ export class HistoryStore {
   }
 
   #filterQuery(range: TimeRange): Query {
-    const f = this.filters;
-    return {
-      from: range.from.toISOString(),
-      to: range.to.toISOString(),
-      locationId: f.locationId,
-      userId: this.#withUsers() ? f.userId : '',
-      path: f.path.trim(),
-    };
+    return filterQuery(this.filters, range, this.#withUsers());
   }
 
   /** The hub decides the comparison period (summary.previous); we only fetch its buckets. */

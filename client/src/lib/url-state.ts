@@ -3,7 +3,7 @@
 import type { Granularity } from '@activity-hub/protocol';
 import { isDateString, isValidTimeZone, RANGE_PRESETS, type RangePreset } from './ranges.ts';
 
-export const TABS = ['live', 'history'] as const;
+export const TABS = ['live', 'activity', 'history'] as const;
 export type Tab = (typeof TABS)[number];
 
 // Kept local instead of importing GRANULARITIES: that constant sits in the protocol's zod module.
@@ -25,6 +25,8 @@ export interface HistoryFilters {
 export interface ViewState {
   tab: Tab;
   filters: HistoryFilters;
+  /** Set while a user page is open (`?view=user&userId=…`); the tab stays selected behind it. */
+  userId?: string;
 }
 
 const MAX_ID = 128;
@@ -61,27 +63,46 @@ export function parseViewState(search: string, defaultTz: string): ViewState {
     if (isDateString(from) && isDateString(to)) Object.assign(filters, { from, to });
     else filters.range = base.range;
   }
-  return { tab: oneOf(TABS, q.get('tab'), 'live'), filters };
+  const state: ViewState = { tab: oneOf(TABS, q.get('tab'), 'live'), filters };
+  const userId = bounded(q.get('userId'), MAX_ID);
+  if (q.get('view') === 'user' && userId) state.userId = userId;
+  return state;
+}
+
+/** Whether a query string chooses a view itself (otherwise the user's default view applies). */
+export function choosesView(search: string): boolean {
+  const q = new URLSearchParams(search);
+  return q.has('tab') || q.has('view');
 }
 
 /**
- * The query string for a view, starting with "?". History filters are written only while the
- * History tab is open; empty filters are left out to keep shared links short.
+ * The query string for a view, starting with "?". Filters are written only for the views that
+ * use them: History and Activity share range, time zone, location, user and path (History adds
+ * granularity); a user page keeps range and time zone. Empty filters are left out to keep shared
+ * links short.
  */
 export function serializeViewState(state: ViewState): string {
-  const q = new URLSearchParams({ tab: state.tab });
-  if (state.tab === 'history') {
-    const f = state.filters;
+  const f = state.filters;
+  const q = new URLSearchParams();
+  if (state.userId) {
+    q.set('view', 'user');
+    q.set('userId', state.userId);
+  }
+  q.set('tab', state.tab);
+  const filtered = state.tab !== 'live' || state.userId;
+  if (filtered) {
     q.set('range', f.range);
-    q.set('gran', f.granularity);
+    if (state.tab === 'history' && !state.userId) q.set('gran', f.granularity);
     q.set('tz', f.tz);
+  }
+  if (filtered && !state.userId) {
     if (f.locationId) q.set('loc', f.locationId);
     if (f.userId) q.set('user', f.userId);
     if (f.path) q.set('path', f.path);
-    if (f.range === 'custom') {
-      q.set('from', f.from);
-      q.set('to', f.to);
-    }
+  }
+  if (filtered && f.range === 'custom') {
+    q.set('from', f.from);
+    q.set('to', f.to);
   }
   return `?${q.toString()}`;
 }

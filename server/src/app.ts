@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { TIMING, type PresenceSnapshot } from '@activity-hub/protocol';
 import type { Server } from 'socket.io';
 import type { Config } from './config.ts';
-import { scopeOf } from './domain/access.ts';
+import { scopeOf, verifierFor } from './domain/access.ts';
 import { applyOps } from './domain/apply-ops.ts';
 import { HistoryStats } from './domain/history-stats.ts';
 import type { Claims } from './domain/identity.ts';
@@ -70,6 +70,9 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   const presence = redis ? new RedisPresenceStore(redis.pub, presenceTtl) : new MemoryPresenceStore(presenceTtl);
   const tokens = createTokenService({ secret: resolveHubSecret(config, log), ttlSec: config.TOKEN_TTL_SEC });
   const verify = (t: string) => tokens.verify(t);
+  // Each entry point checks the token's scope: a tracker's token may only track.
+  const verifyLive = verifierFor(verify, 'live');
+  const verifyTrack = verifierFor(verify, 'track');
   const repo = new MongoTrackingRepository(db.conn, db.models);
   const history = new MongoHistoryRepository(db.models);
   // History statistics: 15-minute rollups kept up to date by a leased periodic job, and caught
@@ -100,7 +103,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   const server = http.createServer((req, res) => handler(req, res));
   const io = createSocketServer(server, corsOrigins, redis);
   const liveNsp = registerLiveNamespace(io, {
-    verify,
+    verify: verifyLive,
     snapshot,
     policy: { allowed: config.PUBLIC_ORIGINS },
     metrics,
@@ -136,7 +139,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     (reason, n) => metrics.pageviewsClosed.inc({ reason }, n),
   );
   registerTrackNamespace(io, {
-    verify,
+    verify: verifyTrack,
     service,
     maintenance,
     metrics,
@@ -157,10 +160,10 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
       ),
       publicApi: [
         authRoutes({ config, tokens, upstream: createUpstreamVerifier(config), demoUsers: DEMO_USERS }),
-        collectRoute(verify, service),
+        collectRoute(verifyTrack, service),
         docs.openapi,
       ],
-      auth: requireAuth(tokens),
+      auth: requireAuth(tokens, 'api'),
       privateApi: [activityRoutes(history, snapshot), historyRoutes(stats, statsStorage.exporter)],
       pages: [docs.page, staticRoutes(findRoot(fileURLToPath(import.meta.url)))],
       corsOrigins,

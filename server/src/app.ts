@@ -157,6 +157,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
         ],
         metrics.registry,
         isShuttingDown,
+        config.METRICS_TOKEN,
       ),
       publicApi: [
         authRoutes({ config, tokens, upstream: createUpstreamVerifier(config), demoUsers: DEMO_USERS }),
@@ -165,7 +166,18 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
       ],
       auth: requireAuth(tokens, 'api'),
       privateApi: [activityRoutes(history, snapshot), historyRoutes(stats, statsStorage.exporter)],
-      pages: [docs.page, staticRoutes(findRoot(fileURLToPath(import.meta.url)))],
+      pages: [
+        docs.page,
+        staticRoutes(findRoot(fileURLToPath(import.meta.url)), {
+          frameAncestors: [
+            ...new Set([
+              ...config.FRAME_ANCESTORS,
+              ...config.PUBLIC_ORIGINS,
+              ...(config.TRACKER_ORIGINS === '*' ? [] : config.TRACKER_ORIGINS),
+            ]),
+          ],
+        }),
+      ],
       corsOrigins,
       trustProxy: config.TRUST_PROXY,
     },

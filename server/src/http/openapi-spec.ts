@@ -157,7 +157,7 @@ export function buildOpenApi(version = '0.1.0'): Json {
       '/metrics': {
         get: {
           tags: ['operations'],
-          summary: 'Prometheus metrics',
+          summary: 'Prometheus metrics: Bearer METRICS_TOKEN, or a direct loopback caller when it is unset',
           ...PUBLIC,
           responses: {
             200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },

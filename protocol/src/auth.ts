@@ -6,6 +6,14 @@ const id = z.string().trim().min(1).max(LIMITS.idLength);
 export const ROLES = ['agency', 'location'] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * What a hub token may do, decided by the hub from the exchange request's `Origin`, never by
+ * the caller: `track` may only open `/track` and `POST /api/v1/collect`; `read` (a dashboard's
+ * token) may also open `/live` and every REST route.
+ */
+export const TOKEN_SCOPES = ['track', 'read'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
 /** The identity a hub token carries, as clients see it. */
 export interface HubUser {
   userId: string;
@@ -20,6 +28,8 @@ export interface HubUser {
 export interface AuthReply {
   token: string;
   user: HubUser;
+  /** What the token may do; refresh keeps it. */
+  scope: TokenScope;
   /** Epoch milliseconds. */
   expiresAt: number;
 }

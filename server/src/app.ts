@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { TIMING, type PresenceSnapshot } from '@activity-hub/protocol';
 import type { Server } from 'socket.io';
 import type { Config } from './config.ts';
-import { scopeOf } from './domain/access.ts';
+import { scopeOf, verifierFor } from './domain/access.ts';
 import { applyOps } from './domain/apply-ops.ts';
 import { HistoryStats } from './domain/history-stats.ts';
 import type { Claims } from './domain/identity.ts';
@@ -92,6 +92,9 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   metrics.countRateLimited(() => limiter.refused);
   const tokens = createTokenService({ secret: resolveHubSecret(config, log), ttlSec: config.TOKEN_TTL_SEC });
   const verify = (t: string) => tokens.verify(t);
+  // Each entry point checks the token's scope: a tracker's token may only track.
+  const verifyLive = verifierFor(verify, 'live');
+  const verifyTrack = verifierFor(verify, 'track');
   // Every storage port goes through the database's availability gate (storage/db-guard.ts).
   const repo = db.guard(new MongoTrackingRepository(db.conn, db.models, () => db.availability.lastOutage));
   const history = db.guard(new MongoHistoryRepository(db.models));
@@ -141,7 +144,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     onRefused: () => metrics.connectionsRefused.inc(),
   });
   const liveNsp = registerLiveNamespace(io, {
-    verify,
+    verify: verifyLive,
     snapshot,
     limiter,
     policy: { allowed: config.PUBLIC_ORIGINS },
@@ -185,7 +188,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     (reason, n) => metrics.pageviewsClosed.inc({ reason }, n),
   );
   registerTrackNamespace(io, {
-    verify,
+    verify: verifyTrack,
     service,
     limiter,
     maintenance,
@@ -204,13 +207,14 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
         ],
         metrics.registry,
         isShuttingDown,
+        config.METRICS_TOKEN,
       ),
       publicApi: [
         authRoutes({ config, tokens, upstream: createUpstreamVerifier(config), demoUsers: DEMO_USERS }),
-        collectRoute(verify, service, limiter),
+        collectRoute(verifyTrack, service, limiter),
         docs.openapi,
       ],
-      auth: requireAuth(tokens),
+      auth: requireAuth(tokens, 'api'),
       signInLimit: limitSignIn(limiter, config.TRUST_PROXY),
       restLimit: limitPerToken(limiter),
       privateApi: [
@@ -235,7 +239,18 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
             ),
         }),
       ],
-      pages: [docs.page, staticRoutes(findRoot(fileURLToPath(import.meta.url)))],
+      pages: [
+        docs.page,
+        staticRoutes(findRoot(fileURLToPath(import.meta.url)), {
+          frameAncestors: [
+            ...new Set([
+              ...config.FRAME_ANCESTORS,
+              ...config.PUBLIC_ORIGINS,
+              ...(config.TRACKER_ORIGINS === '*' ? [] : config.TRACKER_ORIGINS),
+            ]),
+          ],
+        }),
+      ],
       corsOrigins,
       trustProxy: config.TRUST_PROXY,
     },

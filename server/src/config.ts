@@ -85,6 +85,10 @@ const schema = z.object({
     )
     .optional(),
   RATE_LIMIT_SYNC_MS: int(50, 10_000).default(500),
+  /** Bearer token Prometheus sends to `/metrics`; unset: only direct loopback callers may scrape. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** Origins allowed to frame the dashboard (HighLevel's app), besides PUBLIC_ORIGINS and TRACKER_ORIGINS. */
+  FRAME_ANCESTORS: origins.default(['https://app.gohighlevel.com', 'https://app.leadconnectorhq.com']),
 });
 
 export type Env = z.input<typeof schema>;

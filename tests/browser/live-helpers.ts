@@ -41,11 +41,14 @@ export async function warmUp(context: BrowserContext, url: string): Promise<void
   await page.close();
 }
 
-/** Signs in through the hub's dev login and returns the full reply (as the dashboard stores it). */
+/**
+ * Signs in through the hub's dev login from the hub's own origin, as the dashboard does, and
+ * returns the full reply: a `read` token (which may also track, like the demo's).
+ */
 export async function devLogin(url: string, user: DevLogin): Promise<AuthReply> {
   const res = await fetch(`${url}/api/v1/auth/dev`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', origin: new URL(url).origin },
     body: JSON.stringify(user),
   });
   if (!res.ok) throw new Error(`dev login failed: ${res.status} ${await res.text()}`);

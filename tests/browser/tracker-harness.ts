@@ -31,10 +31,17 @@ export interface Identities {
   agencyToken: string;
 }
 
-/** Dev-login tokens for a location user and the agency's admin, in a fresh agency. */
+/**
+ * Dev-login tokens for a location user (a tracker's `track` token, as an issuer's backend gets
+ * it) and the agency's admin (a dashboard's `read` token), in a fresh agency.
+ */
 export async function identities(hub: TestHub, agencyId: string): Promise<Identities> {
   const [userToken, agencyToken] = await Promise.all([
-    devToken(hub.url, { userId: `${agencyId}-user`, role: 'location', agencyId, locationId: `${agencyId}-loc` }),
+    devToken(
+      hub.url,
+      { userId: `${agencyId}-user`, role: 'location', agencyId, locationId: `${agencyId}-loc` },
+      { scope: 'track' },
+    ),
     devToken(hub.url, { userId: `${agencyId}-admin`, role: 'agency', agencyId, locationId: null }),
   ]);
   return { agencyId, userToken, agencyToken };

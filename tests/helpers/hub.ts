@@ -45,14 +45,20 @@ export async function restartHub(t: TestHub, opts: { log?: Logger } = {}): Promi
   return startHub({ ...t.env, PORT: String(t.port) }, opts);
 }
 
-/** Signs in through the dev login and returns the hub token. */
+/**
+ * Signs in through the dev login and returns the hub token. The request's Origin decides the
+ * token's scope: by default the hub's own (a dashboard's `read` token, which may also track);
+ * `scope: 'track'` sends none, as a server-to-server caller does, for a tracker's `track` token.
+ */
 export async function devToken(
   url: string,
   user: { userId: string; name?: string; role: 'agency' | 'location'; agencyId: string; locationId?: string | null },
+  opts: { scope?: 'read' | 'track'; origin?: string } = {},
 ): Promise<string> {
+  const origin = opts.origin ?? (opts.scope === 'track' ? undefined : new URL(url).origin);
   const res = await fetch(`${url}/api/v1/auth/dev`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(origin ? { origin } : {}) },
     body: JSON.stringify({ name: user.userId, ...user }),
   });
   if (!res.ok) throw new Error(`dev login failed: ${res.status} ${await res.text()}`);

@@ -1,3 +1,4 @@
+import type { TokenScope } from '@activity-hub/protocol';
 import type { Claims } from './identity.ts';
 import { AppError } from './app-error.ts';
 import { keyPart } from './keys.ts';
@@ -68,4 +69,78 @@ export function audienceOf(subject: { agencyId: string; userId: string }): strin
 export function canSee(claims: Claims, subject: { agencyId: string; userId: string }): boolean {
   if (subject.agencyId !== claims.agencyId) return false;
   return claims.role === 'agency' || subject.userId === claims.sub;
+}
+
+/**
+ * What a token is used for: `track` (the `/track` namespace and `POST /collect`), `live` (the
+ * `/live` namespace) and `api` (every REST route but sign-in and refresh).
+ */
+export type Use = 'track' | 'live' | 'api';
+
+/**
+ * May a token of this scope be used for `use`? A `track` token only tracks. A `read` token may
+ * read, and may also track: it lives on the dashboard's own origin, and tracking adds no power
+ * to it, since any holder of an identity can get a track token (see `exchangeScope`).
+ */
+export function mayUse(scope: TokenScope, use: Use): boolean {
+  return use === 'track' || scope === 'read';
+}
+
+/** Throws `token_scope` (403) unless the claims' scope covers `use`. */
+export function requireUse(claims: Claims, use: Use): Claims {
+  if (!mayUse(claims.scope, use)) {
+    throw new AppError(
+      'token_scope',
+      `This ${claims.scope} token cannot be used here; a dashboard token (read scope) is required`,
+    );
+  }
+  return claims;
+}
+
+/** A token verifier that also requires the scope for `use`. */
+export function verifierFor(verify: (token: string) => Promise<Claims>, use: Use): (token: string) => Promise<Claims> {
+  return async (token) => requireUse(await verify(token), use);
+}
+
+/** Where a token exchange came from, as the HTTP layer saw it. */
+export interface ExchangeOrigin {
+  /** The request's `Origin` header, if any. */
+  origin: string | undefined;
+  /** The hub's own origin for this request (scheme and Host as the hub sees them). */
+  self: string | undefined;
+  publicOrigins: readonly string[];
+  trackerOrigins: readonly string[] | '*';
+}
+
+/**
+ * The scope of a token minted by an exchange (HighLevel SSO, upstream JWT, dev login), decided
+ * by the browser's `Origin` header, which a page script cannot forge, never by a body field:
+ *
+ * - no `Origin` (a server-to-server caller) → `track`, the least privilege: a backend that
+ *   installs the tracker with the token it got must not be handing out a reader;
+ * - an origin listed in `TRACKER_ORIGINS` → `track`, even if also listed as public (least
+ *   privilege: a page where the tracker runs hosts scripts the hub does not control);
+ * - the hub's own origin or one in `PUBLIC_ORIGINS` → `read`;
+ * - any other origin → `track` when `TRACKER_ORIGINS` is `*`, else `origin_forbidden`
+ *   (`Origin: null`, from sandboxed frames and some redirects, never reads).
+ */
+export function exchangeScope(o: ExchangeOrigin): TokenScope {
+  if (o.origin === undefined) return 'track';
+  const origin = canonicalOrigin(o.origin);
+  if (origin !== null) {
+    if (o.trackerOrigins !== '*' && o.trackerOrigins.includes(origin)) return 'track';
+    if (origin === o.self || o.publicOrigins.includes(origin)) return 'read';
+  }
+  if (o.trackerOrigins === '*') return 'track';
+  throw new AppError('origin_forbidden', 'Tokens are issued only to the dashboard and tracker origins');
+}
+
+/** `scheme://host[:port]` of an origin header, or null when it is not an http(s) origin. */
+function canonicalOrigin(value: string): string | null {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null;
+  } catch {
+    return null;
+  }
 }

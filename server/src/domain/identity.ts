@@ -1,4 +1,4 @@
-import type { HubUser, Role } from '@activity-hub/protocol';
+import type { HubUser, Role, TokenScope } from '@activity-hub/protocol';
 
 /** The verified identity behind a request or socket. Built only from a verified hub token. */
 export interface Claims {
@@ -8,6 +8,8 @@ export interface Claims {
   role: Role;
   name: string;
   email: string;
+  /** What the token may do (see access.ts); refresh keeps it. */
+  scope: TokenScope;
   /** Token expiry, epoch seconds. */
   exp: number;
 }

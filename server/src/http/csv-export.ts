@@ -22,11 +22,16 @@ export type ExportRow = PageviewItem & { userName: string };
 
 /** Spreadsheets run a cell starting with one of these as a formula (CSV injection). */
 const FORMULA_START = /^[=+\-@\t\r]/;
-const NEEDS_QUOTES = /[",\r\n]/;
+/**
+ * Cells holding any separator a spreadsheet might split on (`,`, and `;` or tab in locales or
+ * imports that use them), a quote or a line break are quoted: unquoted, `x;=1+1` splits into a
+ * cell `=1+1` that the formula guard never saw.
+ */
+const NEEDS_QUOTES = /[",;\t\r\n]/;
 
 /**
  * One CSV cell (RFC 4180): text that a spreadsheet would evaluate gets a leading `'`, and
- * cells holding a quote, comma or line break are quoted with quotes doubled.
+ * cells holding a separator, quote or line break are quoted with quotes doubled.
  */
 export function csvCell(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';

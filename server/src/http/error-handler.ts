@@ -9,7 +9,16 @@ function fromParser(err: unknown): AppError | null {
   if (type === 'entity.parse.failed') return new AppError('bad_request', 'The request body is not valid JSON');
   if (type === 'charset.unsupported' || type === 'encoding.unsupported')
     return new AppError('unsupported_media_type', 'Unsupported body encoding');
+  // A body whose Content-Encoding (gzip, deflate, br) does not match its bytes: zlib fails while
+  // body-parser reads it, and body-parser passes that on as a 400 with zlib's own code.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (statusOfParser(err) === 400 && typeof code === 'string' && /^(Z_|ERR_)/.test(code))
+    return new AppError('body_invalid', 'The request body could not be decoded (check Content-Encoding)');
   return null;
+}
+
+function statusOfParser(err: unknown): unknown {
+  return (err as { status?: unknown } | null)?.status;
 }
 
 /** The central error handler: `{error:{code,message}}`, and a 5xx never shows internals. */

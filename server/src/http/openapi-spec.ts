@@ -22,10 +22,10 @@ export function buildOpenApi(version = '0.1.0'): Json {
       title: 'Activity Hub API',
       version,
       description:
-        'Realtime activity tracking for multi-tenant SaaS. Every `/api/v1` route needs `Authorization: Bearer <hub token>` unless marked public; tokens in the URL are refused. Agency users see their whole agency, location users only their own activity; filters narrow that scope, never widen it. Errors are `{error:{code,message}}`. Live updates use Socket.io: see `x-socket-io`.',
+        'Realtime activity tracking for multi-tenant SaaS. Every `/api/v1` route needs `Authorization: Bearer <hub token>` unless marked public; tokens in the URL are refused. Hub tokens carry a scope, decided by the `Origin` of the sign-in request: `read` (a dashboard’s) opens every route, `track` (a tracker’s) only `/collect`, `/auth/refresh` and the `/track` socket, and answers 403 `token_scope` elsewhere. Agency users see their whole agency, location users only their own activity; filters narrow that scope, never widen it. Errors are `{error:{code,message}}`. Live updates use Socket.io: see `x-socket-io`.',
     },
     servers: [{ url: '/' }],
-    security: [{ bearer: [] }],
+    security: [{ bearer: ['read'] }],
     tags: [{ name: 'auth' }, { name: 'tracking' }, { name: 'history' }, { name: 'live' }, { name: 'operations' }],
     paths: {
       [`${v1}/auth/config`]: {
@@ -65,7 +65,9 @@ export function buildOpenApi(version = '0.1.0'): Json {
       [`${v1}/auth/refresh`]: {
         post: {
           tags: ['auth'],
-          summary: 'Renew a still-valid hub token',
+          summary: 'Renew a still-valid hub token, keeping its scope',
+          description: 'Takes a token of either scope (`track` or `read`) and returns one of the same scope.',
+          security: [{ bearer: ['track', 'read'] }],
           responses: { 200: jsonReply('A new hub token', 'AuthReply'), ...errorReplies([401]) },
         },
       },
@@ -157,7 +159,7 @@ export function buildOpenApi(version = '0.1.0'): Json {
       '/metrics': {
         get: {
           tags: ['operations'],
-          summary: 'Prometheus metrics',
+          summary: 'Prometheus metrics: Bearer METRICS_TOKEN, or a direct loopback caller when it is unset',
           ...PUBLIC,
           responses: {
             200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
@@ -171,7 +173,8 @@ export function buildOpenApi(version = '0.1.0'): Json {
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'A hub token from one of the /auth routes',
+          description:
+            'A hub token from one of the /auth routes. Its scope (`track` or `read`, listed in each security requirement) is decided by the Origin of the sign-in request.',
         },
         upstreamJwt: {
           type: 'http',

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
+import { requireUse, type Use } from '../domain/access.ts';
 import { AppError } from '../domain/app-error.ts';
 import { namesCredential, type Claims } from '../domain/identity.ts';
 import type { TokenService } from '../identity/hub-tokens.ts';
@@ -29,12 +30,14 @@ export function bearerToken(req: Request): string {
 
 /**
  * Middleware that requires a valid hub token and puts its claims on `res.locals.claims`.
- * Errors (`token_missing`, `token_invalid`, `token_expired`) go to `next`; tokens in the URL are
- * refused before it, by `rejectTokenInQuery`.
+ * Errors (`token_missing`, `token_invalid`, `token_expired`, and `token_scope` when the token's
+ * scope does not cover `use`) go to `next`; tokens in the URL are refused before it, by
+ * `rejectTokenInQuery`. Without `use`, any scope passes (token refresh).
  */
-export function requireAuth(tokens: Pick<TokenService, 'verify'>): RequestHandler {
+export function requireAuth(tokens: Pick<TokenService, 'verify'>, use?: Use): RequestHandler {
   return async (req, res, next) => {
     const claims = await tokens.verify(bearerToken(req));
+    if (use) requireUse(claims, use);
     res.locals.claims = claims;
     next();
   };

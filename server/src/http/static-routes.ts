@@ -15,10 +15,30 @@ export function findRoot(start: string): string {
 }
 
 /**
+ * The dashboard's Content-Security-Policy: its own scripts, styles, images and socket only
+ * (`'self'` covers same-origin ws/wss), and framing only by `frameAncestors` (HighLevel's app,
+ * where it runs as a Custom Page, and the configured origins). Inline style attributes stay
+ * allowed: Svelte and Chart.js set element styles; inline scripts do not.
+ */
+export function dashboardCsp(frameAncestors: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    `frame-ancestors 'self'${frameAncestors.map((o) => ` ${o}`).join('')}`,
+  ].join('; ');
+}
+
+/**
  * The built dashboard at `/`, the tracker at `/tracker.js`, and the demo app at `/demo/`.
  * Hashed assets are immutable; HTML and the tracker revalidate by ETag.
  */
-export function staticRoutes(root: string): Router {
+export function staticRoutes(root: string, opts: { frameAncestors?: readonly string[] } = {}): Router {
+  const csp = dashboardCsp(opts.frameAncestors ?? []);
   const r = Router();
   const tracker = path.join(root, 'tracker/dist/tracker.js');
   r.get('/tracker.js', (_req, res, next) => {
@@ -46,6 +66,7 @@ export function staticRoutes(root: string): Router {
     express.static(client, {
       index: 'index.html',
       setHeaders: (res, file) => {
+        res.setHeader('Content-Security-Policy', csp);
         res.setHeader(
           'Cache-Control',
           file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',

@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { HUB_TOKEN, LIMITS, ROLES, type AuthReply, type HubUser } from '@activity-hub/protocol';
+import {
+  HUB_TOKEN,
+  LIMITS,
+  ROLES,
+  TOKEN_SCOPES,
+  type AuthReply,
+  type HubUser,
+  type TokenScope,
+} from '@activity-hub/protocol';
 import { AppError } from '../domain/app-error.ts';
 import type { Claims } from '../domain/identity.ts';
 
 /** Issues and verifies the hub's own short-lived tokens. */
 export interface TokenService {
-  issue(user: HubUser): Promise<AuthReply>;
+  /** A token for `user` with `scope`, decided by the caller's origin (see access.ts). */
+  issue(user: HubUser, scope: TokenScope): Promise<AuthReply>;
   verify(token: string): Promise<Claims>;
 }
 
@@ -40,6 +49,7 @@ const claimsSchema = z
     role: z.enum(ROLES),
     name: z.string().min(1).max(LIMITS.nameLength),
     email: z.string().max(320),
+    scope: z.enum(TOKEN_SCOPES),
     exp: z.int().positive(),
     iat: z.int().positive(),
     jti: z.string().min(1).max(128),
@@ -52,7 +62,7 @@ export function createTokenService(opts: TokenServiceOptions): TokenService {
   const { secret, ttlSec } = opts;
   const now = opts.now ?? Date.now;
 
-  async function issue(user: HubUser): Promise<AuthReply> {
+  async function issue(user: HubUser, scope: TokenScope): Promise<AuthReply> {
     const iat = Math.floor(now() / 1000);
     const exp = iat + ttlSec;
     const token = await new SignJWT({
@@ -61,6 +71,7 @@ export function createTokenService(opts: TokenServiceOptions): TokenService {
       role: user.role,
       name: user.name,
       email: user.email,
+      scope,
     })
       .setProtectedHeader({ alg: 'HS256', typ: HUB_TOKEN.type })
       .setSubject(user.userId)
@@ -70,7 +81,7 @@ export function createTokenService(opts: TokenServiceOptions): TokenService {
       .setExpirationTime(exp)
       .setJti(randomUUID())
       .sign(secret);
-    return { token, user: { ...user }, expiresAt: exp * 1000 };
+    return { token, user: { ...user }, scope, expiresAt: exp * 1000 };
   }
 
   async function verify(token: string): Promise<Claims> {
@@ -102,6 +113,7 @@ export function createTokenService(opts: TokenServiceOptions): TokenService {
       role: c.role,
       name: c.name,
       email: c.email,
+      scope: c.scope,
       exp: c.exp,
     };
   }

@@ -47,14 +47,20 @@ const mappedSchema = z
     name: optionalText(LIMITS.nameLength),
     email: optionalText(320),
   })
+  // Least privilege: a token naming neither a role nor a location is refused, never taken for
+  // an agency user (who would see the whole agency).
+  .refine((c) => !!c.role || !!c.locationId, {
+    message: 'needs a role or a locationId; refusing rather than assuming an agency user',
+    path: ['role'],
+  })
   .transform((c): HubUser => {
     const locationId = c.locationId ?? null;
     return {
       userId: c.sub,
       agencyId: c.agencyId,
       locationId,
-      // Missing role: a token scoped to a location is a location user, else an agency user.
-      role: c.role ?? (locationId ? 'location' : 'agency'),
+      // Missing role: only a token scoped to a location gets here (see above): a location user.
+      role: c.role ?? 'location',
       name: c.name || c.email || c.sub,
       email: c.email ?? '',
     };

@@ -21,27 +21,33 @@ export const agencyOf = (i: number) => `bench-agency-${i % AGENCIES}`;
 /** Token of tracker `i` (user `i`, a location user in agency `i % AGENCIES`). */
 export async function trackerToken(i: number): Promise<string> {
   const agencyId = agencyOf(i);
-  const reply = await tokens().issue({
-    userId: `bench-user-${i}`,
-    name: `User ${i}`,
-    email: '',
-    role: 'location',
-    agencyId,
-    locationId: `${agencyId}-loc-${i % 7}`,
-  });
+  const reply = await tokens().issue(
+    {
+      userId: `bench-user-${i}`,
+      name: `User ${i}`,
+      email: '',
+      role: 'location',
+      agencyId,
+      locationId: `${agencyId}-loc-${i % 7}`,
+    },
+    'track',
+  );
   return reply.token;
 }
 
 /** Token of the dashboard watching agency `a`. */
 export async function dashboardToken(a: number): Promise<string> {
   const agencyId = agencyOf(a);
-  const reply = await tokens().issue({
-    userId: `bench-admin-${a}`,
-    name: `Admin ${a}`,
-    email: '',
-    role: 'agency',
-    agencyId,
-    locationId: null,
-  });
+  const reply = await tokens().issue(
+    {
+      userId: `bench-admin-${a}`,
+      name: `Admin ${a}`,
+      email: '',
+      role: 'agency',
+      agencyId,
+      locationId: null,
+    },
+    'read',
+  );
   return reply.token;
 }

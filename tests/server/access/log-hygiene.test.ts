@@ -60,7 +60,8 @@ async function signIns(): Promise<{ devTok: string; ssoTok: string; upTok: strin
     email: 'log@example.com',
   };
   const payload = remember(CryptoJS.AES.encrypt(JSON.stringify(fields), SSO_KEY).toString());
-  const ssoRes = await post(sso.url, '/auth/sso', { payload });
+  // From the hub's own origin, as the dashboard signs in: a read token (see token-scope.test.ts).
+  const ssoRes = await post(sso.url, '/auth/sso', { payload }, { origin: new URL(sso.url).origin });
   expect(ssoRes.status).toBe(200);
   const ssoTok = remember(((await ssoRes.json()) as { token: string }).token);
   // Failing SSO: another key, a truncated payload, the payload where a JSON object is expected.
@@ -76,7 +77,12 @@ async function signIns(): Promise<{ devTok: string; ssoTok: string; upTok: strin
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode(UPSTREAM_SECRET)),
   );
-  const upRes = await post(sso.url, '/auth/token', {}, { authorization: `Bearer ${upstream}` });
+  const upRes = await post(
+    sso.url,
+    '/auth/token',
+    {},
+    { authorization: `Bearer ${upstream}`, origin: new URL(sso.url).origin },
+  );
   expect(upRes.status).toBe(200);
   const upTok = remember(((await upRes.json()) as { token: string }).token);
   expect(

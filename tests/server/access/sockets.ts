@@ -16,7 +16,7 @@ export interface Identity {
 /** A hub token signed by hand, with every claim hub-tokens.ts requires; `expInSec` may be tiny or negative. */
 export async function signHubToken(
   who: Identity,
-  opts: { expInSec?: number; secret?: Uint8Array } = {},
+  opts: { expInSec?: number; secret?: Uint8Array; scope?: 'track' | 'read' } = {},
 ): Promise<string> {
   const iat = Math.floor(Date.now() / 1000);
   return new SignJWT({
@@ -25,6 +25,7 @@ export async function signHubToken(
     role: who.role,
     name: `Name ${who.sub}`,
     email: `${who.sub}@example.com`,
+    scope: opts.scope ?? 'read',
   })
     .setProtectedHeader({ alg: 'HS256', typ: HUB_TOKEN.type })
     .setSubject(who.sub)
@@ -47,6 +48,7 @@ export function algNoneToken(who: Identity): string {
     role: who.role,
     name: 'N',
     email: '',
+    scope: 'read',
     iss: HUB_TOKEN.issuer,
     aud: HUB_TOKEN.audience,
     iat,

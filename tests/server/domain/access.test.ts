@@ -10,9 +10,19 @@ const agency: Claims = {
   role: 'agency',
   name: 'Boss',
   email: '',
+  scope: 'read',
   exp: 0,
 };
-const loc: Claims = { sub: 'ada', agencyId: 'A', locationId: 'L1', role: 'location', name: 'Ada', email: '', exp: 0 };
+const loc: Claims = {
+  sub: 'ada',
+  agencyId: 'A',
+  locationId: 'L1',
+  role: 'location',
+  name: 'Ada',
+  email: '',
+  scope: 'read',
+  exp: 0,
+};
 
 describe('access rules', () => {
   it('gives agency users their whole agency, narrowed by filters', () => {

@@ -61,6 +61,19 @@ describe('CSV cells', () => {
     expect(csvCell(null)).toBe('');
   });
 
+  it('quotes every cell a spreadsheet could split: , ; tab quote CR LF', () => {
+    // Spreadsheets that split on `;` would otherwise see a cell `=1+1` and run it.
+    expect(csvCell('x;=1+1')).toBe('"x;=1+1"');
+    expect(csvCell('a\tb')).toBe('"a\tb"');
+    expect(csvCell('a\rb')).toBe('"a\rb"');
+    for (const s of ['a,b', 'a;b', 'a\tb', 'a"b', 'a\rb', 'a\nb'])
+      expect(csvCell(s), JSON.stringify(s)).toMatch(/^".*"$/s);
+    // The formula guard still runs first, and the guarded cell is quoted when it must be.
+    expect(csvCell('=1+1;x')).toBe(`"'=1+1;x"`);
+    expect(csvCell('-2')).toBe("'-2");
+    expect(csvCell('plain text/with:colons')).toBe('plain text/with:colons');
+  });
+
   it('names the file after the range', () => {
     expect(exportFilename(new Date('2026-03-01T00:00:00Z'), new Date('2026-04-01T00:00:00Z'))).toBe(
       'activity-2026-03-01-2026-04-01.csv',

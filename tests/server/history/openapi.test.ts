@@ -65,7 +65,7 @@ describe('GET /api/v1/openapi.json', () => {
     expect(spec.openapi).toBe('3.1.0');
     for (const [method, path] of ROUTES) expect(spec.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     expect(spec.components.securitySchemes.bearer?.scheme).toBe('bearer');
-    expect(spec.security).toEqual([{ bearer: [] }]);
+    expect(spec.security).toEqual([{ bearer: ['read'] }]);
     expect(JSON.stringify(spec.components.schemas.Error)).toContain(ERROR_CODES[0]);
     expect(Object.keys(spec['x-socket-io'].namespaces)).toEqual([NAMESPACES.track, NAMESPACES.live]);
     // Public routes say so; private ones inherit bearer security.

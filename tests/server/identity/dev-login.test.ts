@@ -12,7 +12,8 @@ describe('dev login enabled (no SSO, not production)', () => {
     app = await startApp();
   });
   afterAll(() => app.close());
-  const dev = (body: unknown) => call(`${app.url}/api/v1/auth/dev`, { body });
+  /** From the hub's own origin, as the dashboard signs in: a read token. */
+  const dev = (body: unknown) => call(`${app.url}/api/v1/auth/dev`, { body, headers: { origin: app.url } });
 
   it('offers dev login and the demo users', async () => {
     const res = await call(`${app.url}/api/v1/auth/config`);

@@ -72,7 +72,8 @@ describe('POST /auth/sso', () => {
     app = await startApp({ HIGHLEVEL_SSO_KEY: KEY });
   });
   afterAll(() => app.close());
-  const sso = (body: unknown) => call(`${app.url}/api/v1/auth/sso`, { body });
+  /** From the hub's own origin, as the Custom Page signs in: a read token. */
+  const sso = (body: unknown) => call(`${app.url}/api/v1/auth/sso`, { body, headers: { origin: app.url } });
 
   it('signs in an agency user', async () => {
     const res = await sso({ payload: encrypt(agencyFields) });
@@ -149,6 +150,26 @@ describe('POST /auth/sso', () => {
     );
     const cfg = await call(`${app.url}/api/v1/auth/config`);
     expect(cfg.body).toEqual({ devLogin: false, highlevelSso: true, upstreamJwt: false, demoUsers: [] });
+  });
+});
+
+describe('POST /auth/sso: the Origin decides the scope', () => {
+  it('gives HighLevel’s app (TRACKER_ORIGINS) a track token and the Custom Page a read token', async () => {
+    const APP = 'https://app.gohighlevel.com';
+    const app = await startApp({ HIGHLEVEL_SSO_KEY: KEY, TRACKER_ORIGINS: APP });
+    try {
+      // The Custom JS and the Custom Page get the same payload: only the Origin tells them apart.
+      const payload = encrypt(agencyFields);
+      const from = (origin: string, extra = {}) =>
+        call(`${app.url}/api/v1/auth/sso`, { body: { payload, ...extra }, headers: { origin } });
+      expect((await from(APP)).body.scope).toBe('track');
+      expect((await from(app.url)).body.scope).toBe('read');
+      // A body field naming a scope is refused, not obeyed.
+      expectError(await from(APP, { scope: 'read' }), 400, 'sso_payload_invalid');
+      expectError(await from('https://evil.example'), 403, 'origin_forbidden');
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -24,6 +24,7 @@ function goodClaims(): JWTPayload {
     role: 'location',
     name: 'Alice',
     email: 'a@example.com',
+    scope: 'read',
     jti: 'j1',
   };
 }
@@ -61,7 +62,7 @@ describe('hub tokens over HTTP', () => {
   const me = (token: string) => call(`${app.url}/api/v1/me`, { token });
 
   it('issues a token that GET /me accepts', async () => {
-    const reply = await app.tokens.issue(alice);
+    const reply = await app.tokens.issue(alice, 'read');
     expect(reply.user).toEqual(alice);
     expect(reply.expiresAt).toBe((Math.floor(app.clock.now / 1000) + 3600) * 1000);
     const res = await me(reply.token);
@@ -129,7 +130,7 @@ describe('hub tokens over HTTP', () => {
   });
 
   it('refuses a tampered signature and a tampered payload', async () => {
-    const { token } = await app.tokens.issue(alice);
+    const { token } = await app.tokens.issue(alice, 'read');
     const [h, p, s] = token.split('.') as [string, string, string];
     const mid = Math.floor(s.length / 2);
     const flipped = s.slice(0, mid) + (s[mid] === 'A' ? 'B' : 'A') + s.slice(mid + 1);
@@ -144,6 +145,8 @@ describe('hub tokens over HTTP', () => {
     ['unknown role', { role: 'admin' }],
     ['missing name', { name: undefined }],
     ['missing jti', { jti: undefined }],
+    ['missing scope (a token from before scopes)', { scope: undefined }],
+    ['unknown scope', { scope: 'admin' }],
     ['location user without locationId', { locationId: null }],
   ])('refuses a validly signed token with %s', async (_name, patch) => {
     const claims = { ...goodClaims(), ...patch } as JWTPayload;
@@ -160,7 +163,7 @@ describe('hub tokens over HTTP', () => {
       401,
       'token_missing',
     );
-    const { token } = await app.tokens.issue(alice);
+    const { token } = await app.tokens.issue(alice, 'read');
     for (const param of ['token', 'access_token', 'jwt', 'auth', 'Token']) {
       // Refused even though the header carries a valid token: the URL already leaked it.
       expectError(await call(`${app.url}/api/v1/me?${param}=${token}`, { token }), 400, 'token_in_query');
@@ -177,7 +180,7 @@ describe('POST /auth/refresh', () => {
   const refresh = (token: string) => call(`${app.url}/api/v1/auth/refresh`, { method: 'POST', token });
 
   it('returns a new token with the same identity and a later expiry', async () => {
-    const first = await app.tokens.issue(alice);
+    const first = await app.tokens.issue(alice, 'read');
     app.clock.now += 2_000;
     const res = await refresh(first.token);
     expect(res.status).toBe(200);
@@ -188,14 +191,28 @@ describe('POST /auth/refresh', () => {
     expect(claims).toMatchObject({ sub: 'u1', agencyId: 'acme', locationId: 'acme-north', role: 'location' });
   });
 
+  it.each(['track', 'read'] as const)('keeps the %s scope, whatever the origin of the refresh', async (scope) => {
+    const first = await app.tokens.issue(alice, scope);
+    for (const origin of [undefined, 'https://evil.example', app.url]) {
+      const res = await call(`${app.url}/api/v1/auth/refresh`, {
+        method: 'POST',
+        token: first.token,
+        ...(origin ? { headers: { origin } } : {}),
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.scope).toBe(scope);
+      expect((await app.tokens.verify(res.body.token)).scope).toBe(scope);
+    }
+  });
+
   it('answers token_expired for an expired token', async () => {
-    const old = await app.tokens.issue(alice);
+    const old = await app.tokens.issue(alice, 'read');
     app.clock.now += 601_000 + 5_000;
     expectError(await refresh(old.token), 401, 'token_expired');
   });
 
   it('tolerates 5 s of clock skew, not more', async () => {
-    const t = await app.tokens.issue(alice);
+    const t = await app.tokens.issue(alice, 'read');
     app.clock.now += 603_000;
     expect((await refresh(t.token)).status).toBe(200);
     app.clock.now += 3_000;

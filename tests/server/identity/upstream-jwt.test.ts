@@ -31,7 +31,9 @@ describe('POST /auth/token with SSO_JWT_SECRET and SSO_CLAIMS', () => {
     });
   });
   afterAll(() => app.close());
-  const exchange = (token: string) => call(`${app.url}/api/v1/auth/token`, { method: 'POST', token });
+  /** Exchanges from the hub's own origin (a dashboard's read token) unless `origin` says otherwise. */
+  const exchange = (token: string, origin: string | null = app.url) =>
+    call(`${app.url}/api/v1/auth/token`, { method: 'POST', token, ...(origin ? { headers: { origin } } : {}) });
   const good = {
     user_id: 'u-77',
     org: 'org-1',
@@ -58,15 +60,29 @@ describe('POST /auth/token with SSO_JWT_SECRET and SSO_CLAIMS', () => {
     expect((await call(`${app.url}/api/v1/me`, { token: res.body.token })).body).toEqual(user);
   });
 
-  it('defaults the role from the presence of a location', async () => {
+  it('defaults a missing role to a location user when a location is named', async () => {
     const { kind: _k, ...noRole } = good;
     expect((await exchange(await sign(noRole))).body.user.role).toBe('location');
-    const { loc: _l, ...agencyOnly } = noRole;
-    expect((await exchange(await sign({ ...agencyOnly, user_id: 42 }))).body.user).toMatchObject({
+    const { loc: _l, ...agencyOnly } = good;
+    expect((await exchange(await sign({ ...agencyOnly, kind: 'agency', user_id: 42 }))).body.user).toMatchObject({
       role: 'agency',
       locationId: null,
       userId: '42',
     });
+  });
+
+  it('refuses a token with neither role nor locationId (least privilege, not an agency user)', async () => {
+    const { kind: _k, loc: _l, ...bare } = good;
+    const res = await exchange(await sign(bare));
+    expectError(res, 401, 'upstream_token_invalid');
+    expect(res.body.error.message).toContain('kind');
+  });
+
+  it('issues a track token without an Origin or from a tracker origin, a read token from its own', async () => {
+    const token = await sign(good);
+    expect((await exchange(token, null)).body.scope).toBe('track');
+    expect((await exchange(token, app.url)).body.scope).toBe('read');
+    expectError(await exchange(token, 'https://elsewhere.example'), 403, 'origin_forbidden');
   });
 
   it.each([
@@ -104,14 +120,17 @@ describe('POST /auth/token with SSO_JWT_SECRET and SSO_CLAIMS', () => {
   });
 
   it('refuses a hub token where an upstream token is expected, and vice versa', async () => {
-    const hub = await app.tokens.issue({
-      userId: 'u',
-      name: 'U',
-      email: '',
-      role: 'agency',
-      agencyId: 'a',
-      locationId: null,
-    });
+    const hub = await app.tokens.issue(
+      {
+        userId: 'u',
+        name: 'U',
+        email: '',
+        role: 'agency',
+        agencyId: 'a',
+        locationId: null,
+      },
+      'read',
+    );
     expectError(await exchange(hub.token), 401, 'upstream_token_invalid');
     expectError(await call(`${app.url}/api/v1/me`, { token: await sign(good) }), 401, 'token_invalid');
   });
@@ -146,7 +165,7 @@ describe('POST /auth/token with SSO_JWKS_URL', () => {
   it('verifies RS256 tokens and fetches the key set once across requests', async () => {
     for (let i = 0; i < 4; i++) {
       const res = await exchange(
-        await upstreamToken({ sub: `u${i}`, agencyId: 'acme', name: `User ${i}` }, privateKey, {
+        await upstreamToken({ sub: `u${i}`, agencyId: 'acme', role: 'agency', name: `User ${i}` }, privateKey, {
           alg: 'RS256',
           kid: 'k1',
         }),
@@ -206,14 +225,17 @@ describe('POST /auth/token edge cases', () => {
   it('refuses a hub token even when the upstream secret equals the hub secret', async () => {
     const app = await startApp({ SSO_JWT_SECRET: Buffer.from(HUB_SECRET).toString() });
     try {
-      const hub = await app.tokens.issue({
-        userId: 'u',
-        name: 'U',
-        email: '',
-        role: 'agency',
-        agencyId: 'a',
-        locationId: null,
-      });
+      const hub = await app.tokens.issue(
+        {
+          userId: 'u',
+          name: 'U',
+          email: '',
+          role: 'agency',
+          agencyId: 'a',
+          locationId: null,
+        },
+        'read',
+      );
       expectError(
         await call(`${app.url}/api/v1/auth/token`, { method: 'POST', token: hub.token }),
         401,

@@ -174,6 +174,17 @@ describe('docker-compose.yml: connection capacity', () => {
 });
 
 describe('deploy/nginx.conf', () => {
+  it('never exposes /metrics: a case-insensitive location answers 404 before the proxy', () => {
+    const loc = /location\s+~\*\s+(\S+)\s*\{([^}]*)\}/.exec(nginx);
+    expect(loc, 'a location ~* for /metrics').not.toBeNull();
+    const re = new RegExp(loc![1]!, 'i');
+    for (const path of ['/metrics', '/METRICS', '//metrics', '/metrics/', '/Metrics/x'])
+      expect(re.test(path), path).toBe(true);
+    for (const path of ['/api/v1/metrics-page', '/demo/metrics', '/']) expect(re.test(path), path).toBe(false);
+    expect(loc![2]).toMatch(/return\s+404\s*;/);
+    expect(loc![2]).not.toContain('proxy_pass');
+  });
+
   const upstream = /upstream\s+(\w+)\s*\{([^}]*)\}/.exec(nginx);
 
   it('balances over every hub replica with sticky sessions', () => {

@@ -18,6 +18,7 @@ afterAll(async () => {
 
 const claimsOf = (agencyId: string, sub = 'u1'): Claims => ({
   sub,
+  scope: 'track',
   agencyId,
   locationId: 'l1',
   role: 'location',

@@ -59,6 +59,7 @@ describe('ghost tabs (a closed socket whose events were still queued)', () => {
         const agencyId = `ghost-${randomUUID()}`;
         const claims: Claims = {
           sub: 'u1',
+          scope: 'track',
           agencyId,
           locationId: 'l1',
           role: 'location',

@@ -10,7 +10,7 @@ const user = { userId: 'u-ada', name: 'Ada', role: 'location' as const, agencyId
 
 beforeAll(async () => {
   t = await startHub({ FLUSH_INTERVAL_MS: '50' });
-  token = await devToken(t.url, user);
+  token = await devToken(t.url, user, { scope: 'track' });
   agencyToken = await devToken(t.url, { userId: 'boss', role: 'agency', agencyId: 'ag-1' });
 });
 afterAll(async () => {

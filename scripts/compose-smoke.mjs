@@ -42,22 +42,28 @@ async function main() {
 
   const tokens = createTokenService({ secret: new TextEncoder().encode(secret), ttlSec: 600 });
   const agencyId = `smoke-${randomUUID().slice(0, 8)}`;
-  const boss = await tokens.issue({
-    userId: 'smoke-boss',
-    name: 'Smoke Boss',
-    email: '',
-    role: 'agency',
-    agencyId,
-    locationId: null,
-  });
-  const user = await tokens.issue({
-    userId: 'smoke-user',
-    name: 'Smoke User',
-    email: '',
-    role: 'location',
-    agencyId,
-    locationId: 'loc-smoke',
-  });
+  const boss = await tokens.issue(
+    {
+      userId: 'smoke-boss',
+      name: 'Smoke Boss',
+      email: '',
+      role: 'agency',
+      agencyId,
+      locationId: null,
+    },
+    'read',
+  );
+  const user = await tokens.issue(
+    {
+      userId: 'smoke-user',
+      name: 'Smoke User',
+      email: '',
+      role: 'location',
+      agencyId,
+      locationId: 'loc-smoke',
+    },
+    'track',
+  );
 
   const pageview = {
     type: 'pageview',

@@ -1,5 +1,7 @@
 import type { Models } from './models.ts';
+import { pathDayId } from '../domain/rollup-path-days.ts';
 import type { StatsCollections } from './rollup-models.ts';
+import { recomputePathDays } from './rollup-path-day-store.ts';
 
 /**
  * Erasure: every raw document of one user, and every rollup and user-day built from them, so
@@ -18,10 +20,26 @@ export async function eraseUser(
   return { pageviews: pv.deletedCount, sessions: s.deletedCount };
 }
 
-/** Deletes one user's rollups and user-days (idempotent). */
+/**
+ * Deletes one user's rollups, user-days and user-months, and rebuilds the location path-days
+ * they counted in (those hold every user of a location-day, so they are recomputed, not
+ * deleted). Idempotent: the user-days name the path-days, so a second call finds what a racing
+ * rollup run wrote back.
+ */
 export async function eraseRollups(stats: StatsCollections, agencyId: string, userId: string): Promise<void> {
   const who = { agencyId, userId };
-  await Promise.all([stats.rollups.deleteMany(who), stats.days.deleteMany(who)]);
+  const days = await stats.days.find(who, { projection: { locationId: 1, day: 1 } }).toArray();
+  const keys = [
+    ...new Map(
+      days.map((d) => {
+        const k = { agencyId, locationId: d.locationId ?? null, day: d.day.getTime() };
+        return [pathDayId(k), k] as const;
+      }),
+    ).values(),
+  ];
+  await Promise.all([stats.rollups.deleteMany(who), stats.days.deleteMany(who), stats.months.deleteMany(who)]);
+  for (let i = 0; i < keys.length; i += 200)
+    await recomputePathDays(stats.rollups, stats.pathDays, keys.slice(i, i + 200), true);
 }
 
 /**

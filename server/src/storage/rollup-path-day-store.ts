@@ -17,6 +17,8 @@ export async function recomputePathDays(
   rollups: Collection<RollupDoc>,
   pathDays: Collection<RollupPathDayDoc>,
   keys: PathDayKey[],
+  /** Write even over a newer version: after an erasure the remaining rollups are older than what went. */
+  force = false,
 ): Promise<void> {
   const wanted = new Map(keys.map((k) => [pathDayId(k), k]));
   const byAgency = new Map<string, PathDayKey[]>();
@@ -40,15 +42,20 @@ export async function recomputePathDays(
   for (const [id, k] of wanted) {
     const v = foldPathDay(found.get(id) ?? []);
     if (!v) ops.push({ deleteOne: { filter: { _id: id } } });
-    else
+    else {
+      const fields = { agencyId: k.agencyId, locationId: k.locationId, day: new Date(k.day), paths: v.paths };
       ops.push(
-        versionedUpsert(id, v.version, {
-          agencyId: k.agencyId,
-          locationId: k.locationId,
-          day: new Date(k.day),
-          paths: v.paths,
-        }),
+        force
+          ? {
+              replaceOne: {
+                filter: { _id: id },
+                replacement: { ...fields, version: new Date(v.version) },
+                upsert: true,
+              },
+            }
+          : versionedUpsert(id, v.version, fields),
       );
+    }
   }
   await bulkIgnoringStale(pathDays, ops);
 }

@@ -22,7 +22,12 @@ let t: TestHub;
 let cast: Cast;
 
 beforeAll(async () => {
-  t = await startHub({ FLUSH_INTERVAL_MS: '50' });
+  // Thousands of requests per caller's token: lift the per-token REST budget here (it has its
+  // own tests in tests/server/limits) so a refusal cannot hide or fake a scope answer.
+  t = await startHub({
+    FLUSH_INTERVAL_MS: '50',
+    RATE_LIMITS: JSON.stringify({ rest: { perSecond: 10_000, burst: 100_000 } }),
+  });
   cast = await seedCast(t);
 });
 afterAll(async () => {

@@ -45,6 +45,8 @@ export function buildHttpApp(parts: HttpParts, log: Logger, metrics: Metrics): E
   });
   api.use('/auth', parts.signInLimit);
   api.use(express.json({ limit: '32kb' }));
+  // `/me` is served with the sign-in routes but is a read like any other: the same token budget.
+  api.use('/me', parts.auth, parts.restLimit);
   for (const r of parts.publicApi) api.use(r);
   api.use(parts.auth, parts.restLimit);
   for (const r of parts.privateApi) api.use(r);

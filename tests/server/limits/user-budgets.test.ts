@@ -175,4 +175,19 @@ describe('REST: a budget per token', () => {
     expect(Number(limited[0]!.retryAfter)).toBeGreaterThanOrEqual(1);
     expect((await get(b)).status).toBe(200);
   });
+
+  it('/me spends the same per-token budget', async () => {
+    const token = await signHubToken(who('u-me'));
+    const n = rest.burst + 80;
+    const statuses = await Promise.all(
+      Array.from({ length: n }, () =>
+        fetch(`${t.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => {
+          await r.body?.cancel();
+          return r.status;
+        }),
+      ),
+    );
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThan(n);
+  });
 });

@@ -20,13 +20,16 @@ function guardIterable<T>(gate: DbAvailability, source: AsyncIterable<T>): Async
   };
 }
 
-/** A value that fails when awaited or iterated, for a call refused while the database is out. */
-function refused(gate: DbAvailability): PromiseLike<never> & AsyncIterable<never> {
-  const fail = () => gate.run<never>(() => Promise.reject(new Error('unreachable')));
-  return {
-    then: (onOk, onErr) => fail().then(onOk, onErr),
-    [Symbol.asyncIterator]: () => ({ next: fail }),
-  };
+/**
+ * A value that fails when awaited or iterated, for a call refused while the database is out: a
+ * real promise (callers may `.catch` it), marked handled so a caller that iterates it instead
+ * leaves no unhandled rejection behind.
+ */
+function refused(gate: DbAvailability): Promise<never> & AsyncIterable<never> {
+  const fail = () => Promise.resolve(gate.run<never>(() => Promise.reject(new Error('unreachable'))));
+  const promise = fail();
+  promise.catch(() => undefined);
+  return Object.assign(promise, { [Symbol.asyncIterator]: () => ({ next: fail }) });
 }
 
 /**

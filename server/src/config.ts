@@ -10,6 +10,15 @@ const csv = z.string().transform((s) =>
 const origins = csv.pipe(z.array(z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z.string().min(1).optional();
+/** A variable holding JSON: parsed here, then checked by the schema it is piped into. */
+const json = z.string().transform((s, ctx) => {
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'a JSON object' });
+    return z.NEVER;
+  }
+});
 
 /** Every environment variable the hub reads, with its rules and defaults. README's table mirrors this. */
 const schema = z.object({
@@ -35,16 +44,7 @@ const schema = z.object({
   SSO_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   SSO_ISSUER: optionalString,
   SSO_AUDIENCE: optionalString,
-  SSO_CLAIMS: z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'a JSON object' });
-        return z.NEVER;
-      }
-    })
+  SSO_CLAIMS: json
     // partialRecord: zod 4's record over an enum requires every key; a mapping names only some.
     .pipe(z.partialRecord(z.enum(['sub', 'agencyId', 'locationId', 'role', 'name', 'email']), z.string().min(1)))
     .optional(),
@@ -67,16 +67,7 @@ const schema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   INSTANCE_ID: optionalString,
-  RATE_LIMITS: z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'a JSON object' });
-        return z.NEVER;
-      }
-    })
+  RATE_LIMITS: json
     .pipe(
       z.partialRecord(
         z.enum(Object.keys(RATE_BUDGETS) as [BudgetName, ...BudgetName[]]),

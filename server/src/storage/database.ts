@@ -5,7 +5,14 @@ import type { Logger } from '../logger.ts';
 import { startEmbeddedMongo } from '@activity-hub/embedded-mongo';
 import { DbAvailability } from './db-availability.ts';
 import { guardStorage } from './db-guard.ts';
-import { DB_RETRY_AFTER_MS, DRIVER_DEFAULTS, driverOptions } from './db-options.ts';
+import {
+  DB_RETRY_AFTER_MS,
+  DRIVER_DEFAULTS,
+  driverOptions,
+  HELLO_SUSPECT_MS,
+  IN_PROCESS_OVERRIDES,
+  IN_PROCESS_SUSPECT_MS,
+} from './db-options.ts';
 import { trackingModels, type Models } from './models.ts';
 
 export interface Database {
@@ -58,17 +65,21 @@ export async function openDatabase(opts: {
     url = `${embedded.url.replace(/\/$/, '')}/${DB_NAME}`;
     stopEmbedded = () => embedded.close();
   }
+  const inProcess = !opts.mongoUrl;
   const conn = mongoose.createConnection(url, {
     ...driverOptions(url),
+    ...(inProcess ? IN_PROCESS_OVERRIDES : {}),
     ...(hasDbName(url) ? {} : { dbName: DB_NAME }),
     ...(opts.mongoUrl ? {} : { directConnection: true }),
   });
   await conn.asPromise();
   const client = conn.getClient();
-  const availability = new DbAvailability((up) =>
-    up
-      ? opts.log.warn({ component: 'database' }, 'database available again')
-      : opts.log.error({ component: 'database', retryAfterMs: DB_RETRY_AFTER_MS }, 'database unavailable'),
+  const availability = new DbAvailability(
+    (up) =>
+      up
+        ? opts.log.warn({ component: 'database' }, 'database available again')
+        : opts.log.error({ component: 'database', retryAfterMs: DB_RETRY_AFTER_MS }, 'database unavailable'),
+    inProcess ? IN_PROCESS_SUSPECT_MS : HELLO_SUSPECT_MS,
   );
   availability.attach(client as unknown as EventEmitter);
   // Open the pool now (minPoolSize): concurrent pings each check out a connection of their own.

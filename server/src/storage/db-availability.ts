@@ -28,7 +28,11 @@ export class DbAvailability {
   /** The last outage this instance saw, once over; null if it never saw one. */
   lastOutage: { from: number; to: number } | null = null;
 
-  constructor(private readonly onChange: (up: boolean) => void = () => {}) {}
+  constructor(
+    private readonly onChange: (up: boolean) => void = () => {},
+    /** How long an unanswered monitor hello takes to make its server suspect. */
+    private readonly suspectMs: number = HELLO_SUSPECT_MS,
+  ) {}
 
   /** Follows the client's monitoring events; call once the first connection succeeded. */
   attach(client: EventEmitter): void {
@@ -43,7 +47,7 @@ export class DbAvailability {
       const addr = e.connectionId;
       clearTimeout(this.hellos.get(addr));
       // An awaited (streaming) hello is held by the server for up to heartbeatFrequencyMS.
-      const after = HELLO_SUSPECT_MS + (e.awaited ? 10_000 : 0);
+      const after = this.suspectMs + (e.awaited ? 10_000 : 0);
       const t = setTimeout(() => {
         // Let the I/O a stalled event loop owes be read first: a late timer is not a late reply.
         setImmediate(() => {

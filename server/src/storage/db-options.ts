@@ -32,6 +32,19 @@ export const DRIVER_DEFAULTS = {
 /** A monitor hello that has not answered after this long marks its server suspect. */
 export const HELLO_SUSPECT_MS = 2_000;
 
+/**
+ * The embedded server in the hub's own process shares its event loop: it cannot hang or die
+ * apart from the hub, but one large write (a seed, a 100k-row insert) holds the loop, and the
+ * tight monitor timeouts above would then call a busy server dead and interrupt the write. So
+ * in-process, the monitor is patient; every other bound stays.
+ */
+export const IN_PROCESS_OVERRIDES = {
+  connectTimeoutMS: 60_000,
+  heartbeatFrequencyMS: 10_000,
+  serverSelectionTimeoutMS: 30_000,
+} as const;
+export const IN_PROCESS_SUSPECT_MS = 60_000;
+
 /** The retry hint given with `unavailable` while the database is out. */
 export const DB_RETRY_AFTER_MS = 2_000;
 

@@ -1,12 +1,11 @@
 import { WEEKDAYS, type Heatmap, type HeatmapCell } from '@activity-hub/protocol';
 import { AppError } from './app-error.ts';
 import type { HistoryFilter } from './history-ports.ts';
-import { ceilToBucket, floorToBucket, isBucketAligned } from './rollup-keys.ts';
+import { DAY_MS } from './rollup-days.ts';
+import { ceilToBucket, floorToBucket, isBucketAligned, ROLLUP_BUCKET_MS } from './rollup-keys.ts';
 import type { StatsReader, StatsScope } from './stats-ports.ts';
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-const Q_MS = 15 * 60_000;
 /** Longest range a heatmap covers: a little over two years of hours. */
 export const HEATMAP_MAX_DAYS = 800;
 
@@ -60,7 +59,7 @@ export function hourIntervals(lo: number, hi: number, tz: string): { boundaries:
       // The first 15-minute edge with another offset (every modern zone changes on one).
       let x = floorToBucket(a);
       let y = ceilToBucket(b);
-      while (y - x > Q_MS) {
+      while (y - x > ROLLUP_BUCKET_MS) {
         const m = floorToBucket((x + y) / 2);
         if (offsetAt(tz, m) === off) x = m;
         else y = m;

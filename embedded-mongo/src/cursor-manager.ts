@@ -18,7 +18,12 @@ interface OpenCursor {
   pos: number;
   lastUsed: number;
   noTimeout: boolean;
+  /** Applied to each batch as it is handed out (a find's projection), or null. */
+  project: ((docs: Document[]) => Document[]) | null;
 }
+
+/** Documents projected at a time: enough for few calls, few enough to waste little past a size limit. */
+const PROJECT_CHUNK = 1_000;
 
 /** A batch plus the cursor id to return (0 when exhausted). */
 export interface Batch {
@@ -41,9 +46,16 @@ export class CursorManager {
     ns: string,
     docs: Document[],
     batchSize: number | undefined,
-    opts: { singleBatch?: boolean; noTimeout?: boolean } = {},
+    opts: { singleBatch?: boolean; noTimeout?: boolean; project?: ((docs: Document[]) => Document[]) | null } = {},
   ): Batch {
-    const cursor: OpenCursor = { ns, docs, pos: 0, lastUsed: Date.now(), noTimeout: !!opts.noTimeout };
+    const cursor: OpenCursor = {
+      ns,
+      docs,
+      pos: 0,
+      lastUsed: Date.now(),
+      noTimeout: !!opts.noTimeout,
+      project: opts.project ?? null,
+    };
     // batchSize 0 asks for an empty first batch (the cursor is still opened).
     const batch = batchSize === 0 ? [] : takeBatch(cursor, batchSize ?? DEFAULT_FIRST_BATCH);
     if (cursor.pos >= docs.length || opts.singleBatch) return { id: Long.ZERO, batch };
@@ -103,12 +115,15 @@ function takeBatch(cursor: OpenCursor, batchSize: number): Document[] {
   const batch: Document[] = [];
   let bytes = 0;
   while (cursor.pos < cursor.docs.length && batch.length < max) {
-    const doc = cursor.docs[cursor.pos] as Document;
-    bytes += calculateObjectSize(doc, { ignoreUndefined: true });
-    // Always return at least one document so a cursor can make progress.
-    if (bytes > MAX_BATCH_BYTES && batch.length > 0) break;
-    batch.push(doc);
-    cursor.pos++;
+    const end = Math.min(cursor.docs.length, cursor.pos + Math.min(max - batch.length, PROJECT_CHUNK));
+    const raw = cursor.docs.slice(cursor.pos, end);
+    for (const doc of cursor.project ? cursor.project(raw) : raw) {
+      bytes += calculateObjectSize(doc, { ignoreUndefined: true });
+      // Always return at least one document so a cursor can make progress.
+      if (bytes > MAX_BATCH_BYTES && batch.length > 0) return batch;
+      batch.push(doc);
+      cursor.pos++;
+    }
   }
   return batch;
 }

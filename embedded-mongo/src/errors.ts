@@ -34,6 +34,9 @@ export const ErrorCode = {
   NotImplemented: 238,
   DuplicateKey: 11000,
   UnrecognizedPipelineStage: 40324,
+  /** Inclusion and exclusion mixed in one projection (mongod names these by code). */
+  Location31253: 31253,
+  Location31254: 31254,
 } as const;
 
 const codeNames = new Map<number, string>(Object.entries(ErrorCode).map(([name, code]) => [code, name]));

@@ -56,6 +56,20 @@ export function normalizeSort(sort: Document | undefined): Document | undefined 
 
 /** Runs filter → sort → skip → limit → projection. */
 export function executeFind(coll: Collection | undefined, spec: FindSpec): FindResult {
+  const found = findUnprojected(coll, spec);
+  return { ...found, docs: found.project ? found.project(found.docs) : found.docs };
+}
+
+/**
+ * Like `executeFind`, but leaves the projection to the caller as `project`: a cursor projects
+ * each batch as it hands it out, so opening one over 100k documents does not copy them all
+ * while every other client waits. Stored documents are never mutated, so a late projection
+ * sees the same snapshot. An invalid projection still fails here, when the cursor opens.
+ */
+export function findUnprojected(
+  coll: Collection | undefined,
+  spec: FindSpec,
+): FindResult & { project: ((docs: Document[]) => Document[]) | null } {
   const filter = optionalObject(spec.filter, 'filter') ?? {};
   const sort = normalizeSort(optionalObject(spec.sort, 'sort'));
   const projection = optionalObject(spec.projection, 'projection');
@@ -74,10 +88,29 @@ export function executeFind(coll: Collection | undefined, spec: FindSpec): FindR
   }
   let docs = sort ? sortDocuments(matched, sort) : matched;
   if (skip > 0 || limit !== Infinity) docs = docs.slice(skip, skip + limit);
-  if (projection && Object.keys(projection).length > 0) {
-    docs = projectDocuments(docs.map(cloneDocument), projection, filter);
+  if (!projection || Object.keys(projection).length === 0) return { docs, plan, docsExamined, project: null };
+  checkProjectionStyle(projection);
+  const project = (batch: Document[]) => projectDocuments(batch.map(cloneDocument), projection, filter);
+  return { docs, plan, docsExamined, project };
+}
+
+/**
+ * A find projection either includes or excludes (`_id` aside); mongod refuses a mix when it
+ * parses the command, before any document is read. Only plain flags are classified here:
+ * operators (`$slice`, `$elemMatch`) and expressions are left to the projection itself.
+ */
+function checkProjectionStyle(projection: Document): void {
+  let style: 'inclusion' | 'exclusion' | null = null;
+  for (const [field, value] of Object.entries(projection)) {
+    if (field === '_id' || (typeof value !== 'number' && typeof value !== 'boolean')) continue;
+    const excludes = value === false || value === 0;
+    const next = excludes ? 'exclusion' : 'inclusion';
+    if (style && style !== next)
+      excludes
+        ? fail(ErrorCode.Location31254, `Cannot do exclusion on field ${field} in inclusion projection`)
+        : fail(ErrorCode.Location31253, `Cannot do inclusion on field ${field} in exclusion projection`);
+    style = next;
   }
-  return { docs, plan, docsExamined };
 }
 
 const UNSUPPORTED_STAGES = new Set(['$out', '$merge', '$changeStream', '$currentOp', '$listSessions']);

@@ -86,4 +86,24 @@ describe.each(targets)('fidelity on $name', (target) => {
     expect(await codeOf(c.find({}, { maxTimeMS: -1 } as never).toArray())).toBe(2);
     expect(await c.countDocuments({}, { maxTimeMS: 60_000 })).toBe(20_000);
   });
+  it('a projected cursor hands out every document once, projected, across batches', async () => {
+    const c = t.db.collection('projected');
+    await c.insertMany(Array.from({ length: 2_500 }, (_, i) => ({ i, keep: `k${i}`, drop: 'x'.repeat(50) })));
+    const cursor = c.find({}, { sort: { i: 1 }, projection: { drop: 0, _id: 0 }, batchSize: 700 });
+    const first = await cursor.next();
+    // The cursor is a snapshot: a change made after it opened does not show.
+    await c.updateMany({}, { $set: { keep: 'changed' } });
+    const rest = await cursor.toArray();
+    const all = [first, ...rest];
+    expect(all).toHaveLength(2_500);
+    expect(all.every((d, i) => d?.i === i && d.keep === `k${i}` && !('drop' in d) && !('_id' in d))).toBe(true);
+  });
+
+  it('an invalid projection fails when the cursor opens, even with an empty first batch', async () => {
+    const c = t.db.collection('badprojection');
+    await c.insertMany([{ a: 1, b: 1 }]);
+    // Mixing inclusion and exclusion: Location31254 (31253 before MongoDB 4.4 wording changed).
+    const code = await codeOf(c.find({}, { projection: { a: 1, b: 0 }, batchSize: 0 }).toArray());
+    expect([31253, 31254]).toContain(code);
+  });
 });

@@ -4,7 +4,7 @@
 import type { Document, Long } from 'bson';
 import { indexedValues, isPlainObject, valueKey } from '../bson-values.ts';
 import { ErrorCode, fail } from '../errors.ts';
-import { checkPipeline, executeAggregate, executeFind } from '../query-exec.ts';
+import { checkPipeline, executeAggregate, executeFind, findUnprojected } from '../query-exec.ts';
 import { explainAggregate } from './explain.ts';
 import { collectionArg, cursorIdArg, cursorReply, intArg, type CommandHandler } from './context.ts';
 
@@ -23,7 +23,7 @@ export const readCommands: Record<string, CommandHandler> = {
     // A negative limit is the legacy way of asking for a single batch.
     const singleBatch = cmd.singleBatch === true || (rawLimit !== undefined && rawLimit < 0);
     const limit = rawLimit === undefined ? undefined : Math.abs(rawLimit);
-    const { docs } = executeFind(coll, {
+    const { docs, project } = findUnprojected(coll, {
       filter: cmd.filter,
       sort: cmd.sort,
       projection: cmd.projection,
@@ -35,6 +35,7 @@ export const readCommands: Record<string, CommandHandler> = {
     const { id, batch } = ctx.cursors.open(ns, docs, batchSizeArg(cmd), {
       singleBatch,
       noTimeout: cmd.noCursorTimeout === true,
+      project,
     });
     return cursorReply(id, ns, batch, true);
   },

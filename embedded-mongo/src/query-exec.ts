@@ -105,10 +105,10 @@ function checkProjectionStyle(projection: Document): void {
     if (field === '_id' || (typeof value !== 'number' && typeof value !== 'boolean')) continue;
     const excludes = value === false || value === 0;
     const next = excludes ? 'exclusion' : 'inclusion';
+    if (style && style !== next && excludes)
+      fail(ErrorCode.Location31254, `Cannot do exclusion on field ${field} in inclusion projection`);
     if (style && style !== next)
-      excludes
-        ? fail(ErrorCode.Location31254, `Cannot do exclusion on field ${field} in inclusion projection`)
-        : fail(ErrorCode.Location31253, `Cannot do inclusion on field ${field} in exclusion projection`);
+      fail(ErrorCode.Location31253, `Cannot do inclusion on field ${field} in exclusion projection`);
     style = next;
   }
 }

@@ -1,6 +1,8 @@
-// Bundles the CLI into dist/cli.js (the package's `bin`); bson and mingo stay external.
+// Bundles the CLI into dist/cli.js (the package's `bin`); bson stays external, mingo is bundled
+// from its ESM build (see mingo-esm-plugin.mjs).
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { mingoEsm } from './mingo-esm-plugin.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -13,7 +15,8 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: Object.keys(pkg.dependencies),
+  external: Object.keys(pkg.dependencies).filter((d) => d !== 'mingo'),
+  plugins: [mingoEsm],
   logLevel: 'warning',
   banner: { js: '#!/usr/bin/env node' },
 });

@@ -2,6 +2,7 @@
 // external (installed by npm); the workspace protocol package is TypeScript, so it is bundled.
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { mingoEsm } from '../embedded-mongo/mingo-esm-plugin.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const external = Object.keys(pkg.dependencies).filter((d) => !d.startsWith('@activity-hub/'));
@@ -19,6 +20,8 @@ await build({
   target: 'node20',
   sourcemap: true,
   external,
+  // The embedded database's mingo, from its ESM build (see the plugin).
+  plugins: [mingoEsm],
   logLevel: 'warning',
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: {

@@ -8,12 +8,18 @@ export interface CreditConflict {
   credits: Credit[];
 }
 
+/** A page view as stored, and the seqs of the events already credited to it. */
+export interface StoredPageview {
+  rec: PageviewRecord;
+  seen: StoredSeqs;
+}
+
 /** Storage for tracking data; implemented in storage/. */
 export interface TrackingRepository {
   /** Applies every op in one round of bulk writes; resolves only once they are durable. */
   applyBatch(ops: WriteOp[]): Promise<{ conflicts: CreditConflict[] }>;
-  /** A stored page view and the seqs of the events already credited to it. */
-  loadPageview(key: string): Promise<{ rec: PageviewRecord; seen: StoredSeqs } | null>;
+  /** Stored page views by key, each with the seqs of the events already credited to it; missing keys are absent. */
+  loadPageviews(keys: string[]): Promise<Map<string, StoredPageview>>;
   /** Re-applies conflicting credits one by one, skipping seqs already stored. */
   resolveConflict(conflict: CreditConflict): Promise<number>;
   /**

@@ -1,4 +1,5 @@
-import { addSeq, emptySeqWindow, hasSeq, seqWindowOf, type SeqWindow, type StoredSeqs } from './seq-window.ts';
+import type { StoredPageview } from './ports.ts';
+import { addSeq, emptySeqWindow, hasSeq, seqWindowOf, type SeqWindow } from './seq-window.ts';
 import { sessionKey, type PageviewRecord } from './tracking-types.ts';
 
 /** A socket as the registry sees it: its id, and whether it is still open. */
@@ -205,10 +206,7 @@ export class TabRegistry {
   }
 
   /** Loads a page view from storage once, however many events ask for it at the same time. */
-  load(
-    key: string,
-    loader: () => Promise<{ rec: PageviewRecord; seen: StoredSeqs } | null>,
-  ): Promise<OpenPageview | undefined> {
+  load(key: string, loader: () => Promise<StoredPageview | null>): Promise<OpenPageview | undefined> {
     const inFlight = this.loads.get(key);
     if (inFlight) return inFlight;
     const p = loader()

@@ -3,7 +3,8 @@ import { AppError } from './app-error.ts';
 import { creditEngaged, eventTime } from './engagement.ts';
 import type { Claims } from './identity.ts';
 import { presenceOf, type LiveActivity } from './live-activity.ts';
-import type { Clock, TrackingRepository } from './ports.ts';
+import { BatchLoader } from './batch-loader.ts';
+import type { Clock, StoredPageview, TrackingRepository } from './ports.ts';
 import { EngagedLedger } from './engaged-ledger.ts';
 import { compositeKey } from './keys.ts';
 import { TabRegistry, type LiveConnection, type OpenPageview, type TabState } from './tab-registry.ts';
@@ -53,9 +54,12 @@ export class TrackingService {
   readonly tabs = new TabRegistry();
   /** Per user and rollup bucket: never more engaged time than the bucket is long. */
   readonly ledger: EngagedLedger;
+  /** Page view lookups of one turn of the event loop, fetched together. */
+  private readonly loader: BatchLoader<StoredPageview>;
 
   constructor(private readonly deps: TrackingDeps) {
     this.ledger = new EngagedLedger(deps.replayWindowMs + 2 * deps.toleranceMs);
+    this.loader = new BatchLoader((keys) => deps.repo.loadPageviews(keys));
   }
 
   /** Handles one validated event. Events of one tab are applied in order. */
@@ -238,6 +242,6 @@ export class TrackingService {
   }
 
   private async openPageview(key: string): Promise<OpenPageview | undefined> {
-    return this.tabs.pageview(key) ?? this.tabs.load(key, () => this.deps.repo.loadPageview(key));
+    return this.tabs.pageview(key) ?? this.tabs.load(key, () => this.loader.load(key));
   }
 }

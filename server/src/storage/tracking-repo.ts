@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Connection } from 'mongoose';
-import type { CreditConflict, TrackingRepository } from '../domain/ports.ts';
+import type { CreditConflict, StoredPageview, TrackingRepository } from '../domain/ports.ts';
 import { seqGuard, type StoredSeqs } from '../domain/seq-window.ts';
 import { sessionKey, type ClosedPageview, type PageviewRecord, type WriteOp } from '../domain/tracking-types.ts';
 import type { Models, PageviewDoc, SessionDoc } from './models.ts';
@@ -115,9 +115,9 @@ export class MongoTrackingRepository implements TrackingRepository {
     return applied;
   }
 
-  async loadPageview(key: string): Promise<{ rec: PageviewRecord; seen: StoredSeqs } | null> {
-    const doc = await this.pageviews.findOne({ _id: key });
-    return doc ? { rec: toRecord(doc), seen: seenOf(doc) } : null;
+  async loadPageviews(keys: string[]): Promise<Map<string, StoredPageview>> {
+    const docs = await this.pageviews.find({ _id: { $in: keys } }).toArray();
+    return new Map(docs.map((d) => [d._id, { rec: toRecord(d), seen: seenOf(d) }]));
   }
 
   async closeStale(aliveBefore: number, limit: number): Promise<ClosedPageview[]> {

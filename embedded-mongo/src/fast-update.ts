@@ -17,6 +17,19 @@ const comparable = (a: unknown, b: unknown): [Comparable, Comparable] | null =>
   (typeof a === 'number' && typeof b === 'number') || (a instanceof Date && b instanceof Date) ? [a, b] : null;
 const asNumber = (v: Comparable) => (typeof v === 'number' ? v : v.getTime());
 
+/**
+ * `$push` modifiers the fast path takes: `$each`, plus `$slice` (an integer) and `$sort` (1 or
+ * -1) when every element, old and new, is a plain number, as in a bounded window of seqs.
+ */
+function pushModifiersFit(value: Document, cur: unknown): boolean {
+  if (!Array.isArray(value.$each)) return false;
+  for (const k of Object.keys(value)) if (k !== '$each' && k !== '$sort' && k !== '$slice') return false;
+  if ('$slice' in value && !Number.isInteger(value.$slice)) return false;
+  if (!('$sort' in value)) return true;
+  const numbers = (a: unknown[]) => a.every((v) => typeof v === 'number' && !Number.isNaN(v));
+  return (value.$sort === 1 || value.$sort === -1) && numbers(value.$each) && numbers((cur as unknown[]) ?? []);
+}
+
 /** Checks that `modifier` fits the fast path; applies it to `doc` in place and answers true if so. */
 export function tryFastUpdate(doc: Document, modifier: Document): boolean {
   const seen = new Set<string>();
@@ -35,10 +48,8 @@ export function tryFastUpdate(doc: Document, modifier: Document): boolean {
       }
       if (op === '$push') {
         if (cur !== undefined && !Array.isArray(cur)) return false;
-        if (isPlainObject(value) && Object.keys(value).some((k) => k.startsWith('$'))) {
-          const keys = Object.keys(value);
-          if (keys.length !== 1 || keys[0] !== '$each' || !Array.isArray(value.$each)) return false;
-        }
+        if (isPlainObject(value) && Object.keys(value).some((k) => k.startsWith('$')) && !pushModifiersFit(value, cur))
+          return false;
       }
     }
   }
@@ -62,9 +73,13 @@ export function tryFastUpdate(doc: Document, modifier: Document): boolean {
           break;
         }
         case '$push': {
-          const items = isPlainObject(value) && '$each' in value ? (value.$each as unknown[]) : [value];
-          const arr = (cur as unknown[] | undefined) ?? [];
-          for (const item of items) arr.push(cloneDocument(item));
+          const mods = isPlainObject(value) && '$each' in value ? value : null;
+          let arr = (cur as unknown[] | undefined) ?? [];
+          for (const item of mods ? (mods.$each as unknown[]) : [value]) arr.push(cloneDocument(item));
+          // MongoDB's order: push, then sort, then slice.
+          if (mods?.$sort !== undefined) (arr as number[]).sort((a, b) => (a - b) * (mods.$sort as number));
+          if (typeof mods?.$slice === 'number')
+            arr = mods.$slice >= 0 ? arr.slice(0, mods.$slice) : arr.slice(mods.$slice);
           doc[path] = arr;
           break;
         }

@@ -20,6 +20,7 @@ import type { AnyObject, Options } from 'mingo/types';
 import { update as mingoUpdate } from 'mingo/updater';
 import { $dateToString, $dateTrunc, $isoWeekYear } from './date-ops.ts';
 import { ErrorCode, fail, toMongoError } from './errors.ts';
+import { compileFastFilter } from './fast-filter.ts';
 import { tryFastUpdate } from './fast-update.ts';
 import { $typeExpr, $typeQuery } from './type-ops.ts';
 
@@ -103,6 +104,15 @@ function guard<T>(fn: () => T): T {
 /** Compiles a filter into a predicate; invalid filters throw BadValue. */
 export function compileFilter(filter: Document | undefined): (doc: Document) => boolean {
   if (!filter || Object.keys(filter).length === 0) return () => true;
+  const fast = compileFastFilter(filter);
+  if (!fast) return mingoFilter(filter);
+  // mingo is built only if some document needs it.
+  let mingo: ((doc: Document) => boolean) | null = null;
+  return (doc) => fast(doc) ?? (mingo ??= mingoFilter(filter))(doc);
+}
+
+/** The filter as mingo evaluates it (every shape; the reference for the fast path). */
+export function mingoFilter(filter: Document): (doc: Document) => boolean {
   const query = guard(() => new Query(filter, mingoOptions()));
   return (doc) => guard(() => query.test(doc));
 }

@@ -106,4 +106,11 @@ describe.each(targets)('fidelity on $name', (target) => {
     const code = await codeOf(c.find({}, { projection: { a: 1, b: 0 }, batchSize: 0 }).toArray());
     expect([31253, 31254]).toContain(code);
   });
+  it('$push with $each, $sort and $slice keeps a sorted window, on a new field too', async () => {
+    const c = t.db.collection<{ _id: number; w?: number[]; fresh?: number[] }>('pushwindow');
+    await c.insertOne({ _id: 1, w: [5, 1, 7] });
+    await c.updateOne({ _id: 1 }, { $push: { w: { $each: [9, 4], $sort: 1, $slice: -3 } } });
+    await c.updateOne({ _id: 1 }, { $push: { fresh: { $each: [3, 1, 2], $sort: 1, $slice: -2 } } });
+    expect(await c.findOne({ _id: 1 })).toEqual({ _id: 1, w: [5, 7, 9], fresh: [2, 3] });
+  });
 });

@@ -10,6 +10,7 @@ import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedMongo, SUPPORTED_COMMANDS, type EmbeddedMongo } from '../src/index.ts';
 import { parseArgs, UsageError } from '../src/cli.ts';
+import { tryFastUpdate } from '../src/fast-update.ts';
 import { compileFilter, runPipeline } from '../src/mingo-engine.ts';
 import { spawnCli } from './cli-process.ts';
 import { uniqueDbName } from './targets.ts';
@@ -110,6 +111,16 @@ describe('TTL indexes and cursor timeouts', () => {
 
 describe('mingo differences we override (raw mingo vs our engine)', () => {
   const d = new Date('2024-03-11T01:30:00Z'); // 2024-03-10 21:30 in New York
+
+  it('$push with $sort and $slice on a missing field sorts and slices (numbers, the fast path)', () => {
+    const push = { $push: { s: { $each: [3, 1, 2], $sort: 1, $slice: -2 } } };
+    const raw: Record<string, unknown> = {};
+    update(raw, push, [], {}, { cloneMode: 'copy' });
+    expect(raw.s).toEqual([3, 1, 2]);
+    const ours: Record<string, unknown> = {};
+    expect(tryFastUpdate(ours, push)).toBe(true);
+    expect(ours.s).toEqual([2, 3]);
+  });
 
   it('$dateTrunc with a timezone', () => {
     const pipeline = [

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { tryFastUpdate } from '../src/fast-update.ts';
 
 const d = (ms: number) => new Date(1_700_000_000_000 + ms);
-const base = () => ({ _id: 'p1', n: 5, at: d(100), ids: ['a'], name: 'x', nested: { k: 1 } });
+const base = () => ({ _id: 'p1', n: 5, at: d(100), ids: ['a'], name: 'x', nested: { k: 1 }, seqs: [5, 1, 7] });
 
 const accepted = [
   { $inc: { n: 3 }, $max: { at: d(500) }, $set: { name: 'y', updated: d(1) }, $push: { ids: { $each: ['b', 'c'] } } },
@@ -16,6 +16,9 @@ const accepted = [
   { $inc: { missing: 2 } },
   { $push: { ids: 'z', newList: { a: 1 } } },
   { $set: { nested: { k: 2, j: [1, 2] } } },
+  { $push: { seqs: { $each: [9, 4], $sort: 1, $slice: -3 } } },
+  { $push: { seqs: { $each: [9, 4], $sort: -1, $slice: 2 } } },
+  { $push: { seqs: { $each: [0], $slice: 0 } }, $max: { n: 9 } },
 ];
 
 const declined = [
@@ -24,7 +27,11 @@ const declined = [
   { $unset: { name: '' } },
   { $inc: { name: 1 } },
   { $max: { name: 3 } },
-  { $push: { ids: { $each: ['q'], $slice: 2 } } },
+  { $push: { ids: { $each: ['q'], $sort: 1 } } },
+  { $push: { seqs: { $each: [1], $position: 0 } } },
+  { $push: { seqs: { $each: [1], $slice: 1.5 } } },
+  { $push: { seqs: { $each: [1], $sort: { k: 1 } } } },
+  { $push: { seqs: { $slice: 2 } } },
   { $push: { name: 'q' } },
   { $set: { n: 1 }, $inc: { n: 1 } },
   { $set: {} },

@@ -90,7 +90,9 @@ export function findUnprojected(
   if (skip > 0 || limit !== Infinity) docs = docs.slice(skip, skip + limit);
   if (!projection || Object.keys(projection).length === 0) return { docs, plan, docsExamined, project: null };
   checkProjectionStyle(projection);
-  const project = (batch: Document[]) => projectDocuments(batch.map(cloneDocument), projection, filter);
+  const project =
+    plainProjection(projection) ??
+    ((batch: Document[]) => projectDocuments(batch.map(cloneDocument), projection, filter));
   return { docs, plan, docsExamined, project };
 }
 
@@ -111,6 +113,34 @@ function checkProjectionStyle(projection: Document): void {
       fail(ErrorCode.Location31253, `Cannot do inclusion on field ${field} in exclusion projection`);
     style = next;
   }
+}
+
+const TOP_LEVEL = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A projection that only includes or only excludes top-level fields (the common case), done
+ * without mingo: fields keep the document's order, `_id` stays unless excluded. The result
+ * shares values with the stored document; batches are only serialised, never changed.
+ */
+function plainProjection(projection: Document): ((batch: Document[]) => Document[]) | null {
+  const fields = Object.entries(projection);
+  if (
+    !fields.every(([k, v]) => TOP_LEVEL.test(k) && k !== '__proto__' && (v === 0 || v === 1 || typeof v === 'boolean'))
+  )
+    return null;
+  const flag = (v: unknown) => v === 1 || v === true;
+  const listed = new Map(fields.map(([k, v]) => [k, flag(v)]));
+  const others = fields.filter(([k]) => k !== '_id');
+  // `{_id: 1}` alone includes; beside other fields, `_id` never decides the style.
+  const inclusion = others.length > 0 ? others.some(([, v]) => flag(v)) : flag(projection._id);
+  const keep = (k: string) =>
+    k === '_id' ? listed.get('_id') !== false : inclusion ? listed.get(k) === true : !listed.has(k);
+  return (batch) =>
+    batch.map((doc) => {
+      const out: Document = {};
+      for (const k of Object.keys(doc)) if (keep(k)) out[k] = doc[k];
+      return out;
+    });
 }
 
 const UNSUPPORTED_STAGES = new Set(['$out', '$merge', '$changeStream', '$currentOp', '$listSessions']);

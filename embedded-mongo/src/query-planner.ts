@@ -16,7 +16,9 @@ import { ID_INDEX, keyPatternId } from './index-spec.ts';
 
 /** How a query will be executed (also the basis of explain output). */
 export interface QueryPlan {
-  stage: 'EOF' | 'COLLSCAN' | 'IXSCAN' | 'IDHACK';
+  stage: 'EOF' | 'COLLSCAN' | 'IXSCAN' | 'IDHACK' | 'OR';
+  /** For OR: the plan of each `$or` branch (each narrowed by an index). */
+  branches?: QueryPlan[];
   indexName?: string;
   keyPattern?: Document;
   multiKey?: boolean;
@@ -67,6 +69,10 @@ export function planQuery(
       candidates: docs,
       keysExamined: idCond.keys.length,
     };
+  }
+  if (hinted === null && Array.isArray(filter.$or)) {
+    const union = planOr(coll, filter);
+    if (union) return union;
   }
   let best: { index: CollectionIndex; ids: string[] } | null = null;
   let rangeIndex: CollectionIndex | null = null;
@@ -120,4 +126,31 @@ export function planQuery(
     };
   }
   return { stage: 'COLLSCAN', candidates: coll.docs.values(), keysExamined: 0 };
+}
+
+/**
+ * `{..., $or: [b1, b2, ...]}` where every branch, with the conditions beside the `$or`, is
+ * narrowed by an index: the union of the branches' candidates, each document once, as mongod's
+ * OR stage does. Null when some branch would need a full scan (then one scan serves all).
+ */
+function planOr(coll: Collection, filter: Document): QueryPlan | null {
+  const { $or: branches, ...rest } = filter;
+  const plans: QueryPlan[] = [];
+  for (const branch of branches as unknown[]) {
+    if (!isPlainObject(branch)) return null;
+    const plan = planQuery(coll, { ...rest, ...branch });
+    const narrowed = plan.stage === 'IDHACK' || (plan.stage === 'IXSCAN' && plan.keysExamined < coll.docs.size);
+    if (!narrowed) return null;
+    plans.push(plan);
+  }
+  const seen = new Set<Document>();
+  const candidates: Document[] = [];
+  for (const plan of plans)
+    for (const doc of plan.candidates)
+      if (!seen.has(doc)) {
+        seen.add(doc);
+        candidates.push(doc);
+      }
+  const keysExamined = plans.reduce((n, p) => n + p.keysExamined, 0);
+  return { stage: 'OR', branches: plans, candidates, keysExamined };
 }

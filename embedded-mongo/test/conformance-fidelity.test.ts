@@ -113,4 +113,15 @@ describe.each(targets)('fidelity on $name', (target) => {
     await c.updateOne({ _id: 1 }, { $push: { fresh: { $each: [3, 1, 2], $sort: 1, $slice: -2 } } });
     expect(await c.findOne({ _id: 1 })).toEqual({ _id: 1, w: [5, 7, 9], fresh: [2, 3] });
   });
+  it('plain projections: inclusion, exclusion and _id, in the document order', async () => {
+    const c = t.db.collection('plainprojection');
+    await c.insertOne({ _id: 1 as never, a: 1, b: { x: 2 }, c: [3] });
+    const one = (projection: Record<string, unknown>) => c.findOne({}, { projection });
+    expect(await one({ _id: 1 })).toEqual({ _id: 1 });
+    expect(await one({ _id: 0 })).toEqual({ a: 1, b: { x: 2 }, c: [3] });
+    expect(Object.keys((await one({ c: 1, a: 1 }))!)).toEqual(['_id', 'a', 'c']);
+    expect(await one({ a: 0, _id: 0 })).toEqual({ b: { x: 2 }, c: [3] });
+    expect(await one({ b: true, _id: false })).toEqual({ b: { x: 2 } });
+    expect(await one({ missing: 1 })).toEqual({ _id: 1 });
+  });
 });

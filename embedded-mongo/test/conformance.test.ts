@@ -561,6 +561,23 @@ describe.each(targets)('conformance on $name', (target) => {
       expect(range.stages).toContain('IXSCAN');
     });
 
+    it('$or whose branches are indexed reads each branch through its index (OR of IXSCANs)', async () => {
+      const c = t.db.collection('events');
+      const filter = {
+        tenant: 't1',
+        $or: [{ ts: { $lt: new Date(Date.UTC(2024, 0, 5)) } }, { ts: { $gte: new Date(Date.UTC(2024, 1, 10)) } }],
+      };
+      const explained = await c.find(filter).explain('executionStats');
+      const plan = planSummary(explained);
+      expect(plan.stages).toContain('IXSCAN');
+      expect(plan.stages).not.toContain('COLLSCAN');
+      // tenant t1 is i = 1, 6, 11, …, 46: Jan 2, then Feb 11, 16: three documents, each once.
+      const refs = (await c.find(filter).toArray()).map((d) => d.ref).sort((a, b) => a - b);
+      expect(refs).toEqual([1, 41, 46]);
+      // At most the tenant's ten documents, never the 50 of a collection scan.
+      expect(explained.executionStats.totalDocsExamined).toBeLessThanOrEqual(10);
+    });
+
     it('find on an unindexed field is a COLLSCAN', async () => {
       const plan = planSummary(await t.db.collection('events').find({ kind: 'a' }).explain());
       expect(plan.stages).toContain('COLLSCAN');

@@ -32,8 +32,31 @@ const condition = fc.oneof(
   fc.record({ $lt: bound }),
   fc.record({ $gte: bound, $lte: bound }),
   fc.record({ $gt: bound, $ne: scalar }),
+  fc.record({ $exists: fc.boolean() }),
 );
-const filter = fc.record({ a: condition, b: condition }, { requiredKeys: [] });
+const plain = fc.record({ a: condition, b: condition }, { requiredKeys: [] });
+const filter = fc.oneof(
+  { weight: 3, arbitrary: plain },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      a: condition,
+      $or: fc.array(
+        plain.filter((f) => Object.keys(f).length > 0),
+        { minLength: 1, maxLength: 3 },
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      $and: fc.array(
+        plain.filter((f) => Object.keys(f).length > 0),
+        { minLength: 1, maxLength: 3 },
+      ),
+    }),
+  },
+);
 
 describe('compileFastFilter', () => {
   it('agrees with mingo on every document it judges (property)', () => {
@@ -62,8 +85,10 @@ describe('compileFastFilter', () => {
   it('declines shapes it does not cover', () => {
     for (const f of [
       { 'a.b': 1 },
-      { $or: [{ a: 1 }] },
-      { a: { $exists: true } },
+      { $or: [{ a: { $exists: 1 } }] },
+      { $or: [] },
+      { $or: [{}] },
+      { $nor: [{ a: 1 }] },
       { a: { k: 1 } },
       { a: [1, 2] },
       { a: /x/ },

@@ -13,24 +13,25 @@ import { collectionArg, type CommandContext, type CommandHandler } from './conte
 
 type Verbosity = 'queryPlanner' | 'executionStats' | 'allPlansExecution';
 
+function ixscan(plan: QueryPlan): Document {
+  return {
+    stage: 'IXSCAN',
+    keyPattern: plan.keyPattern,
+    indexName: plan.indexName,
+    isMultiKey: !!plan.multiKey,
+    isUnique: plan.indexName === '_id_',
+    direction: 'forward',
+    indexBounds: {},
+  };
+}
+
 function planStage(plan: QueryPlan, filter: Document, sort: Document | undefined): Document {
   let stage: Document;
   if (plan.stage === 'COLLSCAN') stage = { stage: 'COLLSCAN', filter, direction: 'forward' };
-  else if (plan.stage === 'IXSCAN') {
-    stage = {
-      stage: 'FETCH',
-      filter,
-      inputStage: {
-        stage: 'IXSCAN',
-        keyPattern: plan.keyPattern,
-        indexName: plan.indexName,
-        isMultiKey: !!plan.multiKey,
-        isUnique: plan.indexName === '_id_',
-        direction: 'forward',
-        indexBounds: {},
-      },
-    };
-  } else stage = { stage: plan.stage, ...(plan.stage === 'IDHACK' ? { indexName: plan.indexName } : {}) };
+  else if (plan.stage === 'IXSCAN') stage = { stage: 'FETCH', filter, inputStage: ixscan(plan) };
+  else if (plan.stage === 'OR')
+    stage = { stage: 'FETCH', filter, inputStage: { stage: 'OR', inputStages: (plan.branches ?? []).map(ixscan) } };
+  else stage = { stage: plan.stage, ...(plan.stage === 'IDHACK' ? { indexName: plan.indexName } : {}) };
   return sort ? { stage: 'SORT', sortPattern: sort, inputStage: stage } : stage;
 }
 

@@ -115,6 +115,16 @@ export class CollectionIndex {
   }
 
   /** _id keys of documents whose leading field equals one of `valueKeys`. */
+  /** How many ids `lookup` would return at most (without building the list). */
+  lookupCount(valueKeys: string[]): number {
+    let n = 0;
+    for (const k of valueKeys) {
+      const hit = this.byLeading.get(k);
+      n += hit === undefined ? 0 : typeof hit === 'string' ? 1 : hit.size;
+    }
+    return n;
+  }
+
   lookup(valueKeys: string[]): string[] {
     const out: string[] = [];
     for (const k of valueKeys) {

@@ -83,11 +83,13 @@ export function planQuery(
     // A sparse index has no entry for missing fields, so it cannot answer `null`.
     const sparseNull = (values: unknown[]): boolean => !!index.spec.sparse && values.some((v) => v === null);
     let ids: string[] | null = null;
-    if (leading?.kind === 'eq' && !sparseNull(leading.values)) ids = index.lookup(leading.keys);
+    const leadingEq = leading?.kind === 'eq' && !sparseNull(leading.values) ? leading.keys : null;
+    // Counted first: a list of every id of a common value is not built just to be discarded.
+    const count = leadingEq ? index.lookupCount(leadingEq) : Infinity;
     // The ordered view pays off only when the leading value alone is not selective.
-    if (range && !sparseNull(range.eq) && (ids === null || ids.length > SMALL_CANDIDATE_SET)) {
-      ids = index.rangeLookup(range, coll.docs);
-    }
+    if (range && !sparseNull(range.eq) && count > SMALL_CANDIDATE_SET) ids = index.rangeLookup(range, coll.docs);
+    else if (leadingEq && (!best || count < best.ids.length || (count === best.ids.length && index.spec.unique)))
+      ids = index.lookup(leadingEq);
     if (ids === null && leading?.kind === 'range') rangeIndex ??= index;
     if (ids && (!best || ids.length < best.ids.length || (ids.length === best.ids.length && index.spec.unique))) {
       best = { index, ids };

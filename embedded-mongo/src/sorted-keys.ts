@@ -6,7 +6,8 @@
  *    to a tombstone set;
  *  - a range query binary-searches the sorted base, scans the pending
  *    entries, and folds them into the base (merge, not re-sort) once there
- *    are more than ~√n of them.
+ *    are more than ~√n of them, or once queries have scanned as many pending
+ *    entries as the base holds (a burst of queries after a burst of writes).
  * Keys are ordered like MongoDB compares values across BSON types.
  */
 import { bsonTypeName, valueKey } from './bson-values.ts';
@@ -45,6 +46,10 @@ const asNumber = (v: unknown): number => (typeof v === 'number' ? v : Number(Str
 
 /** MongoDB's cross-type comparison (numbers by value, then strings, objects, …). */
 export function compareValues(a: unknown, b: unknown): number {
+  // The common cases first, without naming types.
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
   const ta = bsonTypeName(a);
   const tb = bsonTypeName(b);
   const ra = TYPE_RANK[ta] ?? 13;
@@ -94,6 +99,8 @@ export class SortedKeys {
   private base: SortedEntry[];
   private readonly pending = new Map<string, SortedEntry>();
   private readonly removed = new Set<string>();
+  /** Pending entries scanned by queries since the last compaction: when it reaches the base's size, merging is cheaper. */
+  private scanDebt = 0;
 
   constructor(entries: SortedEntry[]) {
     this.base = entries.sort(compareEntries);
@@ -110,7 +117,10 @@ export class SortedKeys {
 
   /** _id keys of entries inside `range` (may contain duplicates for multikey documents). */
   query(range: KeyRange): string[] {
-    if (this.pending.size + this.removed.size > Math.max(256, Math.sqrt(this.base.length) * 4)) this.compact();
+    const unmerged = this.pending.size + this.removed.size;
+    this.scanDebt += unmerged;
+    if (unmerged > Math.max(256, Math.sqrt(this.base.length) * 4) || (unmerged > 0 && this.scanDebt > this.base.length))
+      this.compact();
     const out: string[] = [];
     let lo = 0;
     let hi = this.base.length;
@@ -122,7 +132,7 @@ export class SortedKeys {
     for (let i = lo; i < this.base.length; i++) {
       const e = this.base[i] as SortedEntry;
       if (!withinUpper(e, range)) break;
-      if (!this.removed.has(tombstone(e))) out.push(e.id);
+      if (this.removed.size === 0 || !this.removed.has(tombstone(e))) out.push(e.id);
     }
     for (const e of this.pending.values()) if (!belowRange(e, range) && withinUpper(e, range)) out.push(e.id);
     return out;
@@ -147,6 +157,7 @@ export class SortedKeys {
     this.base = merged;
     this.pending.clear();
     this.removed.clear();
+    this.scanDebt = 0;
   }
 }
 

@@ -137,7 +137,8 @@ export class CollectionIndex {
   }
 
   /** _id keys of documents with keys inside `range`; builds the ordered view on first use. */
-  rangeLookup(range: KeyRange, docs: Map<string, Document>): string[] {
+  /** Ids inside `range`; null when more than `limit` entries are (see SortedKeys.query). */
+  rangeLookup(range: KeyRange, docs: Map<string, Document>, limit = Infinity): string[] | null {
     if (!this.sorted) {
       const all: SortedEntry[] = [];
       for (const [id, doc] of docs) {
@@ -146,8 +147,8 @@ export class CollectionIndex {
       }
       this.sorted = new SortedKeys(all);
     }
-    const ids = this.sorted.query(range);
-    return this.multiKey ? [...new Set(ids)] : ids;
+    const ids = this.sorted.query(range, this.multiKey ? Infinity : limit);
+    return this.multiKey && ids ? [...new Set(ids)] : ids;
   }
 }
 

@@ -49,6 +49,19 @@ function resolveHint(coll: Collection, hint: unknown): CollectionIndex | 'id' | 
   return index;
 }
 
+/**
+ * Indexes in the order worth trying: most leading fields bound by the filter first, so the
+ * most selective read usually comes first and the others can stop early.
+ */
+function byBoundFields(indexes: CollectionIndex[], conds: Map<string, unknown>): CollectionIndex[] {
+  const bound = (i: CollectionIndex) => {
+    let n = 0;
+    while (n < i.fields.length && conds.has(i.fields[n] as string)) n++;
+    return n;
+  };
+  return indexes.length < 2 ? indexes : [...indexes].sort((a, b) => bound(b) - bound(a));
+}
+
 /** Plans a query over `coll` (undefined = missing collection → EOF). */
 export function planQuery(
   coll: Collection | undefined,
@@ -76,7 +89,7 @@ export function planQuery(
   }
   let best: { index: CollectionIndex; ids: string[] } | null = null;
   let rangeIndex: CollectionIndex | null = null;
-  for (const index of coll.secondaryIndexes()) {
+  for (const index of byBoundFields(coll.secondaryIndexes(), conds)) {
     if ((hinted !== null && hinted !== index) || !index.servesEquality) continue;
     const leading = conds.get(index.fields[0] as string);
     const range = rangeForIndex(index.fields, conds, index.multiKey);
@@ -87,7 +100,9 @@ export function planQuery(
     // Counted first: a list of every id of a common value is not built just to be discarded.
     const count = leadingEq ? index.lookupCount(leadingEq) : Infinity;
     // The ordered view pays off only when the leading value alone is not selective.
-    if (range && !sparseNull(range.eq) && count > SMALL_CANDIDATE_SET) ids = index.rangeLookup(range, coll.docs);
+    // A range read stops early once it is no better than the best index so far.
+    if (range && !sparseNull(range.eq) && count > SMALL_CANDIDATE_SET)
+      ids = index.rangeLookup(range, coll.docs, best ? best.ids.length : Infinity);
     else if (leadingEq && (!best || count < best.ids.length || (count === best.ids.length && index.spec.unique)))
       ids = index.lookup(leadingEq);
     if (ids === null && leading?.kind === 'range') rangeIndex ??= index;

@@ -115,8 +115,11 @@ export class SortedKeys {
     if (!this.pending.delete(key)) this.removed.add(key);
   }
 
-  /** _id keys of entries inside `range` (may contain duplicates for multikey documents). */
-  query(range: KeyRange): string[] {
+  /**
+   * _id keys of entries inside `range` (may contain duplicates for multikey documents), or null
+   * as soon as there are more than `limit` of them (the planner has a better index already).
+   */
+  query(range: KeyRange, limit = Infinity): string[] | null {
     const unmerged = this.pending.size + this.removed.size;
     this.scanDebt += unmerged;
     if (unmerged > Math.max(256, Math.sqrt(this.base.length) * 4) || (unmerged > 0 && this.scanDebt > this.base.length))
@@ -132,9 +135,10 @@ export class SortedKeys {
     for (let i = lo; i < this.base.length; i++) {
       const e = this.base[i] as SortedEntry;
       if (!withinUpper(e, range)) break;
-      if (this.removed.size === 0 || !this.removed.has(tombstone(e))) out.push(e.id);
+      if ((this.removed.size === 0 || !this.removed.has(tombstone(e))) && out.push(e.id) > limit) return null;
     }
-    for (const e of this.pending.values()) if (!belowRange(e, range) && withinUpper(e, range)) out.push(e.id);
+    for (const e of this.pending.values())
+      if (!belowRange(e, range) && withinUpper(e, range) && out.push(e.id) > limit) return null;
     return out;
   }
 

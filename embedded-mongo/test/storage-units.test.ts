@@ -148,7 +148,9 @@ describe('ordered index view', () => {
           })
           .map((e) => e.id)
           .sort();
-        expect(view.query(range).sort(), `step ${step}`).toEqual(expected);
+        expect(view.query(range)?.sort(), `step ${step}`).toEqual(expected);
+        // With a limit below the answer's size, the read gives up instead of answering.
+        if (expected.length > 0) expect(view.query(range, expected.length - 1)).toBeNull();
       }
     }
   });

@@ -58,6 +58,23 @@ export class CollectionIndex {
   }
 
   /** The keys of `doc`, or null if the index does not cover it (sparse / partial). */
+  /**
+   * True when an update cannot have moved this index's keys: every field is top-level and holds
+   * the same string, number, boolean, null or date before and after (most updates touch a few
+   * fields, most indexes none of them). False means "compute the entries and compare".
+   */
+  unchangedBetween(before: Document, after: Document): boolean {
+    for (const f of this.fields) {
+      if (f.includes('.')) return false;
+      const a: unknown = before[f];
+      const b: unknown = after[f];
+      if (a === b && (a === null || a === undefined || typeof a !== 'object')) continue;
+      if (a instanceof Date && b instanceof Date && a.getTime() === b.getTime()) continue;
+      return false;
+    }
+    return !this.partial;
+  }
+
   entriesFor(doc: Document): IndexEntries | null {
     if (this.partial && !this.partial(doc)) return null;
     const perField = this.fields.map((f) => indexedValues(doc, f));

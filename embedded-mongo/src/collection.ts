@@ -67,6 +67,7 @@ export class Collection {
     }
     const changes: Array<[CollectionIndex, IndexEntries | null, IndexEntries | null]> = [];
     for (const index of this.indexes.values()) {
+      if (index.unchangedBetween(oldDoc, newDoc)) continue;
       const before = index.entriesFor(oldDoc);
       const after = index.entriesFor(newDoc);
       if (sameEntries(before, after)) continue;

@@ -105,8 +105,9 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   const owner = `${config.INSTANCE_ID ?? process.pid}:${randomUUID()}`;
   const rollupJob = new RollupJob(db.guard(statsStorage.rollups), db.guard(statsStorage.jobState), {
     owner,
-    intervalMs: 5_000,
-    leaseMs: 30_000,
+    intervalMs: config.ROLLUP_INTERVAL_MS,
+    // Renewed every run: a lease that outlives a few runs keeps the job on one instance.
+    leaseMs: Math.max(30_000, 3 * config.ROLLUP_INTERVAL_MS),
     marginMs: 5_000,
     batchKeys: 2_000,
     clock: Date.now,

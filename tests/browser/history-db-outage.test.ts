@@ -2,8 +2,9 @@
  * The dashboard through a database outage, in real Chromium (issue #12): a hub against a
  * standalone embedded database that is stopped and brought back on the same port and files.
  * While it is down the History tab shows "History is temporarily unavailable" instead of a
- * broken page, and the Live tab still shows a tracked user online; once it is back, "Try again"
- * brings the seeded totals back.
+ * broken page, and the Live tab still shows a tracked user online, and a user who opens the
+ * app during the outage; once it is back, her page view is stored and "Try again" brings the
+ * totals back.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ import { devLogin, openDashboard, openTracker, rowOf, serveTrackedPages, watchPa
 const AGENCY = 'dbout-a';
 const boss: DevLogin = { userId: 'boss', name: 'Boss Agency', role: 'agency', agencyId: AGENCY, locationId: null };
 const ben: DevLogin = { userId: 'ben', name: 'Ben Location', role: 'location', agencyId: AGENCY, locationId: 'loc-1' };
+const ana: DevLogin = { userId: 'ana', name: 'Ana Location', role: 'location', agencyId: AGENCY, locationId: 'loc-2' };
 const MIN = 60_000;
 const DAY = 86_400_000;
 /** Longer than a presence entry lives without a refresh (STALE_AFTER_MS + 2 sweeps = 12 s). */
@@ -135,6 +137,11 @@ describe('dashboard during a database outage', () => {
     // presence entry would have expired.
     await page.getByRole('tab', { name: 'Live' }).click();
     await rowOf(page, ben.userId).waitFor();
+    // Ana opens the app while the database is out: her page view cannot be stored yet (her
+    // tracker keeps it and retries), but the live view shows her online at once.
+    const late = await openTracker(browser.context, hub.url, (await devLogin(hub.url, ana)).token, '/t/reports');
+    await rowOf(page, ana.userId).waitFor({ timeout: 10_000 });
+    expect(await rowOf(page, ana.userId).textContent()).toContain('/t/reports');
     await sleep(Math.max(0, DOWN_MS - (Date.now() - down)));
     expect(await page.getByTestId('connection-status').getAttribute('data-state')).toBe('connected');
     expect(await rowOf(page, ben.userId).isVisible()).toBe(true);
@@ -145,6 +152,12 @@ describe('dashboard during a database outage', () => {
     await expectNotice(page);
 
     db = await startEmbeddedMongo({ port: dbPort, dataDir: dir });
+    // Ana's tracker delivers the page view made during the outage.
+    await eventually(
+      async () => (await hub.hub.db.models.pageviews.countDocuments({ agencyId: AGENCY })) === 6,
+      30_000,
+      250,
+    );
     // The notice does not retry by itself: the user presses "Try again" until the hub has
     // noticed the database is back (its monitor checks every second).
     await eventually(
@@ -157,12 +170,14 @@ describe('dashboard during a database outage', () => {
       20_000,
       1_000,
     );
-    await total(page, 5); // last 30 days: the four seeded and the tracked one
+    // The range was chosen before Ana arrived (it ends then): the four seeded and Ben's.
+    await total(page, 5);
     expect(await page.getByTestId('history-unavailable').count()).toBe(0);
     await page.screenshot({ path: artifactPath('history-db-outage-recovered.png'), fullPage: true });
 
     expect(watch.errors).toEqual([]);
     expect(watch.dialogs).toEqual([]);
     await tracked.close();
+    await late.close();
   }, 60_000);
 });

@@ -99,7 +99,17 @@ export class TrackingService {
   private async pageview(ctx: TrackContext, tabKey: string, e: PageviewEvent): Promise<Written> {
     const now = this.deps.clock();
     const key = pageviewKey(ctx.claims.agencyId, e.id);
-    const existing = await this.openPageview(key);
+    // A backdated start is believed only as far back as the replay window.
+    const at = eventTime(now, this.age(e.ageMs));
+    const existing = await this.openPageview(key).catch((err: unknown) => {
+      // The database is out: the event is refused (the tracker keeps it and retries), but the
+      // live view still shows where the user is, from the verified token and this event alone.
+      if (err instanceof AppError && err.code === 'unavailable') {
+        const isNewTab = !this.tabs.tab(tabKey)?.currentPv;
+        void this.deps.live.pageview(presenceOf(this.record(ctx, key, e, at), 'active', ctx.device), isNewTab);
+      }
+      throw err;
+    });
     if (existing) {
       // Only the owner's re-send is a duplicate; anyone else reusing the id must neither adopt it nor be told "stored".
       assertOwner(existing, ctx.claims);
@@ -108,8 +118,6 @@ export class TrackingService {
       return { written: this.tabs.seen(existing, e.seq) ?? Promise.resolve() };
     }
     const tab = this.touch(ctx, tabKey, e.tabId);
-    // A backdated start is believed only as far back as the replay window.
-    const at = eventTime(now, this.age(e.ageMs));
     const ops: WriteOp[] = [];
     const previous = tab.currentPv ? this.tabs.pageview(tab.currentPv) : undefined;
     if (previous && previous.rec.endedAt === null && previous.rec.startedAt <= at) {
@@ -121,24 +129,7 @@ export class TrackingService {
       ops.push(endOp(ended));
     }
     const { claims } = ctx;
-    const rec: PageviewRecord = {
-      key,
-      id: e.id,
-      sessionId: e.tabId,
-      userId: claims.sub,
-      userName: claims.name,
-      agencyId: claims.agencyId,
-      locationId: claims.locationId,
-      url: e.url,
-      path: e.path,
-      title: e.title,
-      referrer: e.referrer,
-      startedAt: at,
-      lastSeenAt: at,
-      endedAt: null,
-      engagedMs: 0,
-      endReason: null,
-    };
+    const rec = this.record(ctx, key, e, at);
     ops.push({
       kind: 'open',
       // A copy: the mirror below changes as heartbeats arrive, the inserted document must not.
@@ -164,6 +155,29 @@ export class TrackingService {
     const written = this.track(pv, e.seq, this.deps.batcher.submit(ops, true));
     void this.deps.live.pageview(presenceOf(rec, 'active', ctx.device), isNewTab);
     return { written };
+  }
+
+  /** The record of a new page view: identity from the verified token, the rest from the event. */
+  private record(ctx: TrackContext, key: string, e: PageviewEvent, at: number): PageviewRecord {
+    const { claims } = ctx;
+    return {
+      key,
+      id: e.id,
+      sessionId: e.tabId,
+      userId: claims.sub,
+      userName: claims.name,
+      agencyId: claims.agencyId,
+      locationId: claims.locationId,
+      url: e.url,
+      path: e.path,
+      title: e.title,
+      referrer: e.referrer,
+      startedAt: at,
+      lastSeenAt: at,
+      endedAt: null,
+      engagedMs: 0,
+      endReason: null,
+    };
   }
 
   private heartbeat(pv: OpenPageview, tab: TabState, e: HeartbeatEvent, device: DeviceClass): Promise<void> {

@@ -74,14 +74,14 @@ const TAG_TO_TYPE: Record<string, string> = {
 /**
  * MongoDB's `$type` name of a stored value. JS numbers are classified the
  * way the bson serializer will write them back (int32 when integral and in
- * range, double otherwise), so `$type` agrees with what clients read.
+ * range, double otherwise, -0 included), so `$type` agrees with what clients read.
  */
 export function bsonTypeName(v: unknown): string {
   if (v === undefined) return 'missing';
   if (v === null) return 'null';
   switch (typeof v) {
     case 'number':
-      return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? 'int' : 'double';
+      return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 && !Object.is(v, -0) ? 'int' : 'double';
     case 'string':
       return 'string';
     case 'boolean':

@@ -11,6 +11,7 @@ import { valueKey } from './bson-values.ts';
 import { CollectionIndex, duplicateKeyError, type IndexEntries } from './collection-index.ts';
 import { ErrorCode, fail } from './errors.ts';
 import { compareWithExisting, ID_INDEX, type IndexSpec } from './index-spec.ts';
+import { noteStored } from './numbers.ts';
 
 export class Collection {
   readonly db: string;
@@ -56,6 +57,7 @@ export class Collection {
     const all = this.collectEntries(doc);
     for (const [index, entries] of all) index.checkUnique(entries, idKey, this.ns);
     for (const [index, entries] of all) index.add(entries, idKey);
+    noteStored(doc);
     this.docs.set(idKey, doc);
   }
 
@@ -78,6 +80,7 @@ export class Collection {
       index.remove(before, idKey);
       index.add(after, idKey);
     }
+    noteStored(newDoc);
     this.docs.set(idKey, newDoc);
   }
 

@@ -17,6 +17,7 @@ export const ErrorCode = {
   InvalidBSON: 22,
   NamespaceNotFound: 26,
   IndexNotFound: 27,
+  PathNotViable: 28,
   ConflictingUpdateOperators: 40,
   CursorNotFound: 43,
   NamespaceExists: 48,

@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
 import { cloneDocument, isPlainObject } from './bson-values.ts';
+import { addPlainNumbers } from './number-arith.ts';
 
 /**
  * A fast path for the plainest update documents, which are most of a hub's writes: `$set`,
@@ -7,7 +8,8 @@ import { cloneDocument, isPlainObject } from './bson-values.ts';
  * plain numbers and dates. mingo's updater copies its operator tables into a fresh context on
  * every call, which cost a third of an in-process hub's CPU under load. Anything else (dotted
  * or positional paths, `_id`, other operators or modifiers, other types, a path named twice,
- * an empty operand) answers false and goes to mingo, so the semantics stay mingo's.
+ * an empty operand) answers false and goes to mingo, so the semantics stay mingo's. `$inc`
+ * follows MongoDB's number types like the general path (number-arith.ts).
  */
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const OPERATORS = new Set(['$set', '$inc', '$max', '$min', '$push']);
@@ -61,7 +63,7 @@ export function tryFastUpdate(doc: Document, modifier: Document): boolean {
           doc[path] = cloneDocument(value);
           break;
         case '$inc':
-          doc[path] = ((cur as number | undefined) ?? 0) + (value as number);
+          doc[path] = cur === undefined ? value : addPlainNumbers(cur as number, value as number);
           break;
         case '$max':
         case '$min': {

@@ -10,13 +10,20 @@
  */
 import { deserialize, serialize, type Document } from 'bson';
 import { crc32 } from 'node:zlib';
+import { normalizeDecoded } from './numbers.ts';
 
 const HEADER_BYTES = 8;
 /** Larger than any record we write (16 MiB documents plus envelope). */
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
-/** BSON options for stored data: keep numbers as JS numbers, like the wire layer. */
-export const STORAGE_BSON = { promoteLongs: true, promoteValues: true, promoteBuffers: false } as const;
+/** BSON options for stored data: numbers keep their types until {@link normalizeRecord}. */
+export const STORAGE_BSON = { promoteLongs: false, promoteValues: false, promoteBuffers: false } as const;
+
+/** A record's document (and `_id`) keep their number types; its other fields read as JS numbers. */
+function normalizeRecord(record: Document): Document {
+  for (const key of Object.keys(record)) record[key] = normalizeDecoded(record[key], key === 'doc' || key === 'id');
+  return record;
+}
 
 /** Frames one record. */
 export function encodeRecord(record: Document): Buffer {
@@ -53,7 +60,7 @@ export function scanRecords(buf: Buffer): ScanResult {
     if (crc32(payload) !== buf.readUInt32LE(pos + 4))
       return { records, validBytes: pos, problem: `checksum mismatch at offset ${pos}` };
     try {
-      records.push(deserialize(payload, STORAGE_BSON));
+      records.push(normalizeRecord(deserialize(payload, STORAGE_BSON)));
     } catch (err) {
       return { records, validBytes: pos, problem: `undecodable record at offset ${pos}: ${(err as Error).message}` };
     }

@@ -18,17 +18,29 @@ import * as windowOps from 'mingo/operators/window';
 import { Query } from 'mingo/query';
 import type { AnyObject, Options } from 'mingo/types';
 import { update as mingoUpdate } from 'mingo/updater';
+import { cloneDocument } from './bson-values.ts';
 import { $dateToString, $dateTrunc, $isoWeekYear } from './date-ops.ts';
 import { ErrorCode, fail, toMongoError } from './errors.ts';
 import { compileFastFilter } from './fast-filter.ts';
 import { tryFastUpdate } from './fast-update.ts';
+import { hasTypedNumbers, numericView, plainNumbers, sourceOf, typedDocsExist, viewOf } from './numbers.ts';
 import { $typeExpr, $typeQuery } from './type-ops.ts';
+import { accumulators as typedAccumulators, expressions as typedExpressions } from './typed-accumulators.ts';
+import { checkTypedLiterals, checkTypedProjection, restore } from './typed-policy.ts';
+import { planTypedUpdate } from './typed-update.ts';
 
 type OpMap<T> = Record<`$${string}`, T>;
 type Ops = NonNullable<Parameters<typeof Context.init>[0]>;
 
 const overrides = Context.init({
-  expression: { $dateTrunc, $dateToString, $isoWeekYear, $type: $typeExpr } as unknown as Ops['expression'],
+  accumulator: typedAccumulators as unknown as Ops['accumulator'],
+  expression: {
+    $dateTrunc,
+    $dateToString,
+    $isoWeekYear,
+    $type: $typeExpr,
+    ...typedExpressions,
+  } as unknown as Ops['expression'],
   query: { $type: $typeQuery } as unknown as Ops['query'],
 });
 
@@ -101,33 +113,47 @@ function guard<T>(fn: () => T): T {
   }
 }
 
-/** Compiles a filter into a predicate; invalid filters throw BadValue. */
+/**
+ * Compiles a filter into a predicate over stored documents; invalid filters throw BadValue.
+ * Number wrappers (see numbers.ts) are compared through numeric views.
+ */
 export function compileFilter(filter: Document | undefined): (doc: Document) => boolean {
   if (!filter || Object.keys(filter).length === 0) return () => true;
-  const fast = compileFastFilter(filter);
-  if (!fast) return mingoFilter(filter);
-  // mingo is built only if some document needs it.
+  const plain = plainNumbers(filter);
+  const fast = compileFastFilter(plain);
+  if (!fast) return mingoFilter(plain);
+  // mingo is built only if some document needs it (a value the fast path cannot judge, such as
+  // a number wrapper, answers undefined there).
   let mingo: ((doc: Document) => boolean) | null = null;
-  return (doc) => fast(doc) ?? (mingo ??= mingoFilter(filter))(doc);
+  return (doc) => fast(doc) ?? (mingo ??= mingoFilter(plain))(doc);
 }
 
 /** The filter as mingo evaluates it (every shape; the reference for the fast path). */
 export function mingoFilter(filter: Document): (doc: Document) => boolean {
-  const query = guard(() => new Query(filter, mingoOptions()));
-  return (doc) => guard(() => query.test(doc));
+  const query = guard(() => new Query(plainNumbers(filter), mingoOptions()));
+  return (doc) => guard(() => query.test(viewOf(doc)));
 }
 
-/** Sorts documents with MongoDB sort semantics (stable, arrays by min/max). */
+/** Sorts stored documents with MongoDB sort semantics (stable, arrays by min/max). */
 export function sortDocuments(docs: Document[], sort: Document): Document[] {
-  return guard(() => new Query({}, mingoOptions()).find<Document>(docs).sort(sort).all());
+  const views = typedDocsExist() ? docs.map(viewOf) : docs;
+  const sorted = guard(() => new Query({}, mingoOptions()).find<Document>(views).sort(sort).all());
+  return views === docs ? sorted : sorted.map(sourceOf);
 }
 
 /**
- * Applies a find projection. Callers must pass copies: mingo's exclusion of
- * dotted paths mutates its input. `filter` enables positional (`a.$`) projection.
+ * Applies a find projection to (copies of) stored documents. `filter` enables positional (`a.$`)
+ * projection. Documents holding number wrappers only take projections that select fields.
  */
 export function projectDocuments(docs: Document[], projection: Document, filter: Document = {}): Document[] {
-  return guard(() => new Query(filter, mingoOptions()).find<Document>(docs, projection).all());
+  const spec = plainNumbers(projection);
+  // mingo's exclusion of dotted paths mutates its input: it gets copies.
+  const copies = docs.map(cloneDocument);
+  if (typedDocsExist() && docs.some(hasTypedNumbers)) {
+    checkTypedProjection(spec);
+    return guard(() => new Query({}, mingoOptions()).find<Document>(copies, spec).all());
+  }
+  return guard(() => new Query(plainNumbers(filter), mingoOptions()).find<Document>(copies, spec).all());
 }
 
 /** Runs an aggregation pipeline over (copies of) documents. */
@@ -140,17 +166,24 @@ export function runPipeline(docs: Document[], pipeline: Document[], resolver?: C
  * Applies update operators to `doc` in place (pass a copy). `condition` is
  * the matched filter, needed by the positional `$` operator.
  */
-export function applyOperators(doc: Document, modifier: Document, arrayFilters: Document[], condition: Document): void {
+export function applyOperators(
+  doc: Document,
+  modifier: Document,
+  arrayFilters: Document[],
+  condition: Document,
+  original: Document,
+): void {
   // The document already matched; mingo re-tests the condition only to resolve a positional
   // `$`. Without one, skip the condition and run with the small update context.
   const positional = Object.values(modifier).some(
     (fields) => fields && typeof fields === 'object' && Object.keys(fields as object).some((k) => /\.\$(\.|$)/.test(k)),
   );
   if (!positional && arrayFilters.length === 0 && tryFastUpdate(doc, modifier)) return;
+  const typed = planTypedUpdate(original, modifier);
   const options = positional ? plainOptions() : UPDATE_OPTIONS;
-  guard(() =>
-    mingoUpdate(doc, modifier, arrayFilters, positional ? condition : {}, { cloneMode: 'copy', queryOptions: options }),
-  );
+  const [filters, where] = [plainNumbers(arrayFilters), positional ? plainNumbers(condition) : {}];
+  guard(() => mingoUpdate(doc, typed.modifier, filters, where, { cloneMode: 'copy', queryOptions: options }));
+  typed.finish(doc);
 }
 
 /** Stages a pipeline-style update may use, as mongod allows them. */
@@ -166,7 +199,10 @@ export function applyPipelineUpdate(doc: Document, pipeline: Document[]): Docume
     const name = Object.keys(stage)[0] ?? '';
     if (!UPDATE_STAGES.has(name)) fail(ErrorCode.InvalidOptions, `${name} is not allowed to be used within an update`);
   }
-  const [next] = runPipeline([doc], pipeline);
+  checkTypedLiterals(pipeline);
+  // A document holding number wrappers goes in as its numeric view and gets its types back.
+  const typed = hasTypedNumbers(doc);
+  const [next] = runPipeline([typed ? numericView(doc) : doc], pipeline);
   if (!next) fail(ErrorCode.BadValue, 'the update pipeline produced no document');
-  return next;
+  return typed ? (restore(next, doc) as Document) : next;
 }

@@ -4,12 +4,14 @@
  * pipeline could mutate them, in which case copies are made first.
  */
 import type { Document } from 'bson';
-import { cloneDocument, isPlainObject } from './bson-values.ts';
+import { isPlainObject } from './bson-values.ts';
 import type { Catalog } from './catalog.ts';
 import type { Collection } from './collection.ts';
 import { ErrorCode, fail } from './errors.ts';
-import { compileFilter, projectDocuments, runPipeline, sortDocuments } from './mingo-engine.ts';
+import { compileFilter, projectDocuments, sortDocuments } from './mingo-engine.ts';
+import { plainNumbers } from './numbers.ts';
 import { planQuery, type QueryPlan } from './query-planner.ts';
+import { aggregateStored } from './typed-aggregate.ts';
 
 /** Parameters of a find-like read. */
 export interface FindSpec {
@@ -43,7 +45,7 @@ export function optionalObject(value: unknown, field: string): Document | undefi
 export function normalizeSort(sort: Document | undefined): Document | undefined {
   if (!sort) return undefined;
   const out: Document = {};
-  for (const [field, dir] of Object.entries(sort)) {
+  for (const [field, dir] of Object.entries(plainNumbers(sort))) {
     if (field === '$natural') continue;
     if (isPlainObject(dir) && '$meta' in dir) continue;
     if (typeof dir !== 'number' || dir === 0 || !Number.isFinite(dir)) {
@@ -90,9 +92,7 @@ export function findUnprojected(
   if (skip > 0 || limit !== Infinity) docs = docs.slice(skip, skip + limit);
   if (!projection || Object.keys(projection).length === 0) return { docs, plan, docsExamined, project: null };
   checkProjectionStyle(projection);
-  const project =
-    plainProjection(projection) ??
-    ((batch: Document[]) => projectDocuments(batch.map(cloneDocument), projection, filter));
+  const project = plainProjection(projection) ?? ((batch: Document[]) => projectDocuments(batch, projection, filter));
   return { docs, plan, docsExamined, project };
 }
 
@@ -169,7 +169,8 @@ export interface AggregateResult {
 
 /**
  * Runs a pipeline. A leading `$match` is executed through the planner (so
- * indexes apply); only the matching documents are copied and handed to mingo.
+ * indexes apply); only the matching documents are copied and handed to mingo
+ * (typed-aggregate.ts, which keeps number types).
  */
 export function executeAggregate(
   catalog: Catalog,
@@ -182,12 +183,7 @@ export function executeAggregate(
   const filter = first && isPlainObject(first.$match) ? (first.$match as Document) : {};
   const rest = first && isPlainObject(first.$match) ? pipeline.slice(1) : pipeline;
   const found = executeFind(coll, { filter, hint });
-  const cache = new Map<string, Document[]>();
-  const resolver = (name: string): Document[] => {
-    let docs = cache.get(name);
-    if (!docs) cache.set(name, (docs = [...(catalog.getCollection(db, name)?.docs.values() ?? [])].map(cloneDocument)));
-    return docs;
-  };
-  const docs = runPipeline(found.docs.map(cloneDocument), rest, resolver);
+  const stored = (name: string): Document[] => [...(catalog.getCollection(db, name)?.docs.values() ?? [])];
+  const docs = aggregateStored(found.docs, rest, stored);
   return { docs, plan: found.plan, docsExamined: found.docsExamined, filter };
 }

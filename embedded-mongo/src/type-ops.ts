@@ -11,6 +11,7 @@ import type { Options } from 'mingo/types';
 import { resolve } from 'mingo/util';
 import { BSON_TYPE_ALIASES, bsonTypeName } from './bson-values.ts';
 import { fail } from './errors.ts';
+import { sourceOf } from './numbers.ts';
 
 const NUMERIC = new Set(['double', 'int', 'long', 'decimal']);
 
@@ -42,7 +43,8 @@ function typeMatches(v: unknown, wanted: Set<string>): boolean {
 export function $typeQuery(selector: string, value: unknown, _options: Options): (obj: unknown) => boolean {
   const wanted = wantedTypes(value);
   return (obj: unknown) => {
-    const v = resolve(obj as Record<string, unknown>, selector, { unwrapArray: true });
+    // On a numeric view, read the stored document: its Double/Long wrappers are the types.
+    const v = resolve(sourceOf(obj) as Record<string, unknown>, selector, { unwrapArray: true });
     if (Array.isArray(v)) return wanted.has('array') || v.some((el) => typeMatches(el, wanted));
     return typeMatches(v, wanted);
   };
@@ -50,6 +52,9 @@ export function $typeQuery(selector: string, value: unknown, _options: Options):
 
 /** Aggregation expression: `{$type: <expr>}` → "objectId", "int", "missing", … */
 export function $typeExpr(obj: unknown, expr: unknown, options: Options): string {
-  const v = evalExpr(obj, Array.isArray(expr) && expr.length === 1 ? expr[0] : expr, options);
-  return bsonTypeName(v);
+  const arg = Array.isArray(expr) && expr.length === 1 ? (expr[0] as unknown) : expr;
+  const source = sourceOf(obj);
+  if (source !== obj && typeof arg === 'string' && /^\$[^$]/.test(arg))
+    return bsonTypeName(resolve(source as Record<string, unknown>, arg.slice(1)));
+  return bsonTypeName(evalExpr(obj, arg, options));
 }

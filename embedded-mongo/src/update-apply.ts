@@ -1,13 +1,14 @@
 /**
  * Turns an update specification (operators, replacement document or
  * pipeline) into a new document, with the parts mingo does not cover:
- * `$setOnInsert`, upsert seeding from the query, `_id` immutability and
- * numeric type checks for `$inc`/`$mul` (mingo silently ignores those).
+ * `$setOnInsert`, upsert seeding from the query and `_id` immutability
+ * (number types of `$inc`/`$mul`/`$max`/`$min`: typed-update.ts).
  */
 import { ObjectId, type Document } from 'bson';
-import { bsonTypeName, cloneDocument, getPath, isPlainObject, setPath, valueKey } from './bson-values.ts';
+import { bsonTypeName, cloneDocument, isPlainObject, setPath, valueKey } from './bson-values.ts';
 import { ErrorCode, fail } from './errors.ts';
 import { applyOperators, applyPipelineUpdate } from './mingo-engine.ts';
+import { sameTypes } from './numbers.ts';
 
 /** Kind of update, decided once per statement. */
 export type UpdateKind = 'operators' | 'replacement' | 'pipeline';
@@ -72,38 +73,6 @@ export function checkArrayFilters(u: unknown, arrayFilters: Document[]): void {
   }
 }
 
-const NUMERIC_TYPES = new Set(['int', 'long', 'double', 'decimal']);
-
-function checkArithmetic(doc: Document, modifier: Document): void {
-  for (const op of ['$inc', '$mul'] as const) {
-    const spec = modifier[op] as Document | undefined;
-    if (!spec) continue;
-    for (const [path, operand] of Object.entries(spec)) {
-      if (!NUMERIC_TYPES.has(bsonTypeName(operand))) {
-        fail(
-          ErrorCode.TypeMismatch,
-          `Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${JSON.stringify(operand)}}`,
-        );
-      }
-      if (path.includes('$')) continue;
-      const current = getPath(doc, path);
-      // mingo adds with JS `+`: a Long/Decimal128 object would turn into a string.
-      if (typeof current === 'object' && current !== null && NUMERIC_TYPES.has(bsonTypeName(current))) {
-        fail(
-          ErrorCode.BadValue,
-          `${op} on a ${bsonTypeName(current)} value outside the ±2^53 range is not supported by the embedded server (field '${path}')`,
-        );
-      }
-      if (current !== undefined && !NUMERIC_TYPES.has(bsonTypeName(current))) {
-        fail(
-          ErrorCode.TypeMismatch,
-          `Cannot apply ${op} to a value of non-numeric type. {_id: ${JSON.stringify(doc._id)}} has the field '${path}' of non-numeric type ${bsonTypeName(current)}`,
-        );
-      }
-    }
-  }
-}
-
 /** Options of {@link applyUpdate}. */
 export interface ApplyOptions {
   kind: UpdateKind;
@@ -144,10 +113,8 @@ export function applyUpdate(doc: Document, u: Document | Document[], opts: Apply
       modifier.$set = set;
     }
     next = cloneDocument(doc);
-    if (Object.keys(modifier).length > 0) {
-      checkArithmetic(next, modifier);
-      applyOperators(next, modifier, opts.arrayFilters ?? [], opts.inserting ? {} : opts.query);
-    }
+    if (Object.keys(modifier).length > 0)
+      applyOperators(next, modifier, opts.arrayFilters ?? [], opts.inserting ? {} : opts.query, doc);
   }
   if (doc._id !== undefined && valueKey(next._id) !== valueKey(doc._id)) {
     fail(ErrorCode.ImmutableField, "Performing an update on the path '_id' would modify the immutable field '_id'");
@@ -155,9 +122,9 @@ export function applyUpdate(doc: Document, u: Document | Document[], opts: Apply
   return next;
 }
 
-/** True if the update changed anything (mongod's nModified semantics). */
+/** True if the update changed anything, a number's type included (mongod's nModified semantics). */
 export function isModified(before: Document, after: Document): boolean {
-  return valueKey(before) !== valueKey(after);
+  return valueKey(before) !== valueKey(after) || !sameTypes(before, after);
 }
 
 /**

@@ -7,6 +7,7 @@
  * compression, so OP_COMPRESSED (2012) is rejected.
  */
 import { deserialize, serialize, type Document } from 'bson';
+import { normalizeDecoded } from './numbers.ts';
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -20,8 +21,8 @@ const FLAG_CHECKSUM_PRESENT = 1 << 0;
 const FLAG_MORE_TO_COME = 1 << 1;
 const KNOWN_FLAGS = FLAG_CHECKSUM_PRESENT | FLAG_MORE_TO_COME | (1 << 16);
 
-/** The wire layer's BSON options: longs that fit become numbers, like the driver's defaults. */
-const READ_BSON = { promoteLongs: true, promoteValues: true, promoteBuffers: false } as const;
+/** Numbers are decoded with their types, then normalised per field (see {@link normalizeCommand}). */
+const READ_BSON = { promoteLongs: false, promoteValues: false, promoteBuffers: false } as const;
 const WRITE_BSON = { ignoreUndefined: true, checkKeys: false } as const;
 
 /** A message the framing layer could not make sense of. */
@@ -90,7 +91,7 @@ function parseOpMsg(buf: Buffer, requestId: number): WireRequest {
   }
   if (!body) throw new ProtocolError('OP_MSG without a body section');
   for (const [identifier, docs] of sequences) body[identifier] = docs;
-  return { kind: 'msg', requestId, command: body, moreToCome: (flags & FLAG_MORE_TO_COME) !== 0 };
+  return { kind: 'msg', requestId, command: normalizeCommand(body), moreToCome: (flags & FLAG_MORE_TO_COME) !== 0 };
 }
 
 function parseOpQuery(buf: Buffer, requestId: number): WireRequest {
@@ -98,7 +99,27 @@ function parseOpQuery(buf: Buffer, requestId: number): WireRequest {
   const [query] = readDocument(buf, pos + 8, buf.length);
   // Legacy command form may wrap the command as {$query: {...}, $readPreference}.
   const command = query.$query && typeof query.$query === 'object' ? (query.$query as Document) : query;
-  return { kind: 'query', requestId, collection, command };
+  return { kind: 'query', requestId, collection, command: normalizeCommand(command) };
+}
+
+/** Fields carrying documents to store, per command: there numbers keep their BSON type. */
+const STORED_FIELDS: Record<string, string[]> = {
+  insert: ['documents'],
+  update: ['updates'],
+  findAndModify: ['query', 'update'],
+  findandmodify: ['query', 'update'],
+  // Literals of a pipeline are checked (typed-policy.ts), so they keep their type too.
+  aggregate: ['pipeline'],
+};
+
+/**
+ * Numbers of stored documents keep their types (numbers.ts); every other field reads as the
+ * driver-style promoting decoder gave it, so command arguments and filters are JS numbers.
+ */
+function normalizeCommand(cmd: Document): Document {
+  const stored = STORED_FIELDS[Object.keys(cmd)[0] ?? ''] ?? [];
+  for (const key of Object.keys(cmd)) cmd[key] = normalizeDecoded(cmd[key], stored.includes(key));
+  return cmd;
 }
 
 let nextRequestId = 1;

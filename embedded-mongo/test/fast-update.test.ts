@@ -1,6 +1,7 @@
 /**
  * The embedded server's update fast path must give exactly what mingo's updater gives, for
- * every update it accepts, and decline everything else.
+ * every update it accepts, and decline everything else. (Number types are the exception: its
+ * `$inc` follows MongoDB's, like the general path; see numeric-storage.test.ts.)
  */
 import { update as mingoUpdate } from 'mingo/updater';
 import { describe, expect, it } from 'vitest';

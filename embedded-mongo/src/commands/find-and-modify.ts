@@ -4,7 +4,6 @@
  * Reply: `{lastErrorObject: {n, updatedExisting, upserted?}, value, ok: 1}`.
  */
 import type { Document } from 'bson';
-import { cloneDocument } from '../bson-values.ts';
 import { ErrorCode, fail } from '../errors.ts';
 import { projectDocuments } from '../mingo-engine.ts';
 import { executeFind, optionalObject } from '../query-exec.ts';
@@ -28,9 +27,7 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
   const fields = optionalObject(cmd.fields, 'fields');
   const project = (doc: Document | undefined): Document | null => {
     if (!doc) return null;
-    return fields && Object.keys(fields).length
-      ? (projectDocuments([cloneDocument(doc)], fields, query)[0] ?? null)
-      : doc;
+    return fields && Object.keys(fields).length ? (projectDocuments([doc], fields, query)[0] ?? null) : doc;
   };
 
   const coll = ctx.catalog.getCollection(ctx.db, name);

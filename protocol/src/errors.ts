@@ -43,3 +43,17 @@ export interface ErrorBody {
 export type Ack<T = undefined> = T extends undefined
   ? { ok: true } | { ok: false; error: ErrorBody }
   : { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+/**
+ * The codes that mean the credential itself failed (missing, invalid or expired): only a new
+ * token helps, never a retry. The dashboard asks to sign in again; the tracker renews once.
+ */
+export const AUTH_FAILED_CODES = [
+  'unauthorized',
+  'token_missing',
+  'token_invalid',
+  'token_expired',
+] as const satisfies readonly ErrorCode[];
+
+/** True when `code` is one of `AUTH_FAILED_CODES`. */
+export const isAuthFailed = (code: unknown): boolean => AUTH_FAILED_CODES.some((c) => c === code);

@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { NAMESPACES, TIMING } from '../../protocol/src/constants.ts';
-import type { ErrorBody } from '../../protocol/src/errors.ts';
+import { isAuthFailed, type ErrorBody } from '../../protocol/src/errors.ts';
 import type { Goodbye, TrackClientToServerEvents, TrackServerToClientEvents } from '../../protocol/src/events.ts';
 import type { TrackerSettings } from '../../protocol/src/track.ts';
 import { collectBody, sendBeacon } from './beacon.ts';
@@ -12,7 +12,6 @@ type TrackSocket = Socket<TrackServerToClientEvents, TrackClientToServerEvents>;
 type Timer = ReturnType<typeof setTimeout> | undefined;
 
 const ACK_MS = 10_000;
-const TOKEN_CODE = /^(token_|unauthorized)/;
 /**
  * What an event's refusal means, by code (protocol/src/errors.ts).
  *
@@ -166,7 +165,7 @@ export function createLink(o: LinkOptions): Link {
     reconnect = !code || /^(unavailable|internal|rate_limited|over_capacity|shutdown)$/.test(code),
   ): void {
     log('connection lost', code);
-    if (code && TOKEN_CODE.test(code)) {
+    if (isAuthFailed(code)) {
       if (renewed) return halt();
       renewed = true;
       void link.renew().then(guard((ok: boolean) => (ok ? open() : halt())));

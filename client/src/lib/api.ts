@@ -1,6 +1,6 @@
 // A small fetch wrapper for the hub's REST API. Every failure becomes an ApiError with a code,
 // so views can tell "sign in again" apart from "try again" without parsing messages.
-import type { ErrorBody, ErrorCode } from '@activity-hub/protocol';
+import { isAuthFailed, type ErrorBody, type ErrorCode } from '@activity-hub/protocol';
 
 export const API_BASE = '/api/v1';
 
@@ -20,9 +20,7 @@ export class ApiError extends Error {
 
   /** The token is missing, invalid or expired: only signing in again helps. */
   get isAuthFailure(): boolean {
-    return (
-      this.status === 401 || ['unauthorized', 'token_missing', 'token_invalid', 'token_expired'].includes(this.code)
-    );
+    return this.status === 401 || isAuthFailed(this.code);
   }
 }
 

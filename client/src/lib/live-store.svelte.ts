@@ -2,7 +2,7 @@
 // the connection's state. Filtering and grouping for display live in presence.ts.
 import { io, type Socket } from 'socket.io-client';
 import { SvelteMap } from 'svelte/reactivity';
-import { LIMITS, NAMESPACES } from '@activity-hub/protocol';
+import { LIMITS, NAMESPACES, isAuthFailed } from '@activity-hub/protocol';
 import type {
   FeedItem,
   Goodbye,
@@ -18,7 +18,6 @@ export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnectin
 type LiveSocket = Socket<LiveServerToClientEvents, LiveClientToServerEvents>;
 
 const ACK_TIMEOUT_MS = 10_000;
-const AUTH_CODES = new Set(['unauthorized', 'token_missing', 'token_invalid', 'token_expired', 'forbidden']);
 
 export class LiveStore {
   /** Keyed by sessionId: one entry per open tab. */
@@ -95,7 +94,7 @@ export class LiveStore {
         return;
       }
       const data = (err as Error & { data?: { code?: string; message?: string } }).data;
-      this.#fail(data?.message ?? err.message, AUTH_CODES.has(data?.code ?? ''));
+      this.#fail(data?.message ?? err.message, isAuthFailed(data?.code));
     });
     socket.on('disconnect', (reason) => {
       if (socket.active) this.connection = 'reconnecting';
@@ -185,7 +184,7 @@ export class LiveStore {
       this.#reconnectTimer = setTimeout(() => socket.connect(), jitter);
       return;
     }
-    this.#fail(bye.message, AUTH_CODES.has(bye.code));
+    this.#fail(bye.message, isAuthFailed(bye.code));
   }
 
   #fail(message: string, authFailed: boolean): void {

@@ -1,11 +1,7 @@
 import type { Socket } from 'socket.io';
 import { AppError, toErrorBody } from '../domain/app-error.ts';
 import { namesCredential, type Claims } from '../domain/identity.ts';
-
-/** What a verified socket carries in `socket.data`. */
-export interface SocketData {
-  claims: Claims;
-}
+import type { SocketData } from './socket-types.ts';
 
 export interface OriginPolicy {
   /** Allowed origins, or '*' for any. Same-origin is always allowed. */
@@ -40,9 +36,7 @@ export function originAllowed(
 /** A socket.io connect error whose `data` carries our `{code,message}`. */
 export function handshakeError(err: unknown): Error & { data: unknown } {
   const body = toErrorBody(err);
-  const e = new Error(body.message) as Error & { data: unknown };
-  e.data = body;
-  return e;
+  return Object.assign(new Error(body.message), { data: body });
 }
 
 /**
@@ -52,7 +46,7 @@ export function handshakeError(err: unknown): Error & { data: unknown } {
 export function authenticate(
   verify: (token: string) => Promise<Claims>,
   policy: OriginPolicy,
-): (socket: Socket, next: (err?: Error) => void) => void {
+): (socket: { readonly handshake: Socket['handshake']; data: SocketData }, next: (err?: Error) => void) => void {
   return (socket, next) => {
     const h = socket.handshake;
     const fail = (err: unknown) => next(handshakeError(err));
@@ -65,12 +59,12 @@ export function authenticate(
     if (namesCredential(Object.keys(h.query))) {
       return fail(new AppError('token_in_query', 'Send the token in the handshake auth, never in the URL'));
     }
-    const token = (h.auth as { token?: unknown } | undefined)?.token;
+    const token: unknown = h.auth?.token;
     if (typeof token !== 'string' || token.length === 0 || token.length > 8_192) {
       return fail(new AppError('token_missing', 'A token is required in the handshake auth'));
     }
     verify(token).then((claims) => {
-      (socket.data as SocketData).claims = claims;
+      socket.data.claims = claims;
       next();
     }, fail);
   };

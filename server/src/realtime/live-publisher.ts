@@ -1,7 +1,7 @@
-import type { Namespace } from 'socket.io';
 import type { FeedItem, PresenceEntry, PresenceRemoval } from '@activity-hub/protocol';
 import { audienceOf } from '../domain/access.ts';
 import type { LivePublisher } from '../domain/ports.ts';
+import type { LiveNamespace } from './socket-types.ts';
 
 /**
  * Publishes live activity to the rooms allowed to see it: the agency's room and the user's own.
@@ -9,7 +9,7 @@ import type { LivePublisher } from '../domain/ports.ts';
  * adapter it reaches dashboards on every instance.
  */
 export class RoomPublisher implements LivePublisher {
-  constructor(private readonly live: Namespace) {}
+  constructor(private readonly live: LiveNamespace) {}
 
   upsert(entry: PresenceEntry): void {
     this.live.to(audienceOf(entry)).emit('upsert', entry);

@@ -1,14 +1,6 @@
-import type { Socket } from 'socket.io';
 import { REFUSALS_BEFORE_DISCONNECT, type Ack, type Goodbye } from '@activity-hub/protocol';
 import { userKey, type BudgetName, type RateLimiter } from '../domain/rate-limiter.ts';
-import type { SocketData } from './handshake.ts';
-
-/** `socket.data` once the connection handler ran: the user's budget key, computed once. */
-export interface LimitedSocketData extends SocketData {
-  limitKey: string;
-  /** Refusals in a row. */
-  refusals: number;
-}
+import type { HubSocket } from './socket-types.ts';
 
 const TOO_MANY: Goodbye = {
   code: 'rate_limited',
@@ -20,8 +12,8 @@ const TOO_MANY: Goodbye = {
  * Stores the key of the socket's user budgets in `socket.data` (one string per socket), so no
  * event has to build it. A renewed token carries the same identity, so the key never changes.
  */
-export function keyBudgets(socket: Socket): string {
-  const data = socket.data as LimitedSocketData;
+export function keyBudgets(socket: HubSocket): string {
+  const data = socket.data;
   data.limitKey = userKey(data.claims.agencyId, data.claims.sub);
   data.refusals = 0;
   return data.limitKey;
@@ -33,8 +25,14 @@ export function keyBudgets(socket: Socket): string {
  * The refusal builds no AppError (no stack trace); a socket that keeps sending after
  * `REFUSALS_BEFORE_DISCONNECT` refusals in a row is disconnected.
  */
-export function admit(limiter: RateLimiter, budget: BudgetName, socket: Socket, ack: unknown, what: string): boolean {
-  const data = socket.data as LimitedSocketData;
+export function admit(
+  limiter: RateLimiter,
+  budget: BudgetName,
+  socket: HubSocket,
+  ack: unknown,
+  what: string,
+): boolean {
+  const data = socket.data;
   const wait = limiter.take(budget, data.limitKey);
   if (wait === 0) {
     if (data.refusals !== 0) data.refusals = 0;
@@ -61,7 +59,7 @@ export function admit(limiter: RateLimiter, budget: BudgetName, socket: Socket, 
  * every socket (socket.io calls it with the socket as `this`).
  */
 export function chargeUnknownEvents(limiter: RateLimiter, known: ReadonlySet<string>) {
-  return function (this: Socket, event: string): void {
-    if (!known.has(event)) limiter.take('events', (this.data as LimitedSocketData).limitKey);
+  return function (this: HubSocket, event: string): void {
+    if (!known.has(event)) limiter.take('events', this.data.limitKey);
   };
 }

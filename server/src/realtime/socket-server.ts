@@ -1,9 +1,15 @@
 import type http from 'node:http';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
+import type { RedisClientType } from 'redis';
 import { Server } from 'socket.io';
 import { LIMITS } from '@activity-hub/protocol';
-import type { RedisClients } from '../storage/redis-clients.ts';
 import { admitUnder } from './connection-ceiling.ts';
+
+/** The Redis connections the adapter publishes and subscribes on (app.ts hands over the hub's own). */
+export interface AdapterClients {
+  pub: RedisClientType;
+  sub: RedisClientType;
+}
 
 /**
  * The socket.io server. With Redis it uses the sharded adapter (SPUBLISH/SSUBSCRIBE, Redis 7)
@@ -15,7 +21,7 @@ import { admitUnder } from './connection-ceiling.ts';
 export function createSocketServer(
   server: http.Server,
   corsOrigins: string[] | '*',
-  redis: RedisClients | null,
+  redis: AdapterClients | null,
   ceiling: { maxConnections: number; onRefused: () => void },
 ): Server {
   const io: Server = new Server(server, {

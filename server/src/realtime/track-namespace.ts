@@ -1,12 +1,5 @@
-import type { Namespace, Server, Socket } from 'socket.io';
-import {
-  NAMESPACES,
-  trackEventSchema,
-  type Ack,
-  type DeviceClass,
-  type TrackClientToServerEvents,
-  type TrackServerToClientEvents,
-} from '@activity-hub/protocol';
+import type { Server } from 'socket.io';
+import { NAMESPACES, trackEventSchema, type Ack } from '@activity-hub/protocol';
 import { toErrorBody } from '../domain/app-error.ts';
 import { deviceClass } from '../domain/device.ts';
 import type { Claims } from '../domain/identity.ts';
@@ -16,9 +9,10 @@ import type { TrackingService } from '../domain/tracking-service.ts';
 import { parseOrThrow } from '../domain/validate.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { authenticate, type OriginPolicy, type SocketData } from './handshake.ts';
-import { admit, chargeUnknownEvents, keyBudgets } from './socket-limits.ts';
-import { renewHandler, stopWatching, watchExpiry } from './token-renewal.ts';
+import { connectionStart } from './connection-start.ts';
+import { authenticate, type OriginPolicy } from './handshake.ts';
+import { admit } from './socket-limits.ts';
+import type { HubSocket, TrackNamespace, TrackSocket } from './socket-types.ts';
 
 export interface TrackNamespaceDeps {
   verify: (token: string) => Promise<Claims>;
@@ -33,35 +27,21 @@ export interface TrackNamespaceDeps {
   isShuttingDown: () => boolean;
 }
 
-/** What a `/track` socket carries: its identity plus what its events need, kept in `socket.data`. */
-interface TrackData extends SocketData {
-  userAgent: string;
-  device: DeviceClass;
-}
-
-type TrackSocket = Socket<TrackClientToServerEvents, TrackServerToClientEvents, Record<string, never>, TrackData>;
-
 /**
  * The `/track` namespace: one socket per tab. Every event is charged to its user's budget
  * first, validated against the protocol's strict schema, and acked only once it is stored. The
  * handlers are shared by every socket (socket.io calls them with `this` bound to the socket),
  * and nothing per socket lives outside `socket.data`: no child logger, timer or closure per tab.
  */
-export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Namespace {
-  const nsp = io.of(NAMESPACES.track);
-  const onAny = chargeUnknownEvents(deps.limiter, new Set(['event', 'auth']));
+export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): TrackNamespace {
+  const nsp: TrackNamespace = io.of(NAMESPACES.track);
   nsp.use(authenticate(deps.verify, deps.policy));
-  const bindings = (socket: TrackSocket) => ({
-    socketId: socket.id,
-    ns: 'track',
-    userId: socket.data.claims.sub,
-    agencyId: socket.data.claims.agencyId,
-  });
+  const { bindings, start } = connectionStart('track', ['event'], deps, onDisconnect);
 
   function onEvent(this: TrackSocket, event: unknown, ack: unknown): void {
     // Before anything else: a refused event is neither parsed nor given a promise (it is
     // counted by the limiter, in hub_rate_limited_total).
-    if (!admit(deps.limiter, 'events', this as unknown as Socket, ack, 'events')) return;
+    if (!admit(deps.limiter, 'events', this, ack, 'events')) return;
     const reply = typeof ack === 'function' ? (ack as (r: Ack) => void) : () => {};
     const started = performance.now();
     let type = 'invalid';
@@ -89,31 +69,19 @@ export function registerTrackNamespace(io: Server, deps: TrackNamespaceDeps): Na
     );
   }
 
-  const renew = renewHandler(deps.verify);
-  function onAuth(this: Socket, token: unknown, ack: unknown): void {
-    if (admit(deps.limiter, 'renew', this, ack, 'token renewals')) void renew.call(this, token, ack);
-  }
-
-  function onDisconnect(this: TrackSocket, reason: string): void {
-    deps.metrics.socketsConnected.dec({ namespace: 'track' });
-    stopWatching(this as unknown as Socket);
+  // After the shared part (connection-start.ts): the count and the expiry watch are undone.
+  function onDisconnect(this: HubSocket, reason: string): void {
     deps.log.debug({ reason, ...bindings(this) }, 'tracker disconnected');
     deps.maintenance.disconnected(this.id, deps.isShuttingDown());
   }
 
-  nsp.on('connection', (raw) => {
-    const socket = raw as unknown as TrackSocket;
+  nsp.on('connection', (socket) => {
     const data = socket.data;
     data.userAgent = String(socket.handshake.headers['user-agent'] ?? '');
     data.device = deviceClass(data.userAgent);
-    keyBudgets(socket as unknown as Socket);
-    socket.onAny(onAny);
-    deps.metrics.socketsConnected.inc({ namespace: 'track' });
-    watchExpiry(socket as unknown as Socket);
+    start(socket);
     socket.emit('settings', { ...deps.settings, tokenExpiresAt: data.claims.exp * 1000 });
-    socket.on('event', onEvent as never);
-    socket.on('auth', onAuth as never);
-    socket.on('disconnect', onDisconnect as never);
+    socket.on('event', onEvent);
   });
   return nsp;
 }

@@ -80,17 +80,24 @@ const not =
     return r === undefined ? undefined : !r;
   };
 
-function anyOf(tests: ValueTest[]): ValueTest {
+/**
+ * Three-valued AND (`decisive` false) or OR (`decisive` true): the first test answering
+ * `decisive` settles it; otherwise any unknown answer makes the whole unknown.
+ */
+function combine<T>(tests: ((x: T) => boolean | undefined)[], decisive: boolean): (x: T) => boolean | undefined {
   return (x) => {
     let unknown = false;
     for (const t of tests) {
       const r = t(x);
-      if (r) return true;
+      if (r === decisive) return decisive;
       if (r === undefined) unknown = true;
     }
-    return unknown ? undefined : false;
+    return unknown ? undefined : !decisive;
   };
 }
+
+const anyOf = (tests: ValueTest[]): ValueTest => combine(tests, true);
+const allOf = (tests: ValueTest[]): ValueTest => combine(tests, false);
 
 /** The test of one field's condition, or null when the fast path does not cover it. */
 function conditionTest(cond: unknown): ValueTest | null {
@@ -116,18 +123,6 @@ function conditionTest(cond: unknown): ValueTest | null {
   return tests.length === 1 ? tests[0]! : allOf(tests);
 }
 
-function allOf(tests: ValueTest[]): ValueTest {
-  return (x) => {
-    let unknown = false;
-    for (const t of tests) {
-      const r = t(x);
-      if (r === false) return false;
-      if (r === undefined) unknown = true;
-    }
-    return unknown ? undefined : true;
-  };
-}
-
 /** `$or` / `$and` of filters that each fit the fast path. */
 function branchesTest(op: '$or' | '$and', branches: unknown): FastPredicate | null {
   if (!Array.isArray(branches) || branches.length === 0) return null;
@@ -137,16 +132,7 @@ function branchesTest(op: '$or' | '$and', branches: unknown): FastPredicate | nu
     if (!c) return null;
     compiled.push(c);
   }
-  const decisive = op === '$or';
-  return (doc) => {
-    let unknown = false;
-    for (const c of compiled) {
-      const r = c(doc);
-      if (r === decisive) return decisive;
-      if (r === undefined) unknown = true;
-    }
-    return unknown ? undefined : !decisive;
-  };
+  return combine(compiled, op === '$or');
 }
 
 /** Compiles `filter` when every condition fits the fast path; null otherwise. */
@@ -164,13 +150,5 @@ export function compileFastFilter(filter: Document): FastPredicate | null {
     if (!test) return null;
     tests.push((doc) => test(Object.hasOwn(doc, field) ? doc[field] : undefined));
   }
-  return (doc) => {
-    let unknown = false;
-    for (const t of tests) {
-      const r = t(doc);
-      if (r === false) return false;
-      if (r === undefined) unknown = true;
-    }
-    return unknown ? undefined : true;
-  };
+  return combine(tests, false);
 }

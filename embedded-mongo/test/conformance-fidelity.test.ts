@@ -5,22 +5,12 @@
  * NotImplemented (238) instead of ignoring them. The same file runs on real MongoDB when one
  * is available (see targets.ts), where only MongoDB's answer passes.
  */
-import { MongoServerError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from './number-types.ts';
 import { useTargetConnections } from './target-connections.ts';
 import { conformanceTargets } from './targets.ts';
 
 const targets = conformanceTargets('conformance-fidelity');
-
-async function codeOf(p: Promise<unknown>): Promise<number | null> {
-  try {
-    await p;
-    return null;
-  } catch (err) {
-    if (err instanceof MongoServerError) return Number(err.code);
-    throw err;
-  }
-}
 
 describe.each(targets)('fidelity on $name', (target) => {
   const t = useTargetConnections(target, 'fid');

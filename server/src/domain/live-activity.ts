@@ -48,6 +48,8 @@ export class LiveActivity {
       const known = await this.presence.get(entry.agencyId, entry.sessionId);
       // Tab ids come from browsers: another user's live tab with the same id is not overwritten.
       if (known && known.userId !== entry.userId) return;
+      // The same page view again (a retried event the database refused): already shown.
+      if (known?.pageviewId === entry.pageviewId) return;
       // A tab that reconnects (or moves to another instance) keeps its online-since time.
       const next = known ? { ...entry, onlineSince: Math.min(known.onlineSince, entry.onlineSince) } : entry;
       await this.presence.upsert(next);

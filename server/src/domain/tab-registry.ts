@@ -221,6 +221,13 @@ export class TabRegistry {
     return p;
   }
 
+  /** The highest seq this instance has stored or has in flight for a page view (-1: none). */
+  highestSeq(pv: OpenPageview): number {
+    let hi = pv.stored.hi;
+    if (pv.pending) for (const seq of pv.pending.keys()) hi = Math.max(hi, seq);
+    return hi;
+  }
+
   /** The settled or pending write of an event already seen, if any. */
   seen(pv: OpenPageview, seq: number): Promise<void> | undefined {
     if (hasSeq(pv.stored, seq)) return Promise.resolve();

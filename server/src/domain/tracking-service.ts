@@ -101,12 +101,14 @@ export class TrackingService {
     const key = pageviewKey(ctx.claims.agencyId, e.id);
     // A backdated start is believed only as far back as the replay window.
     const at = eventTime(now, this.age(e.ageMs));
+    // A navigation of a tab this instance follows, newer than anything it has seen from the tab,
+    // reaches the live view now rather than after the page view lookup's database round trip.
+    const published = this.isNewer(tabKey, e.seq) && this.publishPageview(ctx, tabKey, key, e, at);
     const existing = await this.openPageview(key).catch((err: unknown) => {
       // The database is out: the event is refused (the tracker keeps it and retries), but the
       // live view still shows where the user is, from the verified token and this event alone.
-      if (err instanceof AppError && err.code === 'unavailable') {
-        const isNewTab = !this.tabs.tab(tabKey)?.currentPv;
-        void this.deps.live.pageview(presenceOf(this.record(ctx, key, e, at), 'active', ctx.device), isNewTab);
+      if (!published && err instanceof AppError && err.code === 'unavailable') {
+        this.publishPageview(ctx, tabKey, key, e, at);
       }
       throw err;
     });
@@ -153,8 +155,22 @@ export class TrackingService {
     const isNewTab = tab.currentPv === null;
     tab.currentPv = key;
     const written = this.track(pv, e.seq, this.deps.batcher.submit(ops, true));
-    void this.deps.live.pageview(presenceOf(rec, 'active', ctx.device), isNewTab);
+    if (!published) void this.deps.live.pageview(presenceOf(rec, 'active', ctx.device), isNewTab);
     return { written };
+  }
+
+  /** Whether the tab's current page view is in memory and every seq seen from it is below `seq`. */
+  private isNewer(tabKey: string, seq: number): boolean {
+    const current = this.tabs.tab(tabKey)?.currentPv;
+    const pv = current ? this.tabs.pageview(current) : undefined;
+    return pv !== undefined && this.tabs.highestSeq(pv) < seq;
+  }
+
+  /** Shows a page view on the live view from the verified token and the event alone. */
+  private publishPageview(ctx: TrackContext, tabKey: string, key: string, e: PageviewEvent, at: number): true {
+    const isNewTab = !this.tabs.tab(tabKey)?.currentPv;
+    void this.deps.live.pageview(presenceOf(this.record(ctx, key, e, at), 'active', ctx.device), isNewTab);
+    return true;
   }
 
   /** The record of a new page view: identity from the verified token, the rest from the event. */

@@ -16,6 +16,8 @@ export interface OpenPageview {
   stored: SeqWindow;
   /** Seqs whose writes are in flight; null when none (the common case between flushes). */
   pending: Map<number, Promise<void>> | null;
+  /** When (hub clock) a write that marks the stored page view alive was last submitted; 0: never. */
+  aliveWrittenAt: number;
 }
 
 /** A tab (session) this instance has seen, and the socket(s) it is connected by. */
@@ -196,7 +198,7 @@ export class TabRegistry {
   }
 
   addPageview(rec: PageviewRecord, tabKey: string, stored: SeqWindow = emptySeqWindow()): OpenPageview {
-    const pv: OpenPageview = { rec, tabKey, stored, pending: null };
+    const pv: OpenPageview = { rec, tabKey, stored, pending: null, aliveWrittenAt: 0 };
     this.pageviews.set(rec.key, pv);
     return pv;
   }

@@ -33,10 +33,14 @@ export class TrackingMaintenance {
     private readonly onClosed: (reason: 'timeout' | 'disconnect', count: number) => void = () => {},
   ) {}
 
+  /** Keep-alive rounds: four per stale period, so a page view is marked well before it goes stale. */
+  private get aliveEveryMs(): number {
+    return Math.max(1_000, Math.floor(this.config.staleAfterMs / 4));
+  }
+
   start(): void {
-    const aliveEvery = Math.max(1_000, Math.floor(this.config.staleAfterMs / 4));
     this.timers.push(
-      setInterval(() => void this.markAlive().catch((e: unknown) => this.onError(e, 'alive')), aliveEvery),
+      setInterval(() => void this.markAlive().catch((e: unknown) => this.onError(e, 'alive')), this.aliveEveryMs),
     );
     this.timers.push(
       setInterval(() => void this.sweep().catch((e: unknown) => this.onError(e, 'sweep')), this.config.sweepIntervalMs),
@@ -94,14 +98,18 @@ export class TrackingMaintenance {
   async markAlive(): Promise<void> {
     const keys: string[] = [];
     const entries: { agencyId: string; sessionId: string }[] = [];
+    const now = this.clock();
     for (const tab of this.service.tabs.allTabs()) {
       if (!this.service.tabs.isConnected(tab) || !tab.currentPv) continue;
-      keys.push(tab.currentPv);
       entries.push({ agencyId: tab.agencyId, sessionId: tab.sessionId });
+      // A page view whose heartbeat was written since the last round is alive already: most
+      // are, so the keep-alive writes stay few however many tabs are open.
+      const pv = this.service.tabs.pageview(tab.currentPv);
+      if (pv && now - pv.aliveWrittenAt < this.aliveEveryMs) continue;
+      keys.push(tab.currentPv);
     }
-    if (keys.length === 0) return;
-    this.batcher.enqueue([{ kind: 'alive', keys, at: this.clock() }]);
-    await this.presence.refresh(entries);
+    if (keys.length > 0) this.batcher.enqueue([{ kind: 'alive', keys, at: now }]);
+    if (entries.length > 0) await this.presence.refresh(entries);
   }
 
   /** Closes page views that no instance has kept alive; returns how many this call closed. */

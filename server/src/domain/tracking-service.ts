@@ -199,7 +199,7 @@ export class TrackingService {
   private heartbeat(pv: OpenPageview, tab: TabState, e: HeartbeatEvent, device: DeviceClass): Promise<void> {
     const ms = this.credit(pv, tab, e.engagedMs, e.ageMs);
     const { rec } = pv;
-    const written = this.track(pv, e.seq, this.deps.batcher.submit([creditOp(rec, pv.tabKey, e.seq, ms)], false));
+    const written = this.track(pv, e.seq, this.deps.batcher.submit([creditOp(rec, e.seq, ms)], false));
     if (rec.endedAt === null) {
       // Presence may have forgotten an open page view (a restarted single instance): rebuild it.
       const restore = () => presenceOf(rec, e.state, device);
@@ -219,7 +219,7 @@ export class TrackingService {
   private leave(pv: OpenPageview, tab: TabState, tabKey: string, e: LeaveEvent): Promise<void> {
     const ms = this.credit(pv, tab, e.engagedMs, e.ageMs);
     const { rec } = pv;
-    const ops: WriteOp[] = [creditOp(rec, pv.tabKey, e.seq, ms)];
+    const ops: WriteOp[] = [creditOp(rec, e.seq, ms)];
     const wasOpen = rec.endedAt === null;
     if (wasOpen) {
       const endReason = e.reason === 'navigate' ? ('navigate' as const) : ('leave' as const);
@@ -265,6 +265,7 @@ export class TrackingService {
   /** Records an event as pending; on failure the mirror is dropped so the next event reloads it. */
   private track(pv: OpenPageview, seq: number, write: Promise<void>): Promise<void> {
     this.tabs.markPending(pv, seq, write);
+    pv.aliveWrittenAt = this.deps.clock(); // every tracking write sets the document's aliveAt
     return write.catch((err: unknown) => {
       this.tabs.forgetPageview(pv.rec.key);
       throw err instanceof AppError ? err : new AppError('unavailable', 'Storage is unavailable');

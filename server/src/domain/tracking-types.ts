@@ -61,7 +61,6 @@ export type WriteOp =
   | {
       kind: 'credit';
       key: string;
-      sessionKey: string;
       agencyId: string;
       userId: string;
       credits: Credit[];
@@ -71,10 +70,10 @@ export type WriteOp =
   | { kind: 'endSession'; key: string; agencyId: string; userId: string; at: number }
   | { kind: 'alive'; keys: string[]; at: number };
 
-/** The op crediting one event's engaged time to a page view (and its session's last evidence). */
-export function creditOp(rec: PageviewRecord, sessionKey: string, seq: number, ms: number): WriteOp {
+/** The op crediting one event's engaged time to a page view. */
+export function creditOp(rec: PageviewRecord, seq: number, ms: number): WriteOp {
   const { key, agencyId, userId, lastSeenAt } = rec;
-  return { kind: 'credit', key, sessionKey, agencyId, userId, credits: [{ seq, ms }], lastSeenAt };
+  return { kind: 'credit', key, agencyId, userId, credits: [{ seq, ms }], lastSeenAt };
 }
 
 /** The op ending a page view at `rec.endedAt` for `rec.endReason`. */

@@ -10,7 +10,7 @@ const PATH_SCAN_BATCH = 200;
 /** Slack on a session's last sign of life when bounding its page views' start. */
 const SLACK_MS = 60_000;
 
-type Pv = Pick<PageviewDoc, 'userId' | 'sessionId' | 'path' | 'startedAt' | 'engagedMs'>;
+type Pv = Pick<PageviewDoc, 'userId' | 'sessionId' | 'path' | 'startedAt' | 'lastSeenAt' | 'engagedMs'>;
 const pairKey = (userId: string, tabId: string) => JSON.stringify([userId, tabId]);
 const device = (d: string): SessionItem['device'] =>
   (DEVICE_CLASSES as readonly string[]).includes(d) ? (d as SessionItem['device']) : 'unknown';
@@ -51,7 +51,10 @@ async function pageviewsOf(models: Models, agencyId: string, sessions: SessionDo
         startedAt: { $gte: new Date(lo), $lte: new Date(hi + SLACK_MS) },
         sessionId: { $in: [...new Set(sessions.map((s) => s.id))] },
       },
-      { projection: { _id: 0, userId: 1, sessionId: 1, path: 1, startedAt: 1, engagedMs: 1 }, sort: { startedAt: 1 } },
+      {
+        projection: { _id: 0, userId: 1, sessionId: 1, path: 1, startedAt: 1, lastSeenAt: 1, engagedMs: 1 },
+        sort: { startedAt: 1 },
+      },
     )
     .toArray();
   for (const d of docs) {
@@ -73,7 +76,10 @@ export function toSessionItem(s: SessionDoc, pvs: readonly Pv[]): SessionItem {
     locationId: s.locationId ?? null,
     device: device(s.device),
     startedAt: s.startedAt.toISOString(),
-    lastSeenAt: s.lastSeenAt.toISOString(),
+    // Heartbeats move a page view's lastSeenAt, not its session's (see tracking-writes.ts).
+    lastSeenAt: new Date(
+      pvs.reduce((t, p) => Math.max(t, p.lastSeenAt.getTime()), s.lastSeenAt.getTime()),
+    ).toISOString(),
     endedAt: s.endedAt ? s.endedAt.toISOString() : null,
     engagedMs: pvs.reduce((n, p) => n + (p.engagedMs ?? 0), 0),
     pageviews: pvs.length,

@@ -24,7 +24,9 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
   const opens: Update[] = [];
   const then: Update[] = [];
   const sessions: Update[] = [];
-  const merged = new Map<string, { c: CreditConflict; lastSeenAt: number; sessionKey: string }>();
+  // A heartbeat writes its page view only: a session's lastSeenAt moves when a page view opens
+  // or the session ends, and readers take the later of it and its page views' (session-queries.ts).
+  const merged = new Map<string, { c: CreditConflict; lastSeenAt: number }>();
   for (const op of ops) {
     switch (op.kind) {
       case 'open': {
@@ -65,7 +67,7 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
         break;
       }
       case 'credit': {
-        const m = merged.get(op.key) ?? { c: { key: op.key, credits: [] }, lastSeenAt: 0, sessionKey: op.sessionKey };
+        const m = merged.get(op.key) ?? { c: { key: op.key, credits: [] }, lastSeenAt: 0 };
         m.c.credits.push(...op.credits);
         m.lastSeenAt = Math.max(m.lastSeenAt, op.lastSeenAt);
         merged.set(op.key, m);
@@ -99,7 +101,7 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
     }
   }
   const credits: Update[] = [];
-  for (const { c, lastSeenAt, sessionKey } of merged.values()) {
+  for (const { c, lastSeenAt } of merged.values()) {
     const guard = seqGuard(c.credits.map((x) => x.seq));
     const ms = c.credits.reduce((a, x) => a + x.ms, 0);
     const seen = new Date(lastSeenAt);
@@ -114,7 +116,6 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
         },
       },
     });
-    sessions.push({ updateOne: { filter: { _id: sessionKey }, update: { $max: { lastSeenAt: seen } } } });
   }
   return { first: [...opens, ...credits], then, sessions, credits: [...merged.values()].map((m) => m.c) };
 }

@@ -1,5 +1,6 @@
 /**
  * `npm run bench -- soak [--minutes 10] [--trackers 2000] [--server hub|hub-db-process] [--json]`
+ *                        `[--profile DIR]` (a CPU profile of the whole hold, for profile-summary.ts)
  *
  * Issue 12's soak: every tracker heartbeats twice a second for the whole run (about 1,200
  * heartbeats on one page view in 10 minutes, a working day's worth at 15 s). Every 30 s it
@@ -38,6 +39,8 @@ export async function run(argv: string[] = []) {
     await gen.call('dashboards');
     const conn = await gen.call<{ connected: number }>('connect', { n: trackers, rate: 1_000 });
     await gen.call('storm', { timeoutMs: 60_000 });
+    const profileDir = get('--profile');
+    if (profileDir) server.startProfile();
     const started = performance.now();
     const windows = Math.max(1, Math.round((minutes * 60) / WINDOW_S));
     for (let w = 0; w < windows; w++) {
@@ -63,6 +66,10 @@ export async function run(argv: string[] = []) {
         `soak ${s.t.toFixed(1)} min: RSS ${s.rssMB.toFixed(0)} MB, heap ${s.heapMB.toFixed(0)} MB, loop p99 ${ms(s.eldP99)} ms, ${s.sent} sent / ${s.acked} acked in window, ack p99 ${ms(s.ackP99)} ms`,
       );
     }
+    if (profileDir)
+      console.error(
+        `CPU profile of the soak: ${await server.stopProfile(`${profileDir}/soak-${kind}-${trackers}.cpuprofile`)}`,
+      );
     await gen.call('hold', { seconds: 0, heartbeatMs: 500, navMs: 1e12, drainMs: 60_000 });
     const totals = await gen.call<{
       heartbeatsSent: number;

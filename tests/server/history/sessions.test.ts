@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionDetailSchema, sessionsPageSchema, type SessionDetail } from '@activity-hub/protocol';
-import { startHub, type TestHub } from '../../helpers/hub.ts';
+import { devToken, startHub, type TestHub } from '../../helpers/hub.ts';
+import { FakeTracker } from '../../helpers/track-client.ts';
 import { allSessions, buildSessions, insertSessions, newestFirst, type SeededSession } from './activity-fixtures.ts';
 import { getJson, tokenFor } from './fixtures.ts';
 
@@ -91,6 +92,33 @@ describe('GET /sessions', () => {
     expect((await getJson(t, '/sessions', boss, { from: range.to, to: range.from })).status).toBe(400);
     expect((await getJson(t, '/sessions', boss, { limit: '0' })).status).toBe(400);
     expect((await getJson(t, '/sessions', boss, { tz: 'Mars/Olympus' })).status).toBe(400);
+  });
+});
+
+describe('a tracked session', () => {
+  it('has the lastSeenAt of its latest heartbeat, which writes only the page view', async () => {
+    const dee = { userId: 'dee', role: 'location' as const, agencyId: 'acme', locationId: 'loc-3' };
+    const tracker = await FakeTracker.connect(t.url, await devToken(t.url, dee, { scope: 'track' }));
+    try {
+      const pv = tracker.pageview('/dashboard');
+      expect(await tracker.send(pv)).toEqual({ ok: true });
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(await tracker.send(tracker.heartbeat(pv.id as string, 1_000))).toEqual({ ok: true });
+      const now = {
+        from: new Date(Date.now() - 60_000).toISOString(),
+        to: new Date(Date.now() + 60_000).toISOString(),
+      };
+      const { items } = await allSessions(t, boss, { ...now, userId: 'dee' });
+      expect(items).toHaveLength(1);
+      const session = items[0]!;
+      const detail = await getJson<SessionDetail>(t, `/sessions/${session.id}`, boss);
+      const page = detail.body.pageviews[0]!;
+      expect(Date.parse(page.lastSeenAt) - Date.parse(page.startedAt)).toBeGreaterThanOrEqual(1_000);
+      expect(session.lastSeenAt).toBe(page.lastSeenAt);
+      expect(detail.body.session.lastSeenAt).toBe(page.lastSeenAt);
+    } finally {
+      tracker.close();
+    }
   });
 });
 

@@ -1,7 +1,6 @@
 // The live socket and what it tells us: one presence entry per open tab, the event feed, and
 // the connection's state. Filtering and grouping for display live in presence.ts.
 import { io, type Socket } from 'socket.io-client';
-import { SvelteMap } from 'svelte/reactivity';
 import { LIMITS, NAMESPACES, isAuthFailed } from '@activity-hub/protocol';
 import type {
   FeedItem,
@@ -12,6 +11,7 @@ import type {
   PresenceSnapshot,
 } from '@activity-hub/protocol';
 import { ServerClock } from './clock.svelte.ts';
+import { INITIAL_LIVE_STATE, liveReducer, type LiveEvent, type LiveState } from './live-reducer.ts';
 import type { Session } from './session.svelte.ts';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'error';
@@ -20,35 +20,52 @@ type LiveSocket = Socket<LiveServerToClientEvents, LiveClientToServerEvents>;
 const ACK_TIMEOUT_MS = 10_000;
 
 export class LiveStore {
-  /** Keyed by sessionId: one entry per open tab. */
-  readonly entries = new SvelteMap<string, PresenceEntry>();
-  feed = $state.raw<FeedItem[]>([]);
-  connection = $state<ConnectionState>('idle');
-  /** Reconnection attempt number while reconnecting. */
-  attempt = $state(0);
-  error = $state<string | null>(null);
-  /** The error is about our credentials, so signing in again (not retrying) is the fix. */
-  authFailed = $state(false);
-  /** False until the first snapshot, so "nobody online" is not shown before we know. */
-  loaded = $state(false);
+  #live = $state.raw<LiveState>(INITIAL_LIVE_STATE);
+  #feed = $state.raw<FeedItem[]>([]);
+  #connection = $state<ConnectionState>('idle');
+  #attempt = $state(0);
+  #error = $state<string | null>(null);
+  #authFailed = $state(false);
   readonly clock = new ServerClock();
 
   readonly #session: Session;
   #socket: LiveSocket | null = null;
   #offRenew: (() => void) | null = null;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  // The hub joins our rooms before it reads a snapshot, so deltas can overtake the snapshot
-  // they are newer than. Deltas that arrive while a snapshot is due are replayed over it.
-  #replay: (() => void)[] | null = null;
-  #snapshotsDue = 0;
 
   constructor(session: Session) {
     this.#session = session;
   }
 
+  /** Keyed by sessionId: one entry per open tab. */
+  get entries(): ReadonlyMap<string, PresenceEntry> {
+    return this.#live.entries;
+  }
+  /** False until the first snapshot, so "nobody online" is not shown before we know. */
+  get loaded(): boolean {
+    return this.#live.loaded;
+  }
+  get feed(): readonly FeedItem[] {
+    return this.#feed;
+  }
+  get connection(): ConnectionState {
+    return this.#connection;
+  }
+  /** Reconnection attempt number while reconnecting. */
+  get attempt(): number {
+    return this.#attempt;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  /** The error is about our credentials, so signing in again (not retrying) is the fix. */
+  get authFailed(): boolean {
+    return this.#authFailed;
+  }
+
   connect(): void {
     this.disconnect();
-    this.connection = 'connecting';
+    this.#connection = 'connecting';
     const socket: LiveSocket = io(location.origin + NAMESPACES.live, {
       // A function, so every reconnect presents the newest token rather than the first one.
       auth: (cb) => cb({ token: this.#session.token ?? '' }),
@@ -60,52 +77,40 @@ export class LiveStore {
     let connectedBefore = false;
 
     socket.on('connect', () => {
-      this.connection = 'connected';
-      this.attempt = 0;
-      this.error = null;
-      this.authFailed = false;
-      // The hub pushes a snapshot on every connect.
-      this.#snapshotsDue = 1;
-      this.#replay = [];
+      this.#connection = 'connected';
+      this.#attempt = 0;
+      this.#error = null;
+      this.#authFailed = false;
+      this.#dispatch({ kind: 'connected' });
       // The hub does not replay missed events, so after a reconnect our map is stale.
       if (connectedBefore) this.#sync(socket);
       connectedBefore = true;
     });
     socket.on('snapshot', (snapshot) => this.#applySnapshot(snapshot));
-    socket.on('upsert', (entry) => {
-      this.#upsert(entry);
-      this.#replay?.push(() => this.#upsert(entry));
-    });
-    socket.on('remove', (removal) => {
-      this.entries.delete(removal.sessionId);
-      // Over a snapshot, only a copy no newer than the removal goes (the tab may be back since).
-      this.#replay?.push(() => {
-        const current = this.entries.get(removal.sessionId);
-        if (current && current.updatedAt <= removal.at) this.entries.delete(removal.sessionId);
-      });
-    });
-    socket.on('feed', (item) => (this.feed = [item, ...this.feed].slice(0, LIMITS.feedSize)));
+    socket.on('upsert', (entry) => this.#dispatch({ kind: 'upsert', entry }));
+    socket.on('remove', (removal) => this.#dispatch({ kind: 'remove', removal }));
+    socket.on('feed', (item) => (this.#feed = [item, ...this.#feed].slice(0, LIMITS.feedSize)));
     socket.on('bye', (bye) => this.#onBye(socket, bye));
     socket.on('connect_error', (err) => {
       // While `active`, socket.io retries by itself (network trouble). Otherwise the hub's
       // middleware refused us, and the same credentials would be refused again.
       if (socket.active) {
-        this.error = err.message;
+        this.#error = err.message;
         return;
       }
       const data = (err as Error & { data?: { code?: string; message?: string } }).data;
       this.#fail(data?.message ?? err.message, isAuthFailed(data?.code));
     });
     socket.on('disconnect', (reason) => {
-      if (socket.active) this.connection = 'reconnecting';
+      if (socket.active) this.#connection = 'reconnecting';
       // A goodbye already set 'reconnecting' or 'error'; a bare server disconnect did not.
-      else if (reason === 'io server disconnect' && this.connection === 'connected') {
+      else if (reason === 'io server disconnect' && this.#connection === 'connected') {
         this.#fail('The hub closed the live connection.', false);
       }
     });
     socket.io.on('reconnect_attempt', (attempt) => {
-      this.attempt = attempt;
-      this.connection = 'reconnecting';
+      this.#attempt = attempt;
+      this.#connection = 'reconnecting';
     });
     this.#offRenew = this.#session.onRenewed((token) => this.#reauth(socket, token));
   }
@@ -119,49 +124,30 @@ export class LiveStore {
       this.#socket.disconnect();
       this.#socket = null;
     }
-    this.entries.clear();
-    this.#replay = null;
-    this.#snapshotsDue = 0;
-    this.feed = [];
-    this.loaded = false;
-    this.connection = 'idle';
-    this.attempt = 0;
-    this.error = null;
-    this.authFailed = false;
+    this.#live = INITIAL_LIVE_STATE;
+    this.#feed = [];
+    this.#connection = 'idle';
+    this.#attempt = 0;
+    this.#error = null;
+    this.#authFailed = false;
+  }
+
+  #dispatch(event: LiveEvent): void {
+    this.#live = liveReducer(this.#live, event);
   }
 
   #applySnapshot(snapshot: PresenceSnapshot): void {
     this.clock.sync(snapshot.serverTime);
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, never rendered
-    const incoming = new Set(snapshot.entries.map((entry) => entry.sessionId));
-    for (const sessionId of [...this.entries.keys()]) {
-      if (!incoming.has(sessionId)) this.entries.delete(sessionId);
-    }
-    for (const entry of snapshot.entries) this.#upsert(entry);
-    for (const replay of this.#replay ?? []) replay();
-    this.#snapshotDone();
-    this.loaded = true;
-  }
-
-  #snapshotDone(): void {
-    this.#snapshotsDue -= 1;
-    if (this.#snapshotsDue <= 0) this.#replay = null;
-  }
-
-  #upsert(entry: PresenceEntry): void {
-    // An upsert that raced ahead of a snapshot is newer than the snapshot's copy; keep it.
-    const current = this.entries.get(entry.sessionId);
-    if (current && current.updatedAt > entry.updatedAt) return;
-    this.entries.set(entry.sessionId, entry);
+    this.#dispatch({ kind: 'snapshot', snapshot });
   }
 
   #sync(socket: LiveSocket): void {
-    this.#snapshotsDue += 1;
+    this.#dispatch({ kind: 'sync-requested' });
     socket.timeout(ACK_TIMEOUT_MS).emit('sync', (err, res) => {
       if (!err && res.ok) return this.#applySnapshot(res.data);
-      this.#snapshotDone();
+      this.#dispatch({ kind: 'sync-failed' });
       if (err) return; // Timed out: the hub's own snapshot on connect still arrives.
-      if (!res.ok) this.error = res.error.message;
+      if (!res.ok) this.#error = res.error.message;
     });
   }
 
@@ -169,7 +155,7 @@ export class LiveStore {
   #reauth(socket: LiveSocket, token: string): void {
     if (!socket.connected) return; // The auth callback supplies it on the next (re)connect.
     socket.timeout(ACK_TIMEOUT_MS).emit('auth', token, (err, res) => {
-      if (!err && !res.ok) this.error = res.error.message;
+      if (!err && !res.ok) this.#error = res.error.message;
     });
   }
 
@@ -179,7 +165,7 @@ export class LiveStore {
     // An expired token is worth one retry if the session has renewed it meanwhile.
     const renewed = bye.code === 'token_expired' && this.#session.expiresAt > Date.now();
     if (bye.reconnect || renewed) {
-      this.connection = 'reconnecting';
+      this.#connection = 'reconnecting';
       const jitter = 500 + Math.random() * 2_000;
       this.#reconnectTimer = setTimeout(() => socket.connect(), jitter);
       return;
@@ -188,8 +174,8 @@ export class LiveStore {
   }
 
   #fail(message: string, authFailed: boolean): void {
-    this.connection = 'error';
-    this.error = message;
-    this.authFailed = authFailed;
+    this.#connection = 'error';
+    this.#error = message;
+    this.#authFailed = authFailed;
   }
 }

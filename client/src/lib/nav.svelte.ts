@@ -4,34 +4,41 @@ import { createContext } from 'svelte';
 import type { Tab, ViewState } from './url-state.ts';
 
 export class Nav {
-  tab = $state<Tab>('live');
-  /** The user whose page is open, or null. */
-  userId = $state<string | null>(null);
+  #tab = $state<Tab>('live');
+  #userId = $state<string | null>(null);
   #push = false;
 
   constructor(initial: Pick<ViewState, 'tab' | 'userId'>) {
-    this.tab = initial.tab;
-    this.userId = initial.userId ?? null;
+    this.#tab = initial.tab;
+    this.#userId = initial.userId ?? null;
+  }
+
+  get tab(): Tab {
+    return this.#tab;
+  }
+  /** The user whose page is open, or null. */
+  get userId(): string | null {
+    return this.#userId;
   }
 
   openUser(userId: string): void {
-    if (this.userId === userId) return;
-    this.userId = userId;
+    if (this.#userId === userId) return;
+    this.#userId = userId;
     this.#push = true;
     // The page starts at its top, like any new page.
     if (typeof window !== 'undefined') window.scrollTo({ top: 0 });
   }
 
   selectTab(tab: Tab): void {
-    if (this.userId !== null) this.#push = true;
-    this.userId = null;
-    this.tab = tab;
+    if (this.#userId !== null) this.#push = true;
+    this.#userId = null;
+    this.#tab = tab;
   }
 
   /** Restores a view from the URL (the back and forward buttons). */
   restore(state: Pick<ViewState, 'tab' | 'userId'>): void {
-    this.tab = state.tab;
-    this.userId = state.userId ?? null;
+    this.#tab = state.tab;
+    this.#userId = state.userId ?? null;
     this.#push = false;
   }
 

@@ -5,7 +5,7 @@ import { computeRange, rangeToDates, type RangePreset, type TimeRange } from './
 import type { HistoryFilters } from './url-state.ts';
 
 /** The instants the filters' range covers, as of `now`. */
-export function filtersRange(f: HistoryFilters, now = Date.now()): TimeRange {
+export function filtersRange(f: Readonly<HistoryFilters>, now = Date.now()): TimeRange {
   return computeRange(f.range, f.tz, now, { from: f.from, to: f.to });
 }
 
@@ -13,7 +13,7 @@ export function filtersRange(f: HistoryFilters, now = Date.now()): TimeRange {
  * `withUsers`: whether the user filter applies (agency users). A location user's scope is
  * themselves anyway, and a stale `user` in a shared link must not make the hub refuse the query.
  */
-export function filterQuery(f: HistoryFilters, range: TimeRange, withUsers: boolean): Query {
+export function filterQuery(f: Readonly<HistoryFilters>, range: TimeRange, withUsers: boolean): Query {
   return {
     from: range.from.toISOString(),
     to: range.to.toISOString(),
@@ -24,12 +24,16 @@ export function filterQuery(f: HistoryFilters, range: TimeRange, withUsers: bool
 }
 
 /** Only the filters a query reads, so an effect keyed on it ignores unrelated changes. */
-export function filtersKey(f: HistoryFilters, fields: readonly (keyof HistoryFilters)[]): string {
+export function filtersKey(f: Readonly<HistoryFilters>, fields: readonly (keyof HistoryFilters)[]): string {
   return JSON.stringify(fields.map((field) => f[field]));
 }
 
-/** Switching to "custom" starts from the dates currently shown, which is what people expect. */
-export function setRangePreset(f: HistoryFilters, preset: RangePreset, now = Date.now()): void {
-  if (preset === 'custom' && (!f.from || !f.to)) Object.assign(f, rangeToDates(filtersRange(f, now), f.tz));
-  f.range = preset;
+/** What choosing `preset` changes: "custom" starts from the dates currently shown, as people expect. */
+export function rangePresetPatch(
+  f: Readonly<HistoryFilters>,
+  preset: RangePreset,
+  now = Date.now(),
+): Partial<HistoryFilters> {
+  if (preset === 'custom' && (!f.from || !f.to)) return { ...rangeToDates(filtersRange(f, now), f.tz), range: preset };
+  return { range: preset };
 }

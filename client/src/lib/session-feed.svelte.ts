@@ -11,13 +11,11 @@ const PAGE_SIZE = 50;
 const EMPTY_PAGES_FOLLOWED = 5;
 
 export class SessionFeed {
-  items = $state.raw<SessionItem[]>([]);
-  /** The first page's state: 'loading' shows skeletons, 'error' an error notice. */
-  status = $state<FeedStatus>('idle');
-  /** A later page's state, shown under the list. */
-  moreStatus = $state<FeedStatus>('idle');
-  error = $state<string | null>(null);
-  nextCursor = $state<string | null>(null);
+  #items = $state.raw<SessionItem[]>([]);
+  #status = $state<FeedStatus>('idle');
+  #moreStatus = $state<FeedStatus>('idle');
+  #error = $state<string | null>(null);
+  #nextCursor = $state<string | null>(null);
 
   readonly #api: Api;
   readonly #pageSize: number;
@@ -31,13 +29,31 @@ export class SessionFeed {
     this.#pageSize = pageSize;
   }
 
+  get items(): readonly SessionItem[] {
+    return this.#items;
+  }
+  /** The first page's state: 'loading' shows skeletons, 'error' an error notice. */
+  get status(): FeedStatus {
+    return this.#status;
+  }
+  /** A later page's state, shown under the list. */
+  get moreStatus(): FeedStatus {
+    return this.#moreStatus;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get nextCursor(): string | null {
+    return this.#nextCursor;
+  }
+
   /** True once the last page is in. */
   get done(): boolean {
-    return this.status === 'ready' && this.nextCursor === null;
+    return this.#status === 'ready' && this.#nextCursor === null;
   }
 
   get busy(): boolean {
-    return this.status === 'loading' || this.moreStatus === 'loading';
+    return this.#status === 'loading' || this.#moreStatus === 'loading';
   }
 
   /** Starts over with new filters (the first page). */
@@ -45,20 +61,20 @@ export class SessionFeed {
     this.#inflight?.abort();
     this.#query = query;
     this.#seen.clear();
-    this.items = [];
-    this.nextCursor = null;
-    this.error = null;
-    this.moreStatus = 'idle';
-    this.status = 'loading';
-    await this.#fetch(undefined, (status) => (this.status = status));
+    this.#items = [];
+    this.#nextCursor = null;
+    this.#error = null;
+    this.#moreStatus = 'idle';
+    this.#status = 'loading';
+    await this.#fetch(undefined, (status) => (this.#status = status));
   }
 
   /** The next page, if there is one and nothing is loading. */
   async loadMore(): Promise<void> {
-    if (this.busy || this.status !== 'ready' || this.nextCursor === null) return;
-    this.moreStatus = 'loading';
-    this.error = null;
-    await this.#fetch(this.nextCursor, (status) => (this.moreStatus = status));
+    if (this.busy || this.#status !== 'ready' || this.#nextCursor === null) return;
+    this.#moreStatus = 'loading';
+    this.#error = null;
+    await this.#fetch(this.#nextCursor, (status) => (this.#moreStatus = status));
   }
 
   /** Forgets everything (after a sign-out or an erasure). */
@@ -66,11 +82,11 @@ export class SessionFeed {
     this.#inflight?.abort();
     this.#inflight = null;
     this.#seen.clear();
-    this.items = [];
-    this.nextCursor = null;
-    this.error = null;
-    this.status = 'idle';
-    this.moreStatus = 'idle';
+    this.#items = [];
+    this.#nextCursor = null;
+    this.#error = null;
+    this.#status = 'idle';
+    this.#moreStatus = 'idle';
   }
 
   async #fetch(cursor: string | undefined, setStatus: (status: FeedStatus) => void): Promise<void> {
@@ -86,15 +102,15 @@ export class SessionFeed {
         if (inflight.signal.aborted) return;
         const fresh = page.items.filter((item) => !this.#seen.has(item.id));
         for (const item of fresh) this.#seen.add(item.id);
-        if (fresh.length) this.items = [...this.items, ...fresh];
-        this.nextCursor = page.nextCursor;
+        if (fresh.length) this.#items = [...this.#items, ...fresh];
+        this.#nextCursor = page.nextCursor;
         next = page.nextCursor;
         if (fresh.length > 0 || next === null || followed + 1 >= EMPTY_PAGES_FOLLOWED) break;
       }
       setStatus('ready');
     } catch (err) {
       if (isAbort(err) || inflight.signal.aborted) return;
-      this.error = errorMessage(err);
+      this.#error = errorMessage(err);
       setStatus('error');
     }
   }

@@ -15,15 +15,19 @@ function readChoice(): ThemeName | null {
 }
 
 export class Theme {
-  /** The user's explicit choice; null means "follow the system". */
-  choice = $state<ThemeName | null>(readChoice());
+  #choice = $state<ThemeName | null>(readChoice());
   readonly #systemDark = new MediaQuery('(prefers-color-scheme: dark)');
-  readonly current: ThemeName = $derived(this.choice ?? (this.#systemDark.current ? 'dark' : 'light'));
+  readonly current: ThemeName = $derived(this.#choice ?? (this.#systemDark.current ? 'dark' : 'light'));
+
+  /** The user's explicit choice; null means "follow the system". */
+  get choice(): ThemeName | null {
+    return this.#choice;
+  }
 
   toggle(): void {
-    this.choice = this.current === 'dark' ? 'light' : 'dark';
+    this.#choice = this.current === 'dark' ? 'light' : 'dark';
     try {
-      localStorage.setItem(STORAGE_KEY, this.choice);
+      localStorage.setItem(STORAGE_KEY, this.#choice);
     } catch {
       // Storage refused: the choice still applies until reload.
     }

@@ -17,19 +17,41 @@ export interface SessionCount {
 }
 
 export class UserStore {
-  status = $state<LoadStatus>('idle');
-  error = $state<string | null>(null);
-  summary = $state.raw<Summary | null>(null);
-  previous = $state.raw<Summary | null>(null);
-  heatmap = $state.raw<Heatmap | null>(null);
-  topPages = $state.raw<TopPage[]>([]);
-  sessions = $state.raw<SessionCount | null>(null);
+  #status = $state<LoadStatus>('idle');
+  #error = $state<string | null>(null);
+  #summary = $state.raw<Summary | null>(null);
+  #previous = $state.raw<Summary | null>(null);
+  #heatmap = $state.raw<Heatmap | null>(null);
+  #topPages = $state.raw<TopPage[]>([]);
+  #sessions = $state.raw<SessionCount | null>(null);
 
   readonly #api: Api;
   #inflight: AbortController | null = null;
 
   constructor(api: Api) {
     this.#api = api;
+  }
+
+  get status(): LoadStatus {
+    return this.#status;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get summary(): Summary | null {
+    return this.#summary;
+  }
+  get previous(): Summary | null {
+    return this.#previous;
+  }
+  get heatmap(): Heatmap | null {
+    return this.#heatmap;
+  }
+  get topPages(): readonly TopPage[] {
+    return this.#topPages;
+  }
+  get sessions(): SessionCount | null {
+    return this.#sessions;
   }
 
   async load(userId: string, f: HistoryFilters, now = Date.now()): Promise<void> {
@@ -40,8 +62,8 @@ export class UserStore {
     const range = filtersRange(f, now);
     const base: Query = { from: range.from.toISOString(), to: range.to.toISOString(), userId };
     const tzQuery = { ...base, tz: f.tz, weekStart: 'monday' };
-    this.status = 'loading';
-    this.error = null;
+    this.#status = 'loading';
+    this.#error = null;
     try {
       const [summary, heatmap, top, sessions] = await Promise.all([
         this.#api.json<Summary>('/summary', { query: { ...tzQuery, granularity: 'day' }, signal }),
@@ -59,16 +81,16 @@ export class UserStore {
           return null; // The comparison is optional.
         });
       if (signal.aborted) return;
-      this.summary = summary;
-      this.previous = previous;
-      this.heatmap = heatmap;
-      this.topPages = top.items;
-      this.sessions = sessions;
-      this.status = 'ready';
+      this.#summary = summary;
+      this.#previous = previous;
+      this.#heatmap = heatmap;
+      this.#topPages = top.items;
+      this.#sessions = sessions;
+      this.#status = 'ready';
     } catch (err) {
       if (isAbort(err) || signal.aborted) return;
-      this.status = 'error';
-      this.error = errorMessage(err);
+      this.#status = 'error';
+      this.#error = errorMessage(err);
     }
   }
 
@@ -79,13 +101,13 @@ export class UserStore {
 
   reset(): void {
     this.#inflight?.abort();
-    this.status = 'idle';
-    this.error = null;
-    this.summary = null;
-    this.previous = null;
-    this.heatmap = null;
-    this.topPages = [];
-    this.sessions = null;
+    this.#status = 'idle';
+    this.#error = null;
+    this.#summary = null;
+    this.#previous = null;
+    this.#heatmap = null;
+    this.#topPages = [];
+    this.#sessions = null;
   }
 
   async #countSessions(query: Query, signal: AbortSignal): Promise<SessionCount> {

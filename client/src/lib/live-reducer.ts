@@ -1,0 +1,104 @@
+// What the live socket's messages do to the presence map, as pure functions (no socket, no
+// runes): the live store feeds every message through `liveReducer` and renders the result.
+//
+// The hub joins our rooms before it reads a snapshot, so deltas can overtake the snapshot they
+// are newer than. From a connect until its snapshots are in, deltas are kept (`pending`) and
+// replayed over each snapshot by `replayDeltas`.
+import type { PresenceEntry, PresenceRemoval, PresenceSnapshot } from '@activity-hub/protocol';
+
+export type LiveDelta = { kind: 'upsert'; entry: PresenceEntry } | { kind: 'remove'; removal: PresenceRemoval };
+
+export type LiveEvent =
+  | LiveDelta
+  /** The socket (re)connected; the hub pushes a snapshot on every connect. */
+  | { kind: 'connected' }
+  /** We asked for one more snapshot (after a reconnect our map is stale). */
+  | { kind: 'sync-requested' }
+  /** A requested snapshot will not come (refused or timed out). */
+  | { kind: 'sync-failed' }
+  | { kind: 'snapshot'; snapshot: PresenceSnapshot };
+
+export interface LiveState {
+  /** Keyed by sessionId: one entry per open tab. */
+  readonly entries: ReadonlyMap<string, PresenceEntry>;
+  /** Deltas since the connect, while a snapshot is due; null when none is. */
+  readonly pending: readonly LiveDelta[] | null;
+  readonly snapshotsDue: number;
+  /** False until the first snapshot, so "nobody online" is not shown before we know. */
+  readonly loaded: boolean;
+}
+
+export const INITIAL_LIVE_STATE: LiveState = { entries: new Map(), pending: null, snapshotsDue: 0, loaded: false };
+
+export function liveReducer(state: LiveState, event: LiveEvent): LiveState {
+  switch (event.kind) {
+    case 'connected':
+      return { ...state, snapshotsDue: 1, pending: [] };
+    case 'sync-requested':
+      return { ...state, snapshotsDue: state.snapshotsDue + 1 };
+    case 'sync-failed':
+      return snapshotDone(state);
+    case 'snapshot':
+      return snapshotDone({ ...state, entries: applySnapshot(state, event.snapshot), loaded: true });
+    case 'upsert':
+    case 'remove': {
+      const entries =
+        event.kind === 'upsert' ? upsert(state.entries, event.entry) : remove(state.entries, event.removal);
+      return { ...state, entries, pending: state.pending && [...state.pending, event] };
+    }
+  }
+}
+
+/**
+ * Replays deltas over a snapshot in `updatedAt` order (a removal counts at its `at`). A delta
+ * older than the copy it would replace is dropped: an upsert only replaces an older copy, and a
+ * removal only removes a copy no newer than itself (the tab may be back since).
+ */
+export function replayDeltas(
+  entries: ReadonlyMap<string, PresenceEntry>,
+  deltas: readonly LiveDelta[],
+): ReadonlyMap<string, PresenceEntry> {
+  // Array sort is stable: deltas with the same time keep their arrival order.
+  const ordered = [...deltas].sort((a, b) => deltaTime(a) - deltaTime(b));
+  return ordered.reduce(
+    (map, delta) => (delta.kind === 'upsert' ? upsert(map, delta.entry) : remove(map, delta.removal, delta.removal.at)),
+    entries,
+  );
+}
+
+function deltaTime(delta: LiveDelta): number {
+  return delta.kind === 'upsert' ? delta.entry.updatedAt : delta.removal.at;
+}
+
+/** The snapshot's entries (a current copy newer than the snapshot's stays), then the pending deltas. */
+function applySnapshot(state: LiveState, snapshot: PresenceSnapshot): ReadonlyMap<string, PresenceEntry> {
+  const incoming = new Set(snapshot.entries.map((entry) => entry.sessionId));
+  const kept = new Map([...state.entries].filter(([sessionId]) => incoming.has(sessionId)));
+  const merged = snapshot.entries.reduce<ReadonlyMap<string, PresenceEntry>>(upsert, kept);
+  return replayDeltas(merged, state.pending ?? []);
+}
+
+function snapshotDone(state: LiveState): LiveState {
+  const snapshotsDue = state.snapshotsDue - 1;
+  return { ...state, snapshotsDue, pending: snapshotsDue <= 0 ? null : state.pending };
+}
+
+/** Sets the entry unless the map holds a newer copy (an upsert that raced ahead of a snapshot). */
+function upsert(entries: ReadonlyMap<string, PresenceEntry>, entry: PresenceEntry): ReadonlyMap<string, PresenceEntry> {
+  const current = entries.get(entry.sessionId);
+  if (current && current.updatedAt > entry.updatedAt) return entries;
+  return new Map(entries).set(entry.sessionId, entry);
+}
+
+/** Removes the tab; with `notAfter`, only a copy no newer than that. */
+function remove(
+  entries: ReadonlyMap<string, PresenceEntry>,
+  removal: PresenceRemoval,
+  notAfter = Infinity,
+): ReadonlyMap<string, PresenceEntry> {
+  const current = entries.get(removal.sessionId);
+  if (!current || current.updatedAt > notAfter) return entries;
+  const next = new Map(entries);
+  next.delete(removal.sessionId);
+  return next;
+}

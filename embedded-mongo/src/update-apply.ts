@@ -124,7 +124,32 @@ export function applyUpdate(doc: Document, u: Document | Document[], opts: Apply
 
 /** True if the update changed anything, a number's type included (mongod's nModified semantics). */
 export function isModified(before: Document, after: Document): boolean {
-  return valueKey(before) !== valueKey(after) || !sameTypes(before, after);
+  return differs(before, after);
+}
+
+/**
+ * `valueKey(a) !== valueKey(b) || !sameTypes(a, b)`, walked field by field so that what an
+ * update left alone (the same value, or the same object) is never serialised: most updates
+ * touch a few fields of a large document.
+ */
+function differs(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return false; // not ===: 0 and -0 are an int and a double
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    if (ka.length !== kb.length) return true;
+    for (let i = 0; i < ka.length; i++) {
+      const k = ka[i]!;
+      if (k !== kb[i] || differs(a[k], b[k])) return true;
+    }
+    return false;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return true;
+    for (let i = 0; i < a.length; i++) if (differs(a[i], b[i])) return true;
+    return false;
+  }
+  return valueKey(a) !== valueKey(b) || !sameTypes(a, b);
 }
 
 /**

@@ -19,17 +19,20 @@ import type { PageviewDoc } from './models.ts';
 const isTime = (k: string): k is PageviewTimeKey => (PAGEVIEW_TIME_KEYS as readonly string[]).includes(k);
 const nullable = new Set(PAGEVIEW_KEYS.filter((k) => pageviewSchema.shape[k].safeParse(null).success));
 
-/** The page view fields of `d` with each instant mapped by `time`; a missing nullable field is null. */
-function mapFields<T>(d: PageviewDoc, time: (t: Date) => T): PageviewWithTimes<T> {
+/** The page view fields of `src` with each instant mapped by `time`; a missing nullable field is null. */
+function mapFields<A, T>(src: PageviewWithTimes<A>, time: (t: A) => T): PageviewWithTimes<T> {
   const out: Record<string, unknown> = {};
   for (const k of PAGEVIEW_KEYS) {
-    const v: unknown = d[k];
+    const v = src[k];
     if (v === undefined || v === null) out[k] = nullable.has(k) ? null : v;
-    else out[k] = isTime(k) && v instanceof Date ? time(v) : v;
+    else out[k] = isTime(k) ? time(v as A) : v;
   }
   // Built from the schema's own keys, each converted as its type says.
   return out as PageviewWithTimes<T>;
 }
+
+/** The page view fields of a new document, from the domain's record (the tracking writes). */
+export const fromRecord = (rec: PageviewRecord): PageviewWithTimes<Date> => mapFields(rec, (ms) => new Date(ms));
 
 /** A stored page view as the domain sees it (the tracking repository). */
 export const toRecord = (d: PageviewDoc): PageviewRecord => ({ key: d._id, ...mapFields(d, (t) => t.getTime()) });

@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { DEVICE_CLASSES, END_REASONS, LIMITS } from './constants.ts';
-import { filterSchema, timeZoneSchema, WEEKDAYS, type PageviewItem } from './api.ts';
+import { DEVICE_CLASSES, LIMITS } from './constants.ts';
+import { filterSchema, timeZoneSchema, WEEKDAYS } from './api.ts';
+import { instantOut, pageviewItemSchema } from './pageview.ts';
 
 /**
  * The activity log (issue 13): sessions, one session's page views, the weekday × hour heatmap
  * and erasure. Query schemas validate at the edge; reply schemas declare what the hub answers.
  */
-
-const instantOut = z.iso.datetime({ offset: true });
 
 /** `GET /api/v1/sessions`: sessions that started in [from, to), newest first. */
 export const sessionsQuerySchema = filterSchema.extend({
@@ -31,24 +30,6 @@ export const heatmapQuerySchema = filterSchema.extend({
 
 /** `DELETE /api/v1/users/:userId/activity`. */
 export const erasureParamsSchema = z.object({ userId: z.string().trim().min(1).max(LIMITS.idLength) });
-
-/** One stored page view, as `/pageviews` and session detail return it. */
-export const pageviewItemSchema = z.object({
-  id: z.string(),
-  sessionId: z.string(),
-  userId: z.string(),
-  agencyId: z.string(),
-  locationId: z.string().nullable(),
-  url: z.string(),
-  path: z.string(),
-  title: z.string(),
-  referrer: z.string(),
-  startedAt: instantOut,
-  lastSeenAt: instantOut,
-  endedAt: instantOut.nullable(),
-  engagedMs: z.number().int().min(0),
-  endReason: z.enum(END_REASONS).nullable(),
-});
 
 /** One tab visit. */
 export const sessionItemSchema = z.object({
@@ -117,7 +98,3 @@ export type SessionDetail = z.infer<typeof sessionDetailSchema>;
 export type HeatmapCell = z.infer<typeof heatmapCellSchema>;
 export type Heatmap = z.infer<typeof heatmapSchema>;
 export type Erasure = z.infer<typeof erasureSchema>;
-
-/** Compile-time check that the schema and the `PageviewItem` interface agree both ways. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const pageviewItemSchemaMatches: Same<z.infer<typeof pageviewItemSchema>, PageviewItem> = true;

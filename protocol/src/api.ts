@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { END_REASONS, LIMITS } from './constants.ts';
+import { LIMITS } from './constants.ts';
+import { instantOut } from './pageview.ts';
 
 const id = z.string().trim().min(1).max(LIMITS.idLength);
 /** An instant: ISO 8601 or epoch milliseconds, as a query-string value. */
@@ -51,69 +52,52 @@ export const usersQuerySchema = filterSchema.extend({
   limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(LIMITS.pageSizeMax),
 });
 
-/** One stored page view, as the API returns it. Times are ISO strings. */
-export interface PageviewItem {
-  id: string;
-  sessionId: string;
-  userId: string;
-  agencyId: string;
-  locationId: string | null;
-  url: string;
-  path: string;
-  title: string;
-  referrer: string;
-  startedAt: string;
-  lastSeenAt: string;
-  endedAt: string | null;
-  engagedMs: number;
-  endReason: (typeof END_REASONS)[number] | null;
-}
+const count = z.number().int().min(0);
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+export const totalsSchema = z.object({
+  pageviews: count,
+  engagedMs: count,
+  users: count.describe('distinct users'),
+});
+export type Totals = z.infer<typeof totalsSchema>;
 
-export interface Totals {
-  pageviews: number;
-  engagedMs: number;
-  users: number;
-}
+export const bucketSchema = totalsSchema.extend({ start: instantOut, end: instantOut });
+export type Bucket = z.infer<typeof bucketSchema>;
 
-export interface Bucket extends Totals {
-  start: string;
-  end: string;
-}
+/** `GET /api/v1/summary`. */
+export const summarySchema = z.object({
+  from: instantOut.describe('start of the first calendar bucket'),
+  to: instantOut.describe('end of the last calendar bucket'),
+  granularity: z.enum(GRANULARITIES),
+  tz: z.string(),
+  buckets: z.array(bucketSchema),
+  totals: totalsSchema,
+  previous: totalsSchema
+    .extend({ from: instantOut, to: instantOut })
+    .describe('the same number of buckets just before'),
+});
+export type Summary = z.infer<typeof summarySchema>;
 
-export interface Summary {
-  from: string;
-  to: string;
-  granularity: Granularity;
-  tz: string;
-  buckets: Bucket[];
-  totals: Totals;
-  previous: Totals & { from: string; to: string };
-}
+export const topPageSchema = z.object({ path: z.string(), ...totalsSchema.shape, avgEngagedMs: count });
+export type TopPage = z.infer<typeof topPageSchema>;
+/** `GET /api/v1/top-pages`. */
+export const topPagesSchema = z.object({ items: z.array(topPageSchema) });
 
-export interface TopPage {
-  path: string;
-  pageviews: number;
-  engagedMs: number;
-  users: number;
-  avgEngagedMs: number;
-}
-
-export interface UserStats {
-  userId: string;
-  name: string;
-  pageviews: number;
-  engagedMs: number;
-  lastSeen: string;
-  topLocationId: string | null;
-}
+export const userStatsSchema = z.object({
+  userId: z.string(),
+  name: z.string(),
+  pageviews: count,
+  engagedMs: count,
+  lastSeen: instantOut,
+  topLocationId: z.string().nullable(),
+});
+export type UserStats = z.infer<typeof userStatsSchema>;
+/** `GET /api/v1/users`. */
+export const usersStatsSchema = z.object({ items: z.array(userStatsSchema) });
 
 /** `GET /api/v1/directory`: the locations and users in the caller's scope, for filter pickers. */
-export interface Directory {
-  locations: { locationId: string; users: number }[];
-  users: { userId: string; name: string; locationId: string | null }[];
-}
+export const directorySchema = z.object({
+  locations: z.array(z.object({ locationId: z.string(), users: count })),
+  users: z.array(z.object({ userId: z.string(), name: z.string(), locationId: z.string().nullable() })),
+});
+export type Directory = z.infer<typeof directorySchema>;

@@ -14,26 +14,6 @@ export type Role = (typeof ROLES)[number];
 export const TOKEN_SCOPES = ['track', 'read'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
-/** The identity a hub token carries, as clients see it. */
-export interface HubUser {
-  userId: string;
-  name: string;
-  email: string;
-  role: Role;
-  agencyId: string;
-  locationId: string | null;
-}
-
-/** Reply of every endpoint that issues a hub token. */
-export interface AuthReply {
-  token: string;
-  user: HubUser;
-  /** What the token may do; refresh keeps it. */
-  scope: TokenScope;
-  /** Epoch milliseconds. */
-  expiresAt: number;
-}
-
 /** `POST /api/v1/auth/dev` body: the dev login, only when no SSO is configured. */
 export const devLoginSchema = z
   .strictObject({
@@ -53,11 +33,33 @@ export type DevLogin = z.infer<typeof devLoginSchema>;
 /** `POST /api/v1/auth/sso` body: HighLevel's encrypted user context. */
 export const ssoBodySchema = z.strictObject({ payload: z.string().min(16).max(16_384) });
 
+/** The identity a hub token carries, as clients see it. */
+export const hubUserSchema = z.object({
+  userId: z.string(),
+  name: z.string(),
+  email: z.string(),
+  role: z.enum(ROLES),
+  agencyId: z.string(),
+  locationId: z.string().nullable(),
+});
+export type HubUser = z.infer<typeof hubUserSchema>;
+
+/** Reply of every endpoint that issues a hub token. */
+export const authReplySchema = z.object({
+  token: z.string().describe('hub token (JWT), sent as Authorization: Bearer'),
+  user: hubUserSchema,
+  /** What the token may do; refresh keeps it. */
+  scope: z.enum(TOKEN_SCOPES),
+  expiresAt: z.number().int().describe('epoch milliseconds'),
+});
+export type AuthReply = z.infer<typeof authReplySchema>;
+
 /** `GET /api/v1/auth/config`: what sign-in methods this hub offers. */
-export interface AuthConfig {
-  devLogin: boolean;
-  highlevelSso: boolean;
-  upstreamJwt: boolean;
+export const authConfigSchema = z.object({
+  devLogin: z.boolean(),
+  highlevelSso: z.boolean(),
+  upstreamJwt: z.boolean(),
   /** Demo users for the dev-login picker (empty unless dev login is on). */
-  demoUsers: DevLogin[];
-}
+  demoUsers: z.array(devLoginSchema),
+});
+export type AuthConfig = z.infer<typeof authConfigSchema>;

@@ -29,15 +29,9 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** The error object inside `{error}` replies and `{ok:false,error}` acks. */
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  /** Field-level details for validation failures. */
-  issues?: { path: string; message: string }[];
-  /** With `unavailable`, `rate_limited` and `over_capacity`: when to try again, in milliseconds. */
-  retryAfterMs?: number;
-}
+/** The error object inside `{error}` replies and `{ok:false,error}` acks (schema: error-reply.ts). */
+export type { ErrorBody } from './error-reply.ts';
+import type { ErrorBody } from './error-reply.ts';
 
 /** A socket acknowledgement. */
 export type Ack<T = undefined> = T extends undefined

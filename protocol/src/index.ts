@@ -6,3 +6,6 @@ export * from './presence.ts';
 export * from './events.ts';
 export * from './api.ts';
 export * from './activity.ts';
+export * from './pageview.ts';
+export * from './error-reply.ts';
+export * from './health.ts';

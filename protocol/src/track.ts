@@ -75,10 +75,11 @@ export const collectBodySchema = z.strictObject({
 });
 export type CollectBody = z.infer<typeof collectBodySchema>;
 
-/** Per-event result of `/collect`. */
-export interface CollectResult {
-  results: { id: string | null; ok: boolean; code?: string }[];
-}
+/** Per-event result of `/collect`: `code` names why an event was refused. */
+export const collectResultSchema = z.object({
+  results: z.array(z.object({ id: z.string().nullable(), ok: z.boolean(), code: z.string().optional() })),
+});
+export type CollectResult = z.infer<typeof collectResultSchema>;
 
 /** Settings the hub sends to a tracker right after it connects. */
 export interface TrackerSettings {

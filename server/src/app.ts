@@ -20,16 +20,11 @@ import { RollupJob } from './domain/rollup-job.ts';
 import { TrackingMaintenance } from './domain/tracking-maintenance.ts';
 import { TrackingService } from './domain/tracking-service.ts';
 import { WriteBatcher } from './domain/write-batcher.ts';
-import { activityRoutes } from './http/activity-routes.ts';
-import { collectRoute } from './http/collect-route.ts';
 import { docsRoutes } from './http/docs-routes.ts';
-import { healthRoutes } from './http/health-routes.ts';
-import { historyRoutes } from './http/history-routes.ts';
 import { limitPerToken, limitSignIn } from './http/rate-limits.ts';
-import { sessionRoutes } from './http/session-routes.ts';
 import { buildHttpApp } from './http/http-app.ts';
 import { requireAuth } from './http/require-auth.ts';
-import { authRoutes } from './http/routes/auth-routes.ts';
+import { routeRouters } from './http/route-table.ts';
 import { findRoot, staticRoutes } from './http/static-routes.ts';
 import { DEMO_USERS } from './identity/demo-users.ts';
 import { resolveHubSecret } from './identity/hub-secret.ts';
@@ -199,47 +194,55 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     policy: { allowed: config.TRACKER_ORIGINS },
     settings: { heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS, idleTimeoutMs: config.IDLE_TIMEOUT_MS },
   });
+  const routes = routeRouters({
+    // Sign-in
+    config,
+    tokens,
+    upstream: createUpstreamVerifier(config),
+    demoUsers: DEMO_USERS,
+    // The beacon fallback
+    verify: verifyTrack,
+    service,
+    limiter,
+    spec: docs.spec,
+    // Health
+    checks: [
+      { name: 'database', check: () => repo.ping() },
+      ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
+    ],
+    registry: metrics.registry,
+    isShuttingDown,
+    metricsToken: config.METRICS_TOKEN,
+    // History and the activity log
+    history,
+    snapshot,
+    stats,
+    exporter: db.guard(statsStorage.exporter),
+    activity,
+    heatmap: (filter, spec) => heatmap(db.guard(statsStorage.reader), () => rollupJob.catchUp(), filter, spec),
+    erase: (claims, userId) =>
+      eraseUserActivity(
+        {
+          erase: (a, u) => activity.eraseUser(a, u),
+          eraseRollups: (a, u) => eraseRollups(statsStorage.collections, a, u),
+          catchUp: () => rollupJob.catchUp(),
+          presence,
+          offline: (a, sessionId, at) => live.offline(a, sessionId, null, at),
+          audit: (line) => log.info(line, 'audit: activity erased'),
+          clock: Date.now,
+        },
+        claims,
+        userId,
+      ),
+  });
   handler = buildHttpApp(
     {
-      health: healthRoutes(
-        [
-          { name: 'database', check: () => repo.ping() },
-          ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
-        ],
-        metrics.registry,
-        isShuttingDown,
-        config.METRICS_TOKEN,
-      ),
-      publicApi: [
-        authRoutes({ config, tokens, upstream: createUpstreamVerifier(config), demoUsers: DEMO_USERS }),
-        collectRoute(verifyTrack, service, limiter),
-        docs.openapi,
-      ],
+      health: routes.ops,
+      publicApi: [routes.public],
       auth: requireAuth(tokens, 'api'),
       signInLimit: limitSignIn(limiter, config.TRUST_PROXY),
       restLimit: limitPerToken(limiter),
-      privateApi: [
-        activityRoutes(history, snapshot),
-        historyRoutes(stats, db.guard(statsStorage.exporter)),
-        sessionRoutes({
-          activity,
-          heatmap: (filter, spec) => heatmap(db.guard(statsStorage.reader), () => rollupJob.catchUp(), filter, spec),
-          erase: (claims, userId) =>
-            eraseUserActivity(
-              {
-                erase: (a, u) => activity.eraseUser(a, u),
-                eraseRollups: (a, u) => eraseRollups(statsStorage.collections, a, u),
-                catchUp: () => rollupJob.catchUp(),
-                presence,
-                offline: (a, sessionId, at) => live.offline(a, sessionId, null, at),
-                audit: (line) => log.info(line, 'audit: activity erased'),
-                clock: Date.now,
-              },
-              claims,
-              userId,
-            ),
-        }),
-      ],
+      privateApi: [routes.private],
       pages: [
         docs.page,
         staticRoutes(findRoot(fileURLToPath(import.meta.url)), {

@@ -1,4 +1,4 @@
-import type { PageviewItem } from '@activity-hub/protocol';
+import type { Pageview } from '@activity-hub/protocol';
 import type { HistoryFilter } from './history-ports.ts';
 import type { RangeSegment, RollupKey } from './rollup-keys.ts';
 
@@ -64,7 +64,5 @@ export interface JobStateStore {
 /** Streams the page views in scope for an export, oldest first. */
 export interface PageviewExporter {
   /** Opens the stream; resolves once the first batch is ready, so query errors are thrown early. */
-  exportPageviews(
-    filter: HistoryFilter,
-  ): Promise<AsyncIterable<PageviewItem & { userName: string }> & { close(): Promise<void> }>;
+  exportPageviews(filter: HistoryFilter): Promise<AsyncIterable<Pageview> & { close(): Promise<void> }>;
 }

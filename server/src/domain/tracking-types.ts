@@ -1,4 +1,4 @@
-import type { DeviceClass, END_REASONS } from '@activity-hub/protocol';
+import type { DeviceClass, END_REASONS, PageviewWithTimes } from '@activity-hub/protocol';
 import { compositeKey } from './keys.ts';
 
 export type EndReason = (typeof END_REASONS)[number];
@@ -13,26 +13,11 @@ export const sessionKey = (agencyId: string, userId: string, tabId: string): str
 /** The key of a page view: ids are unique per tenant. Parts are escaped (see keys.ts). */
 export const pageviewKey = (agencyId: string, id: string): string => compositeKey(agencyId, id);
 
-/** A stored page view. `key` is `pageviewKey(agencyId, id)`. */
-export interface PageviewRecord {
-  key: string;
-  id: string;
-  sessionId: string;
-  userId: string;
-  userName: string;
-  agencyId: string;
-  locationId: string | null;
-  url: string;
-  path: string;
-  title: string;
-  referrer: string;
-  startedAt: number;
-  /** Latest evidence from the tab (an event), hub clock. */
-  lastSeenAt: number;
-  endedAt: number | null;
-  engagedMs: number;
-  endReason: EndReason | null;
-}
+/**
+ * A stored page view, as the hub's domain sees it: the protocol's page view (`pageviewSchema`)
+ * with its instants as epoch ms on the hub's clock, and `key` = `pageviewKey(agencyId, id)`.
+ */
+export type PageviewRecord = PageviewWithTimes<number> & { key: string };
 
 /** A stored session: one tab visit. */
 export interface SessionRecord {
@@ -89,15 +74,7 @@ export function endOp(rec: PageviewRecord & { endedAt: number; endReason: EndRea
 }
 
 /** A page view the sweeper or a delayed disconnect closed. */
-export interface ClosedPageview {
-  key: string;
-  id: string;
-  sessionId: string;
-  agencyId: string;
-  userId: string;
-  userName: string;
-  locationId: string | null;
-  path: string;
-  title: string;
-  endedAt: number;
-}
+export type ClosedPageview = Pick<
+  PageviewRecord,
+  'key' | 'id' | 'sessionId' | 'agencyId' | 'userId' | 'userName' | 'locationId' | 'path' | 'title'
+> & { endedAt: number };

@@ -1,11 +1,18 @@
-import express, { Router } from 'express';
-import { LIMITS, collectBodySchema, trackEventSchema, type CollectResult } from '@activity-hub/protocol';
-import { AppError, toErrorBody } from '../domain/app-error.ts';
+import express from 'express';
+import {
+  LIMITS,
+  collectBodySchema,
+  collectResultSchema,
+  trackEventSchema,
+  type CollectResult,
+} from '@activity-hub/protocol';
+import { toErrorBody } from '../domain/app-error.ts';
 import { deviceClass } from '../domain/device.ts';
 import type { Claims } from '../domain/identity.ts';
 import { rateLimited, userKey, type RateLimiter } from '../domain/rate-limiter.ts';
 import type { TrackingService } from '../domain/tracking-service.ts';
 import { parseOrThrow } from '../domain/validate.ts';
+import { routesOf } from './route-def.ts';
 
 /**
  * `POST /api/v1/collect`: the unload fallback. A beacon cannot set headers, so the body is
@@ -14,25 +21,27 @@ import { parseOrThrow } from '../domain/validate.ts';
  * budget as the user's sockets; a refused one is answered `rate_limited` without being parsed,
  * and a request refused whole answers 429 with Retry-After.
  */
-export function collectRoute(
-  verify: (token: string) => Promise<Claims>,
-  service: TrackingService,
-  limiter: RateLimiter,
-): Router {
-  const r = Router();
-  r.post(
-    '/collect',
-    express.text({ type: ['text/plain', 'application/json'], limit: LIMITS.collectBodyBytes }),
-    async (req, res) => {
-      if (typeof req.body !== 'string')
-        throw new AppError('unsupported_media_type', 'Send the body as text/plain JSON');
-      let json: unknown;
-      try {
-        json = JSON.parse(req.body);
-      } catch {
-        throw new AppError('bad_request', 'The body is not valid JSON');
-      }
-      const body = parseOrThrow(collectBodySchema, json, 'collect body');
+export interface CollectDeps {
+  verify: (token: string) => Promise<Claims>;
+  service: TrackingService;
+  limiter: RateLimiter;
+}
+
+export const COLLECT_ROUTES = [
+  routesOf<CollectDeps>()({
+    method: 'post',
+    path: '/collect',
+    access: 'public',
+    tag: 'tracking',
+    summary: 'Unload fallback (sendBeacon): the token travels in the text/plain body',
+    description:
+      'Each element of `events` is a `TrackEvent` (see components), the same as the /track socket’s `event`; ids are deduplicated, so resending is safe.',
+    before: () => [express.text({ type: ['text/plain', 'application/json'], limit: LIMITS.collectBodyBytes })],
+    body: { schema: collectBodySchema, label: 'collect body', type: 'text/plain' },
+    reply: { description: 'Per-event results', schema: collectResultSchema },
+    errors: [400, 401, 413, 415],
+    handler: async ({ deps: { verify, service, limiter }, req, body: parse }) => {
+      const body = parse();
       const claims = await verify(body.token);
       const userAgent = String(req.headers['user-agent'] ?? '');
       const ctx = { claims, userAgent, device: deviceClass(userAgent), connection: null };
@@ -55,8 +64,7 @@ export function collectRoute(
         }
       }
       if (wait > 0 && results.every((r) => !r.ok)) throw rateLimited(wait, 'events');
-      res.json({ results } satisfies CollectResult);
+      return { results };
     },
-  );
-  return r;
-}
+  }),
+];

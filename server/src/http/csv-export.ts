@@ -1,24 +1,10 @@
 import type { Response } from 'express';
-import type { PageviewItem } from '@activity-hub/protocol';
+import { PAGEVIEW_CSV_COLUMNS, type PageviewCsvRow } from '@activity-hub/protocol';
 
-/** The export's columns, in order. */
-export const CSV_COLUMNS = [
-  'id',
-  'startedAt',
-  'endedAt',
-  'userId',
-  'userName',
-  'locationId',
-  'path',
-  'title',
-  'url',
-  'referrer',
-  'engagedMs',
-  'endReason',
-  'sessionId',
-] as const;
+/** The export's columns, in order: the protocol's `pageviewCsvSchema`. */
+export const CSV_COLUMNS = PAGEVIEW_CSV_COLUMNS;
 
-export type ExportRow = PageviewItem & { userName: string };
+export type ExportRow = PageviewCsvRow;
 
 /** Spreadsheets run a cell starting with one of these as a formula (CSV injection). */
 const FORMULA_START = /^[=+\-@\t\r]/;

@@ -1,22 +1,16 @@
 import { Router } from 'express';
 import { renderDocsPage } from './docs-page.ts';
+import type { Json } from './openapi-parts.ts';
 import { buildOpenApi } from './openapi-spec.ts';
 
 /**
- * The API description, public (no token): `openapi` serves `/openapi.json` and is mounted with
- * the public API routes (under /api/v1, before auth); `page` serves `/api/docs` and is mounted
- * with the pages. The document depends only on code, so it is built once, lazily.
+ * The API description: `spec` builds the document once, lazily (it only depends on code), for
+ * `/openapi.json`; `page` serves `/api/docs` and is mounted with the pages.
  */
-export function docsRoutes(): { openapi: Router; page: Router } {
-  let spec: Record<string, unknown> | null = null;
+export function docsRoutes(): { spec: () => Json; page: Router } {
+  let spec: Json | null = null;
   let html: string | null = null;
   const getSpec = () => (spec ??= buildOpenApi());
-
-  const openapi = Router();
-  openapi.get('/openapi.json', (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.json(getSpec());
-  });
 
   const page = Router();
   page.get('/api/docs', (_req, res) => {
@@ -29,5 +23,5 @@ export function docsRoutes(): { openapi: Router; page: Router } {
     );
     res.type('html').send(html);
   });
-  return { openapi, page };
+  return { spec: getSpec, page };
 }

@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import { NAMESPACES } from '@activity-hub/protocol';
-import { errorReplies, ref } from './openapi-schemas.ts';
 
 /**
- * Building blocks of the OpenAPI document: request schemas and query parameters generated from
- * the protocol's zod schemas (what clients send, `io: 'input'`), and the socket namespaces.
+ * Building blocks of the OpenAPI document: JSON Schemas generated from the protocol's zod
+ * schemas (requests as clients send them, `io: 'input'`; replies as the hub answers them), query
+ * and path parameters, and the socket namespaces.
  */
 export type Json = Record<string, unknown>;
 
-/** JSON Schema of what a client sends (`io: 'input'`: defaults make fields optional). */
-export const inputSchema = (schema: z.ZodType): Json => {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
+export const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+
+/** JSON Schema of a zod schema: `input` for what a client sends (defaults make fields optional). */
+export const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input'): Json => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
   return rest;
 };
 
@@ -27,9 +29,14 @@ const PARAM_TEXT: Record<string, string> = {
   weekStart: 'First day of a week',
 };
 
+const PATH_TEXT: Record<string, string> = {
+  id: '`id` of a session item',
+  userId: 'The user whose activity is erased',
+};
+
 /** Query parameters generated from a protocol zod object schema. */
 export function queryParams(schema: z.ZodObject): Json[] {
-  const js = inputSchema(schema) as { properties?: Record<string, Json>; required?: string[] };
+  const js = jsonSchema(schema) as { properties?: Record<string, Json>; required?: string[] };
   return Object.entries(js.properties ?? {}).map(([name, s]) => ({
     name,
     in: 'query',
@@ -39,24 +46,20 @@ export function queryParams(schema: z.ZodObject): Json[] {
   }));
 }
 
-export const PUBLIC = { security: [] };
+/** Path parameters generated from a protocol zod object schema. */
+export const pathParams = (schema: z.ZodObject): Json[] =>
+  Object.entries(schema.shape).map(([name, s]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: jsonSchema(s as z.ZodType, 'output'),
+    ...(PATH_TEXT[name] ? { description: PATH_TEXT[name] } : {}),
+  }));
+
+/** A request body of `type`. */
 export const body = (schema: z.ZodType, type = 'application/json') => ({
   required: true,
-  content: { [type]: { schema: inputSchema(schema) } },
-});
-export const history = (summary: string, description: string, schema: z.ZodObject, reply: Json) => ({
-  get: {
-    tags: ['history'],
-    summary,
-    description,
-    parameters: queryParams(schema),
-    responses: { 200: reply, ...errorReplies([400, 401, 403]) },
-  },
-});
-export const itemsOf = (name: string) => ({
-  type: 'object',
-  properties: { items: { type: 'array', items: ref(name) } },
-  required: ['items'],
+  content: { [type]: { schema: jsonSchema(schema) } },
 });
 
 /** Socket.io namespaces, described in the `x-socket-io` extension (OpenAPI has no socket model). */

@@ -1,33 +1,24 @@
 import type { Collection } from 'mongodb';
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model, type SchemaDefinitionProperty } from 'mongoose';
+import { z } from 'zod';
+import { pageviewSchema as protocolPageview, type PageviewWithTimes } from '@activity-hub/protocol';
 
-/** Stored page view. `_id` is `pageviewKey(agencyId, id)` (escaped parts), so ids are unique per tenant. */
-export interface PageviewDoc {
+/**
+ * Stored page view: the protocol's page view (`pageviewSchema`) with Dates for instants, plus
+ * the storage-only fields. `_id` is `pageviewKey(agencyId, id)` (escaped parts), so ids are
+ * unique per tenant.
+ */
+export type PageviewDoc = PageviewWithTimes<Date> & {
   _id: string;
-  id: string;
-  sessionId: string;
-  userId: string;
-  userName: string;
-  agencyId: string;
-  locationId: string | null;
-  url: string;
-  path: string;
-  title: string;
-  referrer: string;
-  startedAt: Date;
-  lastSeenAt: Date;
   /** Last sign of life from the tab's connection; the sweeper reads it. */
   aliveAt: Date;
-  endedAt: Date | null;
-  engagedMs: number;
-  endReason: string | null;
   /** Dedupe (see domain/seq-window.ts): seqs ≤ seqFloor count as credited... */
   seqFloor: number;
   /** ...and these, the last SEQ_WINDOW credited seqs above it (a bounded, sorted list). */
   seqs: number[];
   /** Bumped on every write, for incremental rollups. */
   updatedAt: Date;
-}
+};
 
 export interface SessionDoc {
   _id: string;
@@ -43,25 +34,22 @@ export interface SessionDoc {
   endedAt: Date | null;
 }
 
+/**
+ * The mongoose field of a protocol field. The models only create the collections' indexes
+ * (writes and reads go through the driver), so types and nullability are all they need.
+ */
+function fieldOf(s: z.ZodType): SchemaDefinitionProperty {
+  const nullable = s instanceof z.ZodNullable;
+  const inner: unknown = nullable ? s.unwrap() : s;
+  const type = inner instanceof z.ZodISODateTime ? Date : inner instanceof z.ZodNumber ? Number : String;
+  return nullable ? { type, default: null } : { type, required: true };
+}
+
 const pageviewSchema = new Schema<PageviewDoc>(
   {
     _id: String,
-    id: { type: String, required: true },
-    sessionId: { type: String, required: true },
-    userId: { type: String, required: true },
-    userName: { type: String, default: '' },
-    agencyId: { type: String, required: true },
-    locationId: { type: String, default: null },
-    url: String,
-    path: String,
-    title: String,
-    referrer: String,
-    startedAt: { type: Date, required: true },
-    lastSeenAt: { type: Date, required: true },
+    ...Object.fromEntries(Object.entries(protocolPageview.shape).map(([k, s]) => [k, fieldOf(s)])),
     aliveAt: { type: Date, required: true },
-    endedAt: { type: Date, default: null },
-    engagedMs: { type: Number, default: 0 },
-    endReason: { type: String, default: null },
     seqFloor: { type: Number, default: -1 },
     seqs: { type: [Number], default: [] },
     updatedAt: { type: Date, required: true },

@@ -2,7 +2,8 @@ import type { Collection, Document } from 'mongodb';
 import type { HistoryFilter } from '../domain/history-ports.ts';
 import type { PageviewExporter } from '../domain/stats-ports.ts';
 import type { PageviewDoc } from './models.ts';
-import { mongoFilter, toItem } from './pageview-queries.ts';
+import { toPageview } from './pageview-docs.ts';
+import { mongoFilter } from './pageview-queries.ts';
 
 /** Documents per round trip: few round trips, and still only a few MB held at a time. */
 export const EXPORT_BATCH_SIZE = 5_000;
@@ -31,8 +32,7 @@ export class MongoPageviewExporter implements PageviewExporter {
     await cursor.hasNext();
     return {
       async *[Symbol.asyncIterator]() {
-        for await (const d of cursor)
-          yield { ...toItem(d as PageviewDoc), userName: (d as PageviewDoc).userName ?? '' };
+        for await (const d of cursor) yield toPageview(d as PageviewDoc);
       },
       close: () => cursor.close(),
     };

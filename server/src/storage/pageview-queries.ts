@@ -1,6 +1,7 @@
-import type { Directory, PageviewItem } from '@activity-hub/protocol';
+import type { Directory } from '@activity-hub/protocol';
 import type { HistoryFilter, PageCursor } from '../domain/history-ports.ts';
-import type { Models, PageviewDoc } from './models.ts';
+import type { Models } from './models.ts';
+import { toItem } from './pageview-docs.ts';
 
 /** The MongoDB filter for a scoped history query; uses the agency+time indexes. */
 export function mongoFilter(f: HistoryFilter): Record<string, unknown> {
@@ -15,28 +16,6 @@ export function mongoFilter(f: HistoryFilter): Record<string, unknown> {
     q.startedAt = range;
   }
   return q;
-}
-
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-
-/** A stored page view as the API shows it. */
-export function toItem(d: PageviewDoc): PageviewItem {
-  return {
-    id: d.id,
-    sessionId: d.sessionId,
-    userId: d.userId,
-    agencyId: d.agencyId,
-    locationId: d.locationId ?? null,
-    url: d.url,
-    path: d.path,
-    title: d.title,
-    referrer: d.referrer,
-    startedAt: d.startedAt.toISOString(),
-    lastSeenAt: d.lastSeenAt.toISOString(),
-    endedAt: iso(d.endedAt),
-    engagedMs: d.engagedMs,
-    endReason: (d.endReason as PageviewItem['endReason']) ?? null,
-  };
 }
 
 /**

@@ -2,7 +2,7 @@ import { DEVICE_CLASSES, type SessionDetail, type SessionItem } from '@activity-
 import { encodeSessionId, type SessionRef } from '../domain/activity-ports.ts';
 import type { HistoryFilter, PageCursor } from '../domain/history-ports.ts';
 import type { Models, PageviewDoc, SessionDoc } from './models.ts';
-import { toItem } from './pageview-queries.ts';
+import { toItem } from './pageview-docs.ts';
 
 /** With a `path` filter, sessions examined per request at most (a page may come back short). */
 const PATH_SCAN_MAX = 2_000;

@@ -2,44 +2,13 @@ import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { CreditConflict, StoredPageview, TrackingRepository } from '../domain/ports.ts';
 import { seqGuard, type StoredSeqs } from '../domain/seq-window.ts';
-import { sessionKey, type ClosedPageview, type PageviewRecord, type WriteOp } from '../domain/tracking-types.ts';
+import { sessionKey, type ClosedPageview, type EndReason, type WriteOp } from '../domain/tracking-types.ts';
 import type { Models, PageviewDoc, SessionDoc } from './models.ts';
+import { toClosed, toRecord } from './pageview-docs.ts';
 import { buildWrites } from './tracking-writes.ts';
-
-const toRecord = (d: PageviewDoc): PageviewRecord => ({
-  key: d._id,
-  id: d.id,
-  sessionId: d.sessionId,
-  userId: d.userId,
-  userName: d.userName,
-  agencyId: d.agencyId,
-  locationId: d.locationId ?? null,
-  url: d.url,
-  path: d.path,
-  title: d.title,
-  referrer: d.referrer,
-  startedAt: d.startedAt.getTime(),
-  lastSeenAt: d.lastSeenAt.getTime(),
-  endedAt: d.endedAt ? d.endedAt.getTime() : null,
-  engagedMs: d.engagedMs,
-  endReason: (d.endReason as PageviewRecord['endReason']) ?? null,
-});
 
 /** Documents written before seq dedupe have no floor: treat all their seqs as unseen. */
 const seenOf = (d: PageviewDoc): StoredSeqs => ({ floor: d.seqFloor ?? -1, seqs: d.seqs ?? [] });
-
-const closedOf = (d: PageviewDoc, endedAt: Date): ClosedPageview => ({
-  key: d._id,
-  id: d.id,
-  sessionId: d.sessionId,
-  agencyId: d.agencyId,
-  userId: d.userId,
-  userName: d.userName,
-  locationId: d.locationId ?? null,
-  path: d.path,
-  title: d.title,
-  endedAt: endedAt.getTime(),
-});
 
 /**
  * Tracking storage on MongoDB. Batched writes go through the driver's collection API
@@ -130,7 +99,7 @@ export class MongoTrackingRepository implements TrackingRepository {
       .toArray();
     const closed: ClosedPageview[] = [];
     for (const d of stale) {
-      if (await this.close(d, { aliveAt: d.aliveAt }, 'timeout')) closed.push(closedOf(d, d.lastSeenAt));
+      if (await this.close(d, { aliveAt: d.aliveAt }, 'timeout')) closed.push(toClosed(d, d.lastSeenAt));
     }
     return closed;
   }
@@ -138,11 +107,11 @@ export class MongoTrackingRepository implements TrackingRepository {
   async closeIfQuiet(key: string, seenAt: number, reason: 'disconnect'): Promise<ClosedPageview | null> {
     const d = await this.pageviews.findOne({ _id: key, endedAt: null }, { projection: { seqs: 0 } });
     if (!d || d.lastSeenAt.getTime() > seenAt) return null;
-    return (await this.close(d, {}, reason)) ? closedOf(d, d.lastSeenAt) : null;
+    return (await this.close(d, {}, reason)) ? toClosed(d, d.lastSeenAt) : null;
   }
 
   /** Closes at the last evidence; the `endedAt: null` and `lastSeenAt` guards make it exactly-once. */
-  private async close(d: PageviewDoc, guard: Partial<PageviewDoc>, reason: string): Promise<boolean> {
+  private async close(d: PageviewDoc, guard: Partial<PageviewDoc>, reason: EndReason): Promise<boolean> {
     const now = new Date();
     const res = await this.pageviews.updateOne(
       { _id: d._id, endedAt: null, lastSeenAt: d.lastSeenAt, ...guard },

@@ -1,6 +1,7 @@
 import type { CreditConflict } from '../domain/ports.ts';
 import { seqGuard } from '../domain/seq-window.ts';
 import type { WriteOp } from '../domain/tracking-types.ts';
+import { fromRecord } from './pageview-docs.ts';
 
 type Update = { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown>; upsert?: boolean } };
 
@@ -30,22 +31,17 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
   for (const op of ops) {
     switch (op.kind) {
       case 'open': {
-        const { key, startedAt, lastSeenAt, endedAt, ...rest } = op.pageview;
-        const started = new Date(startedAt);
         opens.push({
           updateOne: {
-            filter: { _id: key },
+            filter: { _id: op.pageview.key },
             update: {
               $setOnInsert: {
-                ...rest,
+                ...fromRecord(op.pageview),
                 seqFloor: -1,
                 seqs: [],
-                startedAt: started,
-                lastSeenAt: new Date(lastSeenAt),
                 // Sign of life is when the hub heard from the tab, not when the event happened:
                 // a backlog replayed after an outage is alive, however old its events are.
                 aliveAt: now,
-                endedAt: endedAt === null ? null : new Date(endedAt),
                 updatedAt: now,
               },
             },

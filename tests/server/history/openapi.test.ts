@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES, NAMESPACES } from '@activity-hub/protocol';
+import { ERROR_CODES, errorReplySchema, NAMESPACES } from '@activity-hub/protocol';
 import { escapeHtml, renderDocsPage } from '../../../server/src/http/docs-page.ts';
+import { allRoutes } from '../../../server/src/http/route-table.ts';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
+import { buildSessions, insertSessions } from './activity-fixtures.ts';
+import { tokenFor } from './fixtures.ts';
 
 /** The OpenAPI document and the docs page: public, complete, and consistent with the hub. */
 let t: TestHub;
@@ -111,6 +114,70 @@ describe('GET /api/v1/openapi.json', () => {
       'totals',
       'previous',
     ]);
+  });
+});
+
+describe('the route table', () => {
+  it('is what the document describes: every route the hub serves, and no other', () => {
+    const documented = Object.entries(spec.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    const want = ROUTES.map(([m, path]) => `${m} ${path}`);
+    expect(documented.sort()).toEqual([...want].sort());
+    expect(
+      allRoutes()
+        .map(({ route, path }) => `${route.method} ${path}`)
+        .sort(),
+    ).toEqual([...want].sort());
+  });
+
+  it('answers every route with a reply its schema accepts', async () => {
+    const range = { from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 0, 8) };
+    const seeded = buildSessions({
+      agencyId: 'acme',
+      users: [{ userId: 'u1', locationId: 'loc-1' }],
+      count: 3,
+      seed: 7,
+      ...range,
+    });
+    await insertSessions(t, seeded);
+    const token = await tokenFor(t, 'boss');
+    const query = `from=${new Date(range.from).toISOString()}&to=${new Date(range.to).toISOString()}`;
+    const sessionId = (
+      (await (
+        await fetch(`${t.url}/api/v1/sessions?${query}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { items: { id: string }[] }
+    ).items[0]?.id;
+    const fill: Record<string, string> = { '{id}': encodeURIComponent(sessionId ?? 'none'), '{userId}': 'gone' };
+    const bodies: Record<string, unknown> = {
+      '/api/v1/auth/dev': { userId: 'boss', name: 'Boss', role: 'agency', agencyId: 'acme' },
+      '/api/v1/auth/sso': { payload: 'x'.repeat(32) },
+      '/api/v1/collect': JSON.stringify({ token, events: [{ type: 'nonsense' }] }),
+    };
+    for (const { route, path } of allRoutes()) {
+      const url = `${t.url}${path.replace(/\{\w+\}/g, (p) => fill[p] ?? p)}${route.query ? `?${query}` : ''}`;
+      const body = bodies[path];
+      const res = await fetch(url, {
+        method: route.method.toUpperCase(),
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined
+            ? {}
+            : { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const what = `${route.method} ${path} → ${res.status}`;
+      const declared = res.status === 200 ? route.reply : route.replies[res.status];
+      const errors = route.errors.map((e) => (Array.isArray(e) ? e[0] : e));
+      if (declared && 'schema' in declared) {
+        const parsed = declared.schema.safeParse(await res.json());
+        expect(parsed.success, `${what}: ${parsed.error?.message}`).toBe(true);
+      } else if (declared) {
+        expect(res.headers.get('content-type') ?? '', what).toContain(declared.type ?? 'application/json');
+      } else {
+        expect(errors, what).toContain(res.status);
+        expect(errorReplySchema.safeParse(await res.json()).success, what).toBe(true);
+      }
+    }
   });
 });
 

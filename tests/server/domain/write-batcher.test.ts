@@ -41,29 +41,6 @@ describe('WriteBatcher', () => {
     expect(Date.now() - started).toBeLessThan(500);
   });
 
-  it('writes a flood in bounded batches, in order, answering each batch once it is stored', async () => {
-    const batches: number[][] = [];
-    const answered: number[] = [];
-    const b = new WriteBatcher(
-      async (ops) => {
-        // Every waiter of an earlier batch was answered before this one is written.
-        expect(answered).toHaveLength(batches.reduce((n, x) => n + x.length / 2, 0));
-        batches.push(ops.map((o) => (o.kind === 'alive' ? o.at : -1)));
-      },
-      10_000,
-      () => {},
-      100,
-    );
-    // Two ops per submission: a batch of 100 ops holds 50 of them and never splits one.
-    const all = Array.from({ length: 120 }, (_, i) =>
-      b.submit([alive(2 * i), alive(2 * i + 1)], i === 0).then(() => answered.push(i)),
-    );
-    await Promise.all(all);
-    expect(batches.map((x) => x.length)).toEqual([100, 100, 40]);
-    expect(batches.flat()).toEqual(Array.from({ length: 240 }, (_, i) => i));
-    expect(answered).toEqual(Array.from({ length: 120 }, (_, i) => i));
-  });
-
   it('drains everything on shutdown', async () => {
     let written = 0;
     const b = new WriteBatcher(async (ops) => void (written += ops.length), 10_000);

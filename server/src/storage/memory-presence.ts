@@ -1,5 +1,5 @@
 import type { PresenceEntry, PresenceState } from '@activity-hub/protocol';
-import type { Clock, PresenceStore } from './ports.ts';
+import type { Clock, PresenceStore } from '../domain/ports.ts';
 
 /**
  * Presence for a single process (no `REDIS_URL`). Same contract as the Redis store: entries

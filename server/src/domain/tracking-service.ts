@@ -113,7 +113,7 @@ export class TrackingService {
       // The database is out: the event is refused (the tracker keeps it and retries), but the
       // live view still shows where the user is, from the verified token and this event alone.
       if (err instanceof AppError && err.code === 'unavailable') {
-        const rec = newPageview(this.acc.limits, ctx, key, e, now);
+        const rec = newPageview(this.acc.limits, ctx, e, now);
         void this.deps.live.apply(onUnstoredPageview(this.tabs.tab(tabKey), rec, ctx.device));
       }
       throw err;
@@ -127,7 +127,7 @@ export class TrackingService {
     }
     const tab = this.touch(ctx, tabKey, e.tabId);
     const previous = tab.currentPv ? this.tabs.pageview(tab.currentPv)?.rec : undefined;
-    const rec = newPageview(this.acc.limits, ctx, key, e, now);
+    const rec = newPageview(this.acc.limits, ctx, e, now);
     const step = onPageview(tab, previous, rec, ctx);
     return { written: this.commit(this.tabs.addPageview(rec, tabKey), e.seq, step, true) };
   }

@@ -5,7 +5,14 @@ import type { Claims } from './identity.ts';
 import { compositeKey } from './keys.ts';
 import { presenceOf, type LiveDelta } from './live-deltas.ts';
 import type { OpenPageview, TabState } from './tab-registry.ts';
-import { creditOp, endOp, type ClosedPageview, type PageviewRecord, type WriteOp } from './tracking-types.ts';
+import {
+  creditOp,
+  endOp,
+  pageviewKey,
+  type ClosedPageview,
+  type PageviewRecord,
+  type WriteOp,
+} from './tracking-types.ts';
 
 /**
  * Tracking as plain transitions: each takes the in-memory state an event touches (its tab and
@@ -57,12 +64,12 @@ export const ledgerHorizon = (l: TrackingLimits): number => l.replayWindowMs + 2
 const age = (l: TrackingLimits, ageMs: number | undefined): number => Math.min(ageMs ?? 0, l.replayWindowMs);
 
 /** The record of a new page view: identity from the verified token, the rest from the event. */
-export function newPageview(l: TrackingLimits, sender: Sender, key: string, e: PageviewEvent, now: number) {
+export function newPageview(l: TrackingLimits, sender: Sender, e: PageviewEvent, now: number): PageviewRecord {
   const { claims } = sender;
   // A backdated start is believed only as far back as the replay window.
   const at = eventTime(now, age(l, e.ageMs));
-  const rec: PageviewRecord = {
-    key,
+  return {
+    key: pageviewKey(claims.agencyId, e.id),
     id: e.id,
     sessionId: e.tabId,
     userId: claims.sub,
@@ -79,7 +86,6 @@ export function newPageview(l: TrackingLimits, sender: Sender, key: string, e: P
     engagedMs: 0,
     endReason: null,
   };
-  return rec;
 }
 
 /** A page view that could not be stored (database out): presence still shows where the user is. */
@@ -92,7 +98,12 @@ export function onUnstoredPageview(tab: TabState | undefined, rec: PageviewRecor
  * older), opens the page view and its session, and becomes the tab's current page. `rec` is
  * kept as the in-memory mirror, without its URLs (those stay only in the stored document).
  */
-export function onPageview(tab: TabState, previous: PageviewRecord | undefined, rec: PageviewRecord, sender: Sender) {
+export function onPageview(
+  tab: TabState,
+  previous: PageviewRecord | undefined,
+  rec: PageviewRecord,
+  sender: Sender,
+): Transition {
   const at = rec.startedAt;
   const writes: WriteOp[] = [];
   if (previous && previous.endedAt === null && previous.startedAt <= at) {
@@ -124,7 +135,7 @@ export function onPageview(tab: TabState, previous: PageviewRecord | undefined, 
   const isNewTab = tab.currentPv === null;
   tab.currentPv = rec.key;
   const live: LiveDelta = { kind: 'pageview', entry: presenceOf(rec, 'active', sender.device), isNewTab };
-  return { writes, live } satisfies Transition;
+  return { writes, live };
 }
 
 /** A heartbeat: credits clamped engaged time, and moves the tab's presence on (while the page view is open). */
@@ -169,10 +180,14 @@ export function onLeave(acc: Accounting, s: Step<LeaveEvent>): Transition {
  * A page view storage closed (the sweeper, or a disconnected tab's expiry): the mirror, if this
  * instance holds one, ends too, and the tab goes offline unless it shows another page by now.
  */
-export function onClosed(closed: ClosedPageview, mirror: PageviewRecord | undefined, reason: 'timeout' | 'disconnect') {
+export function onClosed(
+  closed: ClosedPageview,
+  mirror: PageviewRecord | undefined,
+  reason: 'timeout' | 'disconnect',
+): LiveDelta {
   if (mirror) Object.assign(mirror, { endedAt: closed.endedAt, endReason: reason });
   const { agencyId, sessionId, id: pageviewId, endedAt: at } = closed;
-  return { kind: 'offline', agencyId, sessionId, pageviewId, at } satisfies LiveDelta;
+  return { kind: 'offline', agencyId, sessionId, pageviewId, at };
 }
 
 /**

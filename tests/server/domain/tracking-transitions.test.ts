@@ -85,7 +85,7 @@ const leave = (seq: number, engagedMs: number, reason: LeaveEvent['reason']): Le
 /** A tab with page view pv1 opened at T0. */
 function opened(start = T0): { tab: TabState; pv: OpenPageview } {
   const tab = tabOf(start);
-  const rec = newPageview(limits, sender, pageviewKey('a1', 'pv1'), pvEvent('pv1'), start);
+  const rec = newPageview(limits, sender, pvEvent('pv1'), start);
   onPageview(tab, undefined, rec, sender);
   return { tab, pv: { rec, tabKey: tab.key, stored: emptySeqWindow(), pending: null } };
 }
@@ -94,7 +94,7 @@ describe('onPageview', () => {
   it('opens the page view and its session from the token, and keeps a mirror without URLs', () => {
     const tab = tabOf();
     const key = pageviewKey('a1', 'pv1');
-    const rec = newPageview(limits, sender, key, pvEvent('pv1'), T0);
+    const rec = newPageview(limits, sender, pvEvent('pv1'), T0);
     const { writes, live } = onPageview(tab, undefined, rec, sender);
     expect(writes).toHaveLength(1);
     const open = writes[0]!;
@@ -110,14 +110,14 @@ describe('onPageview', () => {
   });
 
   it('believes a backdated start only as far back as the replay window', () => {
-    const rec = newPageview(limits, sender, 'k', pvEvent('pv1', 10 * 60_000), T0);
+    const rec = newPageview(limits, sender, pvEvent('pv1', 10 * 60_000), T0);
     expect(rec.startedAt).toBe(T0 - limits.replayWindowMs);
   });
 
   it("ends the tab's previous page view, navigating, at the new one's start", () => {
     const { tab, pv } = opened();
     pv.rec.lastSeenAt = T0 + 5_000;
-    const next = newPageview(limits, sender, pageviewKey('a1', 'pv2'), pvEvent('pv2'), T0 + 9_000);
+    const next = newPageview(limits, sender, pvEvent('pv2'), T0 + 9_000);
     const { writes, live } = onPageview(tab, pv.rec, next, sender);
     expect(writes.map((w) => w.kind)).toEqual(['end', 'open']);
     expect(writes[0]).toMatchObject({ key: pv.rec.key, at: T0 + 9_000, reason: 'navigate' });
@@ -128,13 +128,13 @@ describe('onPageview', () => {
 
   it('leaves a previous page view that started later (a late, backdated event) alone', () => {
     const { tab, pv } = opened();
-    const older = newPageview(limits, sender, pageviewKey('a1', 'pv0'), pvEvent('pv0', 30_000), T0);
+    const older = newPageview(limits, sender, pvEvent('pv0', 30_000), T0);
     expect(onPageview(tab, pv.rec, older, sender).writes.map((w) => w.kind)).toEqual(['open']);
     expect(pv.rec.endedAt).toBeNull();
   });
 
   it('still shows presence for a page view the database could not take', () => {
-    const rec = newPageview(limits, sender, 'k', pvEvent('pv1'), T0);
+    const rec = newPageview(limits, sender, pvEvent('pv1'), T0);
     expect(onUnstoredPageview(undefined, rec, 'mobile')).toMatchObject({
       kind: 'pageview',
       isNewTab: true,

@@ -33,7 +33,7 @@ function assertOwner(pv: OpenPageview, claims: Claims): void {
   }
 }
 
-/** Who sent an event, and over which socket (null: the unload fallback over HTTP). */
+/** Who sent an event (identity from the verified token only), and over which socket. */
 export interface TrackContext extends Sender {
   /** The socket (its id and whether it is still open), or null for the unload fallback over HTTP. */
   connection: LiveConnection | null;
@@ -45,8 +45,8 @@ export interface TrackingDeps {
   tabs: TabRegistry;
   /** The limits on claims, and the per-user engaged-time ledger. */
   accounting: Accounting;
-  live: LiveActivity;
-  batcher: WriteBatcher;
+  live: Pick<LiveActivity, 'apply'>;
+  batcher: Pick<WriteBatcher, 'submit'>;
   clock: Clock;
 }
 

@@ -10,15 +10,18 @@ import { applyOps } from './domain/apply-ops.ts';
 import { HistoryStats } from './domain/history-stats.ts';
 import type { Claims } from './domain/identity.ts';
 import { LiveActivity } from './domain/live-activity.ts';
-import { MemoryPresenceStore } from './domain/memory-presence.ts';
-import { MemoryRateLimiter } from './domain/memory-rate-limiter.ts';
+import { MemoryPresenceStore } from './storage/memory-presence.ts';
+import { MemoryRateLimiter } from './storage/memory-rate-limiter.ts';
 import type { RateLimiter } from './domain/rate-limiter.ts';
+import { EngagedLedger } from './domain/engaged-ledger.ts';
 import { eraseUserActivity } from './domain/erasure.ts';
 import { heatmap } from './domain/heatmap.ts';
 import { RetentionJob, retentionCutoff } from './domain/retention-job.ts';
 import { RollupJob } from './domain/rollup-job.ts';
+import { TabRegistry } from './domain/tab-registry.ts';
 import { TrackingMaintenance } from './domain/tracking-maintenance.ts';
 import { TrackingService } from './domain/tracking-service.ts';
+import { ledgerHorizon } from './domain/tracking-transitions.ts';
 import { WriteBatcher } from './domain/write-batcher.ts';
 import { docsRoutes } from './http/docs-routes.ts';
 import { limitPerToken, limitSignIn } from './http/rate-limits.ts';
@@ -160,29 +163,28 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
       if (!s.ok) metrics.dependencyErrors.inc({ dependency: 'database' });
     },
   );
-  const service = new TrackingService({
-    repo,
-    live,
-    batcher,
-    clock: Date.now,
-    toleranceMs: TIMING.engagedToleranceMs,
-    replayWindowMs: TIMING.replayWindowMs,
-  });
-  const maintenance = new TrackingMaintenance(
-    service,
+  // The in-memory mirror of this instance's tabs and the engaged-time ledger: filled by the
+  // service as events arrive, kept in time by maintenance.
+  const tabs = new TabRegistry();
+  const limits = { toleranceMs: TIMING.engagedToleranceMs, replayWindowMs: TIMING.replayWindowMs };
+  const ledger = new EngagedLedger(ledgerHorizon(limits));
+  const service = new TrackingService({ repo, tabs, accounting: { limits, ledger }, live, batcher, clock: Date.now });
+  const maintenance = new TrackingMaintenance({
+    tabs,
+    ledger,
     repo,
     live,
     presence,
     batcher,
-    Date.now,
-    {
+    clock: Date.now,
+    config: {
       staleAfterMs: config.STALE_AFTER_MS,
       sweepIntervalMs: config.SWEEP_INTERVAL_MS,
       disconnectGraceMs: config.DISCONNECT_GRACE_MS,
     },
-    (err, what) => log.warn({ err, what }, 'tracking maintenance failed'),
-    (reason, n) => metrics.pageviewsClosed.inc({ reason }, n),
-  );
+    onError: (err, what) => log.warn({ err, what }, 'tracking maintenance failed'),
+    onClosed: (reason, n) => metrics.pageviewsClosed.inc({ reason }, n),
+  });
   registerTrackNamespace(io, {
     verify: verifyTrack,
     service,
@@ -227,7 +229,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
           eraseRollups: (a, u) => eraseRollups(statsStorage.collections, a, u),
           catchUp: () => rollupJob.catchUp(),
           presence,
-          offline: (a, sessionId, at) => live.offline(a, sessionId, null, at),
+          offline: (agencyId, sessionId, at) => live.offline({ agencyId, sessionId, pageviewId: null, at }),
           audit: (line) => log.info(line, 'audit: activity erased'),
           clock: Date.now,
         },
@@ -261,7 +263,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     log,
     metrics,
   );
-  metrics.countOpenPageviews(() => service.tabs.openPageviews);
+  metrics.countOpenPageviews(() => tabs.openPageviews);
   maintenance.start();
   rollupJob.start();
   retention.start();

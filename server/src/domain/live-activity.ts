@@ -1,31 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { DeviceClass, FeedKind, PresenceEntry, PresenceState } from '@activity-hub/protocol';
+import type { FeedKind, PresenceEntry } from '@activity-hub/protocol';
+import { presenceOf, type LiveDelta, type ProgressUpdate, type TabGone } from './live-deltas.ts';
 import type { LivePublisher, PresenceStore } from './ports.ts';
-import type { PageviewRecord } from './tracking-types.ts';
-
-/**
- * The presence entry of a tab whose current page view is `rec`, as of its last evidence. A
- * rebuilt entry (after a restart) cannot know the tab's first page, so online-since is this
- * page's start.
- */
-export function presenceOf(rec: PageviewRecord, state: PresenceState, device: DeviceClass): PresenceEntry {
-  return {
-    sessionId: rec.sessionId,
-    userId: rec.userId,
-    name: rec.userName,
-    agencyId: rec.agencyId,
-    locationId: rec.locationId,
-    pageviewId: rec.id,
-    path: rec.path,
-    title: rec.title,
-    onlineSince: rec.startedAt,
-    pageSince: rec.startedAt,
-    engagedMs: rec.engagedMs,
-    state,
-    device,
-    updatedAt: rec.lastSeenAt,
-  };
-}
 
 /**
  * Turns tracking facts into presence entries and feed items, and publishes them. Presence
@@ -60,27 +36,32 @@ export class LiveActivity {
     });
   }
 
+  /** Publishes what a tracking transition produced. */
+  apply(delta: LiveDelta): Promise<void> {
+    switch (delta.kind) {
+      case 'pageview':
+        return this.pageview(delta.entry, delta.isNewTab);
+      case 'progress':
+        return this.progress(delta);
+      case 'offline':
+        return this.offline(delta);
+    }
+  }
+
   /**
    * Heartbeat progress, one presence-store round trip; pushed at once when the state changed,
-   * else throttled. `restore` builds
-   * the entry of a still-open page view the store has lost (a restarted single instance), so
-   * the tab comes back online with its next heartbeat rather than at its next navigation.
+   * else throttled. A still-open page view the store has lost (a restarted single instance) is
+   * rebuilt from `p.rec`, so the tab comes back online with its next heartbeat rather than at
+   * its next navigation.
    */
-  async progress(
-    agencyId: string,
-    sessionId: string,
-    pageviewId: string,
-    engagedMs: number,
-    state: PresenceState,
-    at: number,
-    restore?: () => PresenceEntry,
-  ): Promise<void> {
+  async progress(p: ProgressUpdate): Promise<void> {
+    const { sessionId, state, at } = p;
     await this.guard(async () => {
-      const hit = await this.presence.progress(agencyId, sessionId, pageviewId, { engagedMs, state, at });
+      const hit = await this.presence.progress(p);
       if (!hit) {
         // Rare: the entry is gone (a restarted single instance) or shows another page view.
-        if (!restore || (await this.presence.get(agencyId, sessionId))) return;
-        const back: PresenceEntry = { ...restore(), engagedMs, state, updatedAt: at };
+        if (await this.presence.get(p.agencyId, sessionId)) return;
+        const back: PresenceEntry = { ...presenceOf(p.rec, state, p.device), engagedMs: p.engagedMs, updatedAt: at };
         await this.presence.upsert(back);
         this.publisher.upsert(back);
         this.lastProgress.set(sessionId, at);
@@ -98,7 +79,8 @@ export class LiveActivity {
   }
 
   /** The tab went away (unload, disconnect, timeout). Only the current page view removes it. */
-  async offline(agencyId: string, sessionId: string, pageviewId: string | null, at: number): Promise<void> {
+  async offline(gone: TabGone): Promise<void> {
+    const { agencyId, sessionId, pageviewId, at } = gone;
     await this.guard(async () => {
       const entry = await this.presence.get(agencyId, sessionId);
       if (!entry || (pageviewId && entry.pageviewId !== pageviewId)) return;

@@ -33,6 +33,17 @@ export interface TrackingRepository {
   ping(): Promise<void>;
 }
 
+/** A heartbeat's progress on a tab's presence entry (see `PresenceStore.progress`). */
+export interface PresenceProgress {
+  agencyId: string;
+  sessionId: string;
+  pageviewId: string;
+  engagedMs: number;
+  state: PresenceState;
+  /** The heartbeat's time (hub clock); `updatedAt` only moves forward. */
+  at: number;
+}
+
 /** Who is online now, per agency; in-process or in Redis. */
 export interface PresenceStore {
   upsert(entry: PresenceEntry): Promise<void>;
@@ -42,12 +53,7 @@ export interface PresenceStore {
    * and moves `updatedAt` forward, only while the entry shows `pageviewId`. Answers the updated
    * entry and the state it had before, or null when there is no such entry.
    */
-  progress(
-    agencyId: string,
-    sessionId: string,
-    pageviewId: string,
-    p: { engagedMs: number; state: PresenceState; at: number },
-  ): Promise<{ entry: PresenceEntry; before: PresenceState } | null>;
+  progress(p: PresenceProgress): Promise<{ entry: PresenceEntry; before: PresenceState } | null>;
   remove(agencyId: string, sessionId: string): Promise<boolean>;
   list(agencyId: string, userId?: string): Promise<PresenceEntry[]>;
   /** Keeps entries of live tabs from expiring. */

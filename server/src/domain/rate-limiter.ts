@@ -5,7 +5,7 @@ export type { BudgetName, RateBudget };
 export type Budgets = Record<BudgetName, RateBudget>;
 
 /**
- * Rate budgets by key: in memory for one instance (memory-rate-limiter.ts), or reconciled through
+ * Rate budgets by key: in memory for one instance (storage/memory-rate-limiter.ts), or reconciled through
  * Redis so a budget holds across instances (storage/redis-rate-limiter.ts).
  *
  * `take` is synchronous and never waits for storage: it runs on every inbound event, so it must

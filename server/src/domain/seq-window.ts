@@ -64,8 +64,8 @@ export function seqWindowOf(stored: StoredSeqs): SeqWindow {
 
 /** The guard and update that store `seqs` once: the filter fails if any of them is stored. */
 export function seqGuard(seqs: number[]): {
-  filter: Record<string, unknown>;
-  push: Record<string, unknown>;
+  filter: { seqFloor: { $lt: number }; seqs: { $nin: number[] } };
+  push: { seqs: { $each: number[]; $sort: 1; $slice: number } };
   floor: number;
 } {
   const min = Math.min(...seqs);

@@ -1,13 +1,44 @@
+import type { EngagedLedger } from './engaged-ledger.ts';
 import type { LiveActivity } from './live-activity.ts';
 import type { Clock, PresenceStore, TrackingRepository } from './ports.ts';
-import type { TabState } from './tab-registry.ts';
-import type { TrackingService } from './tracking-service.ts';
+import type { TabRegistry, TabState } from './tab-registry.ts';
+import { onClosed } from './tracking-transitions.ts';
 import type { WriteBatcher } from './write-batcher.ts';
 
 export interface MaintenanceConfig {
   staleAfterMs: number;
   sweepIntervalMs: number;
   disconnectGraceMs: number;
+}
+
+/** What maintenance does to the in-memory mirror: the time-driven half of the tab registry. */
+export type MaintainedTabs = Pick<
+  TabRegistry,
+  | 'detach'
+  | 'takeExpired'
+  | 'isConnected'
+  | 'pageview'
+  | 'expireLater'
+  | 'dropTab'
+  | 'allTabs'
+  | 'pruneStrayPageviews'
+  | 'forgetPageview'
+>;
+
+export interface MaintenanceDeps {
+  /** The registry the tracking service fills (shared, wired in app.ts). */
+  tabs: MaintainedTabs;
+  /** The tracking service's engaged-time ledger, pruned here. */
+  ledger: Pick<EngagedLedger, 'prune'>;
+  repo: Pick<TrackingRepository, 'closeIfQuiet' | 'closeStale'>;
+  live: Pick<LiveActivity, 'apply'>;
+  presence: Pick<PresenceStore, 'refresh'>;
+  batcher: Pick<WriteBatcher, 'flush' | 'enqueue'>;
+  clock: Clock;
+  config: MaintenanceConfig;
+  onError: (err: unknown, what: string) => void;
+  /** Counts the closes this instance won (each page view is closed by exactly one instance). */
+  onClosed?: (reason: 'timeout' | 'disconnect', count: number) => void;
 }
 
 /**
@@ -19,19 +50,15 @@ export interface MaintenanceConfig {
  */
 export class TrackingMaintenance {
   private timers: NodeJS.Timeout[] = [];
+  private readonly tabs: MaintainedTabs;
+  private readonly config: MaintenanceConfig;
+  private readonly clock: Clock;
 
-  constructor(
-    private readonly service: TrackingService,
-    private readonly repo: TrackingRepository,
-    private readonly live: LiveActivity,
-    private readonly presence: PresenceStore,
-    private readonly batcher: WriteBatcher,
-    private readonly clock: Clock,
-    private readonly config: MaintenanceConfig,
-    private readonly onError: (err: unknown, what: string) => void,
-    /** Counts the closes this instance won (each page view is closed by exactly one instance). */
-    private readonly onClosed: (reason: 'timeout' | 'disconnect', count: number) => void = () => {},
-  ) {}
+  constructor(private readonly deps: MaintenanceDeps) {
+    this.tabs = deps.tabs;
+    this.config = deps.config;
+    this.clock = deps.clock;
+  }
 
   /** Keep-alive rounds: four per stale period, so a page view is marked well before it goes stale. */
   private get aliveEveryMs(): number {
@@ -40,10 +67,13 @@ export class TrackingMaintenance {
 
   start(): void {
     this.timers.push(
-      setInterval(() => void this.markAlive().catch((e: unknown) => this.onError(e, 'alive')), this.aliveEveryMs),
+      setInterval(() => void this.markAlive().catch((e: unknown) => this.deps.onError(e, 'alive')), this.aliveEveryMs),
     );
     this.timers.push(
-      setInterval(() => void this.sweep().catch((e: unknown) => this.onError(e, 'sweep')), this.config.sweepIntervalMs),
+      setInterval(
+        () => void this.sweep().catch((e: unknown) => this.deps.onError(e, 'sweep')),
+        this.config.sweepIntervalMs,
+      ),
     );
     // The grace wheel: a tab closes between grace and grace + one tick after its socket went.
     const tick = Math.max(50, Math.min(1_000, Math.floor(this.config.disconnectGraceMs / 10)));
@@ -58,7 +88,7 @@ export class TrackingMaintenance {
 
   /** A socket went away. On shutdown its tabs reconnect elsewhere, so they are only forgotten. */
   disconnected(connectionId: string, shuttingDown: boolean): void {
-    this.service.tabs.detach(connectionId, this.clock(), shuttingDown);
+    this.tabs.detach(connectionId, this.clock(), shuttingDown);
   }
 
   /**
@@ -67,25 +97,25 @@ export class TrackingMaintenance {
    * forgotten here: its socket lives elsewhere, and the sweeper has the last word).
    */
   expire(): void {
-    for (const tab of this.service.tabs.takeExpired(this.clock(), this.config.disconnectGraceMs)) {
-      if (tab.closeOnExpiry) void this.closeTab(tab).catch((e: unknown) => this.onError(e, 'disconnect-close'));
-      else this.service.tabs.dropTab(tab.key);
+    for (const tab of this.tabs.takeExpired(this.clock(), this.config.disconnectGraceMs)) {
+      if (tab.closeOnExpiry) void this.closeTab(tab).catch((e: unknown) => this.deps.onError(e, 'disconnect-close'));
+      else this.tabs.dropTab(tab.key);
     }
   }
 
   /** Closes a tab's open page view at its last evidence, unless it came back meanwhile. */
   async closeTab(tab: TabState): Promise<void> {
-    const { tabs } = this.service;
+    const { tabs } = this;
     if (tabs.isConnected(tab)) return;
-    await this.batcher.flush();
+    await this.deps.batcher.flush();
     const current = tab.currentPv;
     const pv = current ? tabs.pageview(current) : undefined;
     if (pv && pv.rec.endedAt === null) {
-      const closed = await this.repo.closeIfQuiet(pv.rec.key, pv.rec.lastSeenAt, 'disconnect');
+      const closed = await this.deps.repo.closeIfQuiet(pv.rec.key, pv.rec.lastSeenAt, 'disconnect');
       if (closed) {
-        Object.assign(pv.rec, { endedAt: closed.endedAt, endReason: 'disconnect' });
-        this.onClosed('disconnect', 1);
-        await this.live.offline(closed.agencyId, closed.sessionId, closed.id, closed.endedAt);
+        const gone = onClosed(closed, pv.rec, 'disconnect');
+        this.deps.onClosed?.('disconnect', 1);
+        await this.deps.live.apply(gone);
       }
     }
     if (tabs.isConnected(tab)) return;
@@ -99,28 +129,28 @@ export class TrackingMaintenance {
     const keys: string[] = [];
     const entries: { agencyId: string; sessionId: string }[] = [];
     const now = this.clock();
-    for (const tab of this.service.tabs.allTabs()) {
-      if (!this.service.tabs.isConnected(tab) || !tab.currentPv) continue;
+    for (const tab of this.tabs.allTabs()) {
+      if (!this.tabs.isConnected(tab) || !tab.currentPv) continue;
       entries.push({ agencyId: tab.agencyId, sessionId: tab.sessionId });
       // A page view whose heartbeat was written since the last round is alive already: most
       // are, so the keep-alive writes stay few however many tabs are open.
-      const pv = this.service.tabs.pageview(tab.currentPv);
+      const pv = this.tabs.pageview(tab.currentPv);
       if (pv && now - pv.aliveWrittenAt < this.aliveEveryMs) continue;
       keys.push(tab.currentPv);
     }
-    if (keys.length > 0) this.batcher.enqueue([{ kind: 'alive', keys, at: now }]);
-    if (entries.length > 0) await this.presence.refresh(entries);
+    if (keys.length > 0) this.deps.batcher.enqueue([{ kind: 'alive', keys, at: now }]);
+    if (entries.length > 0) await this.deps.presence.refresh(entries);
   }
 
   /** Closes page views that no instance has kept alive; returns how many this call closed. */
   async sweep(): Promise<number> {
-    this.service.tabs.pruneStrayPageviews();
-    this.service.ledger.prune(this.clock());
-    const closed = await this.repo.closeStale(this.clock() - this.config.staleAfterMs, 500);
-    if (closed.length > 0) this.onClosed('timeout', closed.length);
+    this.tabs.pruneStrayPageviews();
+    this.deps.ledger.prune(this.clock());
+    const closed = await this.deps.repo.closeStale(this.clock() - this.config.staleAfterMs, 500);
+    if (closed.length > 0) this.deps.onClosed?.('timeout', closed.length);
     for (const c of closed) {
-      this.service.tabs.forgetPageview(c.key);
-      await this.live.offline(c.agencyId, c.sessionId, c.id, c.endedAt);
+      this.tabs.forgetPageview(c.key);
+      await this.deps.live.apply(onClosed(c, undefined, 'timeout'));
     }
     return closed.length;
   }

@@ -1,14 +1,21 @@
-import type { DeviceClass, HeartbeatEvent, LeaveEvent, PageviewEvent, TrackEvent } from '@activity-hub/protocol';
+import type { PageviewEvent, TrackEvent } from '@activity-hub/protocol';
 import { AppError } from './app-error.ts';
-import { creditEngaged, eventTime } from './engagement.ts';
-import type { Claims } from './identity.ts';
-import { presenceOf, type LiveActivity } from './live-activity.ts';
 import { BatchLoader } from './batch-loader.ts';
+import type { LiveActivity } from './live-activity.ts';
+import type { Claims } from './identity.ts';
 import type { Clock, StoredPageview, TrackingRepository } from './ports.ts';
-import { EngagedLedger } from './engaged-ledger.ts';
-import { compositeKey } from './keys.ts';
-import { TabRegistry, type LiveConnection, type OpenPageview, type TabState } from './tab-registry.ts';
-import { creditOp, endOp, pageviewKey, sessionKey, type PageviewRecord, type WriteOp } from './tracking-types.ts';
+import type { LiveConnection, OpenPageview, TabRegistry, TabState } from './tab-registry.ts';
+import {
+  newPageview,
+  onHeartbeat,
+  onLeave,
+  onPageview,
+  onUnstoredPageview,
+  type Accounting,
+  type Sender,
+  type Transition,
+} from './tracking-transitions.ts';
+import { pageviewKey, sessionKey } from './tracking-types.ts';
 import type { WriteBatcher } from './write-batcher.ts';
 
 /**
@@ -26,39 +33,40 @@ function assertOwner(pv: OpenPageview, claims: Claims): void {
   }
 }
 
-/** Who sent an event: identity from the verified token only, never from the event body. */
-export interface TrackContext {
-  claims: Claims;
-  userAgent: string;
-  device: DeviceClass;
+/** Who sent an event (identity from the verified token only), and over which socket. */
+export interface TrackContext extends Sender {
   /** The socket (its id and whether it is still open), or null for the unload fallback over HTTP. */
   connection: LiveConnection | null;
 }
 
 export interface TrackingDeps {
-  repo: TrackingRepository;
-  live: LiveActivity;
-  batcher: WriteBatcher;
+  repo: Pick<TrackingRepository, 'loadPageviews'>;
+  /** The in-memory mirror of this instance's tabs (tracking-maintenance.ts keeps it in time). */
+  tabs: TabRegistry;
+  /** The limits on claims, and the per-user engaged-time ledger. */
+  accounting: Accounting;
+  live: Pick<LiveActivity, 'apply'>;
+  batcher: Pick<WriteBatcher, 'submit'>;
   clock: Clock;
-  toleranceMs: number;
-  /** How far back time the hub did not witness is credited (TIMING.replayWindowMs). */
-  replayWindowMs: number;
 }
 
 /**
- * Applies tracker events: page views open and close, heartbeats credit engaged time clamped
- * to the wall time the hub saw pass. Each call resolves when its write is durable, so the
- * caller's ack means stored; an event id seen before resolves as success and is stored once.
+ * Applies tracker events: a thin shell around the transitions of tracking-transitions.ts. It
+ * loads the state an event touches (tab and page view, from memory or storage), runs the
+ * transition, submits its writes and publishes its live update. Each call resolves when its
+ * write is durable, so the caller's ack means stored; an event whose seq was seen before
+ * resolves as success and is stored once.
  */
 export class TrackingService {
-  readonly tabs = new TabRegistry();
-  /** Per user and rollup bucket: never more engaged time than the bucket is long. */
-  readonly ledger: EngagedLedger;
+  /** The in-memory mirror (read by metrics and tests). */
+  readonly tabs: TabRegistry;
+  private readonly acc: Accounting;
   /** Page view lookups of one turn of the event loop, fetched together. */
   private readonly loader: BatchLoader<StoredPageview>;
 
   constructor(private readonly deps: TrackingDeps) {
-    this.ledger = new EngagedLedger(deps.replayWindowMs + 2 * deps.toleranceMs);
+    this.tabs = deps.tabs;
+    this.acc = deps.accounting;
     this.loader = new BatchLoader((keys) => deps.repo.loadPageviews(keys));
   }
 
@@ -85,31 +93,29 @@ export class TrackingService {
     if (event.type === 'heartbeat') this.tabs.adopt(tab, pv);
     const seen = this.tabs.seen(pv, event.seq);
     if (seen) return { written: seen };
-    return {
-      written:
-        event.type === 'heartbeat' ? this.heartbeat(pv, tab, event, ctx.device) : this.leave(pv, tab, tabKey, event),
-    };
-  }
-
-  private touch(ctx: TrackContext, tabKey: string, tabId: string): TabState {
-    const who = { agencyId: ctx.claims.agencyId, userId: ctx.claims.sub };
-    return this.tabs.touchTab(tabKey, tabId, who, ctx.connection, this.deps.clock());
+    const { device } = ctx;
+    const now = this.deps.clock();
+    if (event.type === 'heartbeat') {
+      return { written: this.commit(pv, event.seq, onHeartbeat(this.acc, { pv, tab, event, device, now }), false) };
+    }
+    const written = this.commit(pv, event.seq, onLeave(this.acc, { pv, tab, event, device, now }), true);
+    void written.then(
+      () => this.tabs.forgetPageview(pv.rec.key),
+      () => {},
+    );
+    return { written };
   }
 
   private async pageview(ctx: TrackContext, tabKey: string, e: PageviewEvent): Promise<Written> {
     const now = this.deps.clock();
     const key = pageviewKey(ctx.claims.agencyId, e.id);
-    // A backdated start is believed only as far back as the replay window.
-    const at = eventTime(now, this.age(e.ageMs));
     // A navigation of a tab this instance follows, newer than anything it has seen from the tab,
     // reaches the live view now rather than after the page view lookup's database round trip.
-    const published = this.isNewer(tabKey, e.seq) && this.publishPageview(ctx, tabKey, key, e, at);
+    const shown = this.isNewer(tabKey, e.seq) && this.show(ctx, tabKey, e, now);
     const existing = await this.openPageview(key).catch((err: unknown) => {
       // The database is out: the event is refused (the tracker keeps it and retries), but the
-      // live view still shows where the user is, from the verified token and this event alone.
-      if (!published && err instanceof AppError && err.code === 'unavailable') {
-        this.publishPageview(ctx, tabKey, key, e, at);
-      }
+      // live view still shows where the user is.
+      if (!shown && err instanceof AppError && err.code === 'unavailable') this.show(ctx, tabKey, e, now);
       throw err;
     });
     if (existing) {
@@ -120,43 +126,11 @@ export class TrackingService {
       return { written: this.tabs.seen(existing, e.seq) ?? Promise.resolve() };
     }
     const tab = this.touch(ctx, tabKey, e.tabId);
-    const ops: WriteOp[] = [];
-    const previous = tab.currentPv ? this.tabs.pageview(tab.currentPv) : undefined;
-    if (previous && previous.rec.endedAt === null && previous.rec.startedAt <= at) {
-      // The next page view of the same tab ends the previous one.
-      const ended = Object.assign(previous.rec, {
-        endedAt: Math.max(previous.rec.lastSeenAt, at),
-        endReason: 'navigate' as const,
-      });
-      ops.push(endOp(ended));
-    }
-    const { claims } = ctx;
-    const rec = this.record(ctx, key, e, at);
-    ops.push({
-      kind: 'open',
-      // A copy: the mirror below changes as heartbeats arrive, the inserted document must not.
-      pageview: { ...rec },
-      session: {
-        key: tabKey,
-        id: e.tabId,
-        userId: claims.sub,
-        userName: claims.name,
-        agencyId: claims.agencyId,
-        locationId: claims.locationId,
-        userAgent: ctx.userAgent.slice(0, 512),
-        device: ctx.device,
-        startedAt: at,
-        lastSeenAt: at,
-        endedAt: null,
-      },
-    });
-    // The mirror keeps what presence and crediting need; the URLs stay only in the document.
-    const pv = this.tabs.addPageview(Object.assign(rec, { url: '', referrer: '' }), tabKey);
-    const isNewTab = tab.currentPv === null;
-    tab.currentPv = key;
-    const written = this.track(pv, e.seq, this.deps.batcher.submit(ops, true));
-    if (!published) void this.deps.live.pageview(presenceOf(rec, 'active', ctx.device), isNewTab);
-    return { written };
+    const previous = tab.currentPv ? this.tabs.pageview(tab.currentPv)?.rec : undefined;
+    const rec = newPageview(this.acc.limits, ctx, e, now);
+    const step = onPageview(tab, previous, rec, ctx);
+    const pv = this.tabs.addPageview(rec, tabKey);
+    return { written: this.commit(pv, e.seq, shown ? { ...step, live: null } : step, true) };
   }
 
   /** Whether the tab's current page view is in memory and every seq seen from it is below `seq`. */
@@ -166,106 +140,28 @@ export class TrackingService {
     return pv !== undefined && this.tabs.highestSeq(pv) < seq;
   }
 
-  /** Shows a page view on the live view from the verified token and the event alone. */
-  private publishPageview(ctx: TrackContext, tabKey: string, key: string, e: PageviewEvent, at: number): true {
-    const isNewTab = !this.tabs.tab(tabKey)?.currentPv;
-    void this.deps.live.pageview(presenceOf(this.record(ctx, key, e, at), 'active', ctx.device), isNewTab);
+  /** Publishes a page view before it is stored (see onUnstoredPageview). */
+  private show(ctx: TrackContext, tabKey: string, e: PageviewEvent, now: number): true {
+    const rec = newPageview(this.acc.limits, ctx, e, now);
+    void this.deps.live.apply(onUnstoredPageview(this.tabs.tab(tabKey), rec, ctx.device));
     return true;
   }
 
-  /** The record of a new page view: identity from the verified token, the rest from the event. */
-  private record(ctx: TrackContext, key: string, e: PageviewEvent, at: number): PageviewRecord {
-    const { claims } = ctx;
-    return {
-      key,
-      id: e.id,
-      sessionId: e.tabId,
-      userId: claims.sub,
-      userName: claims.name,
-      agencyId: claims.agencyId,
-      locationId: claims.locationId,
-      url: e.url,
-      path: e.path,
-      title: e.title,
-      referrer: e.referrer,
-      startedAt: at,
-      lastSeenAt: at,
-      endedAt: null,
-      engagedMs: 0,
-      endReason: null,
-    };
-  }
-
-  private heartbeat(pv: OpenPageview, tab: TabState, e: HeartbeatEvent, device: DeviceClass): Promise<void> {
-    const ms = this.credit(pv, tab, e.engagedMs, e.ageMs);
-    const { rec } = pv;
-    const written = this.track(pv, e.seq, this.deps.batcher.submit([creditOp(rec, e.seq, ms)], false));
-    if (rec.endedAt === null) {
-      // Presence may have forgotten an open page view (a restarted single instance): rebuild it.
-      const restore = () => presenceOf(rec, e.state, device);
-      void this.deps.live.progress(
-        rec.agencyId,
-        rec.sessionId,
-        rec.id,
-        rec.engagedMs,
-        e.state,
-        rec.lastSeenAt,
-        restore,
-      );
-    }
-    return written;
-  }
-
-  private leave(pv: OpenPageview, tab: TabState, tabKey: string, e: LeaveEvent): Promise<void> {
-    const ms = this.credit(pv, tab, e.engagedMs, e.ageMs);
-    const { rec } = pv;
-    const ops: WriteOp[] = [creditOp(rec, e.seq, ms)];
-    const wasOpen = rec.endedAt === null;
-    if (wasOpen) {
-      const endReason = e.reason === 'navigate' ? ('navigate' as const) : ('leave' as const);
-      ops.push(endOp(Object.assign(rec, { endedAt: rec.lastSeenAt, endReason })));
-    }
-    if (tab.currentPv === rec.key) tab.currentPv = null;
-    if (e.reason === 'unload') {
-      ops.push({ kind: 'endSession', key: tabKey, agencyId: rec.agencyId, userId: rec.userId, at: rec.lastSeenAt });
-      if (wasOpen) void this.deps.live.offline(rec.agencyId, rec.sessionId, rec.id, rec.lastSeenAt);
-    }
-    const written = this.track(pv, e.seq, this.deps.batcher.submit(ops, true));
-    void written.then(
-      () => this.tabs.forgetPageview(rec.key),
-      () => {},
-    );
-    return written;
+  private touch(ctx: TrackContext, tabKey: string, tabId: string): TabState {
+    const who = { agencyId: ctx.claims.agencyId, userId: ctx.claims.sub };
+    return this.tabs.touchTab(tabKey, tabId, who, ctx.connection, this.deps.clock());
   }
 
   /**
-   * Credits clamped engaged time to the in-memory mirror and returns the credited ms. Three
-   * clamps, all on the hub's clock: the page view's wall time (engagement.ts); the tab's wall
-   * time since this instance first heard from it, plus the replay window; and the user's
-   * engaged time per rollup bucket over all their tabs (engaged-ledger.ts).
+   * Applies a transition: its writes are submitted (urgent ones flush on the next tick) and its
+   * live update published. Resolves when stored; on failure the mirror is dropped, so the next
+   * event reloads it.
    */
-  private credit(pv: OpenPageview, tab: TabState, claimedMs: number, ageMs: number | undefined): number {
-    const now = this.deps.clock();
-    const { toleranceMs, replayWindowMs } = this.deps;
-    const at = eventTime(now, this.age(ageMs), pv.rec.startedAt);
-    let ms = creditEngaged(pv.rec, claimedMs, at, toleranceMs);
-    ms = Math.min(ms, Math.max(0, now - tab.heardAt + replayWindowMs + toleranceMs - tab.creditedMs));
-    ms = this.ledger.grant(compositeKey(pv.rec.agencyId, pv.rec.userId), ms, at, now);
-    pv.rec.engagedMs += ms;
-    tab.creditedMs += ms;
-    if (pv.rec.endedAt === null) pv.rec.lastSeenAt = Math.max(pv.rec.lastSeenAt, at);
-    return ms;
-  }
-
-  /** A claimed age, believed only up to the replay window. */
-  private age(ageMs: number | undefined): number {
-    return Math.min(ageMs ?? 0, this.deps.replayWindowMs);
-  }
-
-  /** Records an event as pending; on failure the mirror is dropped so the next event reloads it. */
-  private track(pv: OpenPageview, seq: number, write: Promise<void>): Promise<void> {
+  private commit(pv: OpenPageview, seq: number, t: Transition, urgent: boolean): Promise<void> {
+    const write = this.deps.batcher.submit(t.writes, urgent);
     this.tabs.markPending(pv, seq, write);
     pv.aliveWrittenAt = this.deps.clock(); // every tracking write sets the document's aliveAt
+    if (t.live) void this.deps.live.apply(t.live);
     return write.catch((err: unknown) => {
       this.tabs.forgetPageview(pv.rec.key);
       throw err instanceof AppError ? err : new AppError('unavailable', 'Storage is unavailable');

@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logger.ts';
@@ -13,7 +12,7 @@ import {
   IN_PROCESS_OVERRIDES,
   IN_PROCESS_SUSPECT_MS,
 } from './db-options.ts';
-import { trackingModels, type Models } from './models.ts';
+import { openTrackingModels, type Models } from './models.ts';
 
 export interface Database {
   conn: Connection;
@@ -81,13 +80,11 @@ export async function openDatabase(opts: {
         : opts.log.error({ component: 'database', retryAfterMs: DB_RETRY_AFTER_MS }, 'database unavailable'),
     inProcess ? IN_PROCESS_SUSPECT_MS : HELLO_SUSPECT_MS,
   );
-  availability.attach(client as unknown as EventEmitter);
+  availability.attach(client);
   // Open the pool now (minPoolSize): concurrent pings each check out a connection of their own.
   const minPool = client.options.minPoolSize || DRIVER_DEFAULTS.minPoolSize;
   await Promise.all(Array.from({ length: minPool }, () => conn.db!.command({ ping: 1 })));
-  const models = trackingModels(conn);
-  // The mongoose models only: `models` also holds their raw driver collections.
-  await Promise.all([models.Pageview.createIndexes(), models.Session.createIndexes()]);
+  const models = await openTrackingModels(conn);
   return {
     conn,
     models,

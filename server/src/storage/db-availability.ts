@@ -1,4 +1,4 @@
-import type { EventEmitter } from 'node:events';
+import type { MongoClient } from 'mongodb';
 import type { AppError } from '../domain/app-error.ts';
 import { classifyDbError, dbUnavailable } from './db-errors.ts';
 import { HELLO_SUSPECT_MS } from './db-options.ts';
@@ -35,15 +35,14 @@ export class DbAvailability {
   ) {}
 
   /** Follows the client's monitoring events; call once the first connection succeeded. */
-  attach(client: EventEmitter): void {
-    const { servers } =
-      (client as unknown as { topology?: { description?: TopologyLike } }).topology?.description ?? {};
+  attach(client: MonitoredClient): void {
+    const { servers } = client.topology?.description ?? {};
     if (servers) this.writable = writableOf(servers);
-    client.on('topologyDescriptionChanged', (e: { newDescription: TopologyLike }) => {
+    client.on('topologyDescriptionChanged', (e) => {
       this.writable = writableOf(e.newDescription.servers);
       this.update();
     });
-    client.on('serverHeartbeatStarted', (e: { connectionId: string; awaited: boolean }) => {
+    client.on('serverHeartbeatStarted', (e) => {
       const addr = e.connectionId;
       clearTimeout(this.hellos.get(addr));
       // An awaited (streaming) hello is held by the server for up to heartbeatFrequencyMS.
@@ -126,6 +125,12 @@ export class DbAvailability {
 interface TopologyLike {
   servers: Map<string, { type: string }>;
 }
+
+/**
+ * The driver client as watched here: its monitoring events, typed by the driver, and its
+ * current topology, which the driver keeps out of its public types (read once, at attach).
+ */
+type MonitoredClient = Pick<MongoClient, 'on'> & { readonly topology?: { readonly description?: TopologyLike } };
 
 function writableOf(servers: Map<string, { type: string }>): Set<string> {
   const out = new Set<string>();

@@ -1,4 +1,4 @@
-import type { Collection } from 'mongodb';
+import type { Collection, Document } from 'mongodb';
 import { Schema, type Connection, type Model, type SchemaDefinitionProperty } from 'mongoose';
 import { z } from 'zod';
 import { pageviewSchema as protocolPageview, type PageviewWithTimes } from '@activity-hub/protocol';
@@ -54,7 +54,7 @@ const pageviewSchema = new Schema<PageviewDoc>(
     seqs: { type: [Number], default: [] },
     updatedAt: { type: Date, required: true },
   },
-  { versionKey: false, collection: 'pageviews', autoIndex: true },
+  { versionKey: false, collection: 'pageviews' },
 );
 // History queries: scope (agency, and optionally location or user) plus a time range.
 pageviewSchema.index({ agencyId: 1, startedAt: -1, _id: -1 });
@@ -92,14 +92,20 @@ export interface Models {
   sessions: Collection<SessionDoc>;
 }
 
-/** Registers the tracking models on a connection. */
-export function trackingModels(conn: Connection): Models {
+/**
+ * The driver's collection behind a model, typed by its document. mongoose types
+ * `Model.collection` as a collection of any document, so the typed handle comes from the
+ * connection's database, by the model's collection name: the same driver collection.
+ */
+export function collectionOf<T extends Document>(conn: Connection, model: Model<T>): Collection<T> {
+  if (!conn.db) throw new Error('database connection is not open');
+  return conn.db.collection<T>(model.collection.collectionName);
+}
+
+/** Registers the tracking models on an open connection, with their indexes created (idempotent). */
+export async function openTrackingModels(conn: Connection): Promise<Models> {
   const Pageview = conn.model<PageviewDoc>('Pageview', pageviewSchema);
   const Session = conn.model<SessionDoc>('Session', sessionSchema);
-  return {
-    Pageview,
-    Session,
-    pageviews: Pageview.collection as unknown as Collection<PageviewDoc>,
-    sessions: Session.collection as unknown as Collection<SessionDoc>,
-  };
+  await Promise.all([Pageview.createIndexes(), Session.createIndexes()]);
+  return { Pageview, Session, pageviews: collectionOf(conn, Pageview), sessions: collectionOf(conn, Session) };
 }

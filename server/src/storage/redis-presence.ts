@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RedisClientType } from 'redis';
 import type { PresenceEntry, PresenceState } from '@activity-hub/protocol';
-import type { PresenceStore } from '../domain/ports.ts';
+import type { PresenceProgress, PresenceStore } from '../domain/ports.ts';
 
 /**
  * A heartbeat's progress in one round trip: KEYS entry, index; ARGV pageviewId, engagedMs,
@@ -55,12 +55,8 @@ export class RedisPresenceStore implements PresenceStore {
     return raw ? (JSON.parse(raw) as PresenceEntry) : null;
   }
 
-  async progress(
-    agencyId: string,
-    sessionId: string,
-    pageviewId: string,
-    p: { engagedMs: number; state: PresenceState; at: number },
-  ): Promise<{ entry: PresenceEntry; before: PresenceState } | null> {
+  async progress(p: PresenceProgress): Promise<{ entry: PresenceEntry; before: PresenceState } | null> {
+    const { agencyId, sessionId, pageviewId } = p;
     const opts = {
       keys: [entryKey(agencyId, sessionId), indexKey(agencyId)],
       arguments: [

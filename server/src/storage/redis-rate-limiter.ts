@@ -1,5 +1,5 @@
 import type { RedisClientType } from 'redis';
-import { MemoryRateLimiter, type Bucket } from '../domain/memory-rate-limiter.ts';
+import { MemoryRateLimiter, type Bucket } from './memory-rate-limiter.ts';
 import type { BudgetName, Budgets, RateLimiter } from '../domain/rate-limiter.ts';
 
 /**

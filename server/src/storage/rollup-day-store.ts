@@ -1,21 +1,23 @@
 import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import { DAY_MS, dayId, foldDays, type DayKey, type DayValues } from '../domain/rollup-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
-import type { RollupDoc, RollupDayDoc } from './rollup-models.ts';
+import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
 
 /** `$or` branches per query, as for the page view reads. */
 const MAX_CLAUSES = 200;
+
+/** A write any rollup collection accepts: the version guard only names `_id` and `version`, which they all have. */
+export type RollupUpsert = AnyBulkWriteOperation<RollupDoc> &
+  AnyBulkWriteOperation<RollupDayDoc> &
+  AnyBulkWriteOperation<RollupMonthDoc> &
+  AnyBulkWriteOperation<RollupPathDayDoc>;
 
 /**
  * The write that makes `_id` hold exactly `fields`, unless a newer computation is stored: an
  * older one (read before the newest page view change) must not overwrite a newer one that
  * landed first, so the filter skips it and the upsert collides on `_id` and is dropped.
  */
-export function versionedUpsert<T extends Document>(
-  id: string,
-  version: number,
-  fields: Document,
-): AnyBulkWriteOperation<T> {
+export function versionedUpsert(id: string, version: number, fields: Document): RollupUpsert {
   const v = new Date(version);
   return {
     updateOne: {
@@ -23,7 +25,7 @@ export function versionedUpsert<T extends Document>(
       update: { $set: { ...fields, version: v } },
       upsert: true,
     },
-  } as unknown as AnyBulkWriteOperation<T>; // the driver cannot type a filter over a generic T
+  };
 }
 
 /** The write that makes a user-day hold exactly these values, unless a newer one is stored. */

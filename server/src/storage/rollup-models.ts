@@ -1,5 +1,6 @@
-import type { Binary, Collection, Document } from 'mongodb';
+import type { Binary, Collection } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { collectionOf } from './models.ts';
 
 /**
  * One 15-minute rollup (see domain/rollup-keys.ts for the grain). `_id` is `rollupId(key)`.
@@ -98,7 +99,7 @@ const options = (collection: string) => ({ versionKey: false, collection, autoIn
  * Each statistics collection's shape and indexes, declared once as a mongoose schema: the
  * scope (agency, optionally a user, location or path) then time, so every statistics query is
  * one index range. Index names are fixed so explain output can be asserted. Reads and writes go
- * through `Model.collection` (the driver, no hydration): these are the hot batched paths.
+ * through the typed driver collections (see README.md): these are the hot batched paths.
  */
 const rollupSchema = new Schema<RollupDoc>(
   { ...scope, userId: { type: String, required: true }, path: String, bucketStart: Date, ...totals },
@@ -140,12 +141,6 @@ const metaSchema = new Schema<MetaDoc>(
 /** The model of `name` on this connection, registered once. */
 function modelOf<T>(conn: Connection, name: string, schema: Schema<T>): Model<T> {
   return (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema);
-}
-
-/** The driver's collection behind a model, typed by its document (`Model.collection` is untyped). */
-export function collectionOf<T extends Document>(conn: Connection, model: Model<T>): Collection<T> {
-  if (!conn.db) throw new Error('database connection is not open');
-  return conn.db.collection<T>(model.collection.collectionName);
 }
 
 /** The statistics collections, with their indexes created (idempotent). */

@@ -44,17 +44,10 @@ export async function recomputePathDays(
     if (!v) ops.push({ deleteOne: { filter: { _id: id } } });
     else {
       const fields = { agencyId: k.agencyId, locationId: k.locationId, day: new Date(k.day), paths: v.paths };
-      ops.push(
-        force
-          ? {
-              replaceOne: {
-                filter: { _id: id },
-                replacement: { ...fields, version: new Date(v.version) },
-                upsert: true,
-              },
-            }
-          : versionedUpsert(id, v.version, fields),
-      );
+      if (force) {
+        const replacement = { ...fields, version: new Date(v.version) };
+        ops.push({ replaceOne: { filter: { _id: id }, replacement, upsert: true } });
+      } else ops.push(versionedUpsert(id, v.version, fields));
     }
   }
   await bulkIgnoringStale(pathDays, ops);

@@ -93,8 +93,9 @@ export class MongoStatsReader implements StatsReader {
     private readonly pathDays: Collection<RollupPathDayDoc>,
   ) {}
 
-  private coll(source: Source): Collection<Document> {
-    return (source === 'rollups' ? this.rollups : this.pageviews) as unknown as Collection<Document>;
+  /** Either source, for the pipelines written over both (their fields share names). */
+  private coll(source: Source): Pick<Collection<Document>, 'aggregate'> {
+    return source === 'rollups' ? this.rollups : this.pageviews;
   }
 
   async bucketTotals(scope: StatsScope, source: Source, boundaries: Date[]): Promise<BucketRow[]> {

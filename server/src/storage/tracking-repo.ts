@@ -1,4 +1,3 @@
-import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { CreditConflict, StoredPageview, TrackingRepository } from '../domain/ports.ts';
 import { seqGuard, type StoredSeqs } from '../domain/seq-window.ts';
@@ -32,22 +31,17 @@ export class MongoTrackingRepository implements TrackingRepository {
 
   async applyBatch(ops: WriteOp[]): Promise<{ conflicts: CreditConflict[] }> {
     const w = buildWrites(ops, new Date());
-    const sessionsDone = w.sessions.length
-      ? this.sessions.bulkWrite(w.sessions as unknown as AnyBulkWriteOperation<SessionDoc>[], { ordered: true })
-      : null;
+    const sessionsDone = w.sessions.length ? this.sessions.bulkWrite(w.sessions, { ordered: true }) : null;
     // Awaited last: handled now, so that a failing page view write (database down) does not
     // leave this one's rejection unhandled.
     sessionsDone?.catch(() => {});
     const conflicts: CreditConflict[] = [];
     if (w.first.length) {
-      const res = await this.pageviews.bulkWrite(w.first as unknown as AnyBulkWriteOperation<PageviewDoc>[], {
-        ordered: true,
-      });
+      const res = await this.pageviews.bulkWrite(w.first, { ordered: true });
       if (res.matchedCount + res.upsertedCount < w.first.length)
         conflicts.push(...(await this.findConflicts(w.credits)));
     }
-    if (w.then.length)
-      await this.pageviews.bulkWrite(w.then as unknown as AnyBulkWriteOperation<PageviewDoc>[], { ordered: false });
+    if (w.then.length) await this.pageviews.bulkWrite(w.then, { ordered: false });
     if (sessionsDone) await sessionsDone;
     return { conflicts };
   }

@@ -1,9 +1,12 @@
+import type { AnyBulkWriteOperation } from 'mongodb';
 import type { CreditConflict } from '../domain/ports.ts';
 import { seqGuard } from '../domain/seq-window.ts';
 import type { WriteOp } from '../domain/tracking-types.ts';
 import { fromRecord } from './pageview-docs.ts';
+import type { PageviewDoc, SessionDoc } from './models.ts';
 
-type Update = { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown>; upsert?: boolean } };
+type Update = AnyBulkWriteOperation<PageviewDoc>;
+type SessionUpdate = AnyBulkWriteOperation<SessionDoc>;
 
 /** The bulk writes for one flush. */
 export interface BatchWrites {
@@ -11,7 +14,7 @@ export interface BatchWrites {
   first: Update[];
   /** Ends and keep-alive marks: a miss is normal (already closed elsewhere). */
   then: Update[];
-  sessions: Update[];
+  sessions: SessionUpdate[];
   /** The merged credits, to find conflicts when `first` matched less than it should. */
   credits: CreditConflict[];
 }
@@ -24,7 +27,7 @@ export interface BatchWrites {
 export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
   const opens: Update[] = [];
   const then: Update[] = [];
-  const sessions: Update[] = [];
+  const sessions: SessionUpdate[] = [];
   // A heartbeat writes its page view only: a session's lastSeenAt moves when a page view opens
   // or the session ends, and readers take the later of it and its page views' (session-queries.ts).
   const merged = new Map<string, { c: CreditConflict; lastSeenAt: number }>();

@@ -6,7 +6,7 @@ import { createClient, type RedisClientType } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RATE_BUDGETS } from '@activity-hub/protocol';
 import { loadConfig, ConfigError } from '../../../server/src/config.ts';
-import { MemoryRateLimiter } from '../../../server/src/domain/memory-rate-limiter.ts';
+import { MemoryRateLimiter } from '../../../server/src/storage/memory-rate-limiter.ts';
 import { userKey } from '../../../server/src/domain/rate-limiter.ts';
 import { RedisRateLimiter } from '../../../server/src/storage/redis-rate-limiter.ts';
 import { RedisServer } from '../../helpers/redis-server.ts';

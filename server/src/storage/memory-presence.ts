@@ -1,5 +1,5 @@
 import type { PresenceEntry, PresenceState } from '@activity-hub/protocol';
-import type { Clock, PresenceStore } from './ports.ts';
+import type { Clock, PresenceProgress, PresenceStore } from '../domain/ports.ts';
 
 /**
  * Presence for a single process (no `REDIS_URL`). Same contract as the Redis store: entries
@@ -28,12 +28,8 @@ export class MemoryPresenceStore implements PresenceStore {
     return hit && hit.expiresAt > this.clock() ? hit.entry : null;
   }
 
-  async progress(
-    agencyId: string,
-    sessionId: string,
-    pageviewId: string,
-    p: { engagedMs: number; state: PresenceState; at: number },
-  ): Promise<{ entry: PresenceEntry; before: PresenceState } | null> {
+  async progress(p: PresenceProgress): Promise<{ entry: PresenceEntry; before: PresenceState } | null> {
+    const { agencyId, sessionId, pageviewId } = p;
     const hit = this.agencies.get(agencyId)?.get(sessionId);
     const now = this.clock();
     if (!hit || hit.expiresAt <= now || hit.entry.pageviewId !== pageviewId) return null;

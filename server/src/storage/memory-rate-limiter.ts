@@ -1,4 +1,4 @@
-import type { BudgetName, Budgets, RateLimiter } from './rate-limiter.ts';
+import type { BudgetName, Budgets, RateLimiter } from '../domain/rate-limiter.ts';
 
 /** One key's token bucket. `pending` is what was spent since the last reconciliation. */
 export interface Bucket {

@@ -145,7 +145,7 @@ export function onPageview(
 /** A heartbeat: credits clamped engaged time, and moves the tab's presence on (while the page view is open). */
 export function onHeartbeat(acc: Accounting, s: Step<HeartbeatEvent>): Transition {
   const ms = credit(acc, s);
-  const { rec, tabKey } = s.pv;
+  const { rec } = s.pv;
   const writes = [creditOp(rec, s.event.seq, ms)];
   if (rec.endedAt !== null) return { writes, live: null };
   const { agencyId, sessionId, id: pageviewId, engagedMs, lastSeenAt: at } = rec;

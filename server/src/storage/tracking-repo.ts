@@ -2,7 +2,7 @@ import type { Connection } from 'mongoose';
 import type { CreditConflict, StoredPageview, TrackingRepository } from '../domain/ports.ts';
 import { seqGuard, type StoredSeqs } from '../domain/seq-window.ts';
 import { sessionKey, type ClosedPageview, type EndReason, type WriteOp } from '../domain/tracking-types.ts';
-import type { Models, PageviewDoc, SessionDoc } from './models.ts';
+import type { Models, PageviewDoc } from './models.ts';
 import { toClosed, toRecord } from './pageview-docs.ts';
 import { buildWrites } from './tracking-writes.ts';
 

@@ -159,7 +159,6 @@ describe('onHeartbeat', () => {
       {
         kind: 'credit',
         key: pv.rec.key,
-        sessionKey: tab.key,
         agencyId: 'a1',
         userId: 'u1',
         credits: [{ seq: 2, ms: 17_000 }],

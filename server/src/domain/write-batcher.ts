@@ -12,6 +12,26 @@ export interface FlushStats {
   ok: boolean;
 }
 
+/** Waiters answered per turn of the event loop: each answer is an ack written to a socket. */
+const SETTLE_SLICE = 500;
+
+/**
+ * Settles a batch's waiters a slice per turn of the event loop, in order: thousands of acks at
+ * once would hold the loop (and every dashboard update behind them) for as long as they take.
+ * Resolves once all are settled, so a flush (and a drain at shutdown) ends after its acks.
+ */
+function settleInSlices<T>(waiters: T[], settle: (w: T) => void): Promise<void> {
+  return new Promise((done) => {
+    const slice = (from: number): void => {
+      const end = Math.min(waiters.length, from + SETTLE_SLICE);
+      for (let i = from; i < end; i++) settle(waiters[i]!);
+      if (end < waiters.length) setImmediate(slice, end);
+      else done();
+    };
+    slice(0);
+  });
+}
+
 /**
  * Collects tracking writes and applies them in one batch, so the number of database writes
  * does not grow with the heartbeat rate. Heartbeats wait for the next timed flush (at most
@@ -77,7 +97,7 @@ export class WriteBatcher {
           ms: performance.now() - started,
           ok: true,
         });
-        for (const w of batch.waiters) w.resolve();
+        return settleInSlices(batch.waiters, (w) => w.resolve());
       },
       (err: unknown) => {
         this.onFlush({
@@ -86,7 +106,7 @@ export class WriteBatcher {
           ms: performance.now() - started,
           ok: false,
         });
-        for (const w of batch.waiters) w.reject(err);
+        return settleInSlices(batch.waiters, (w) => w.reject(err));
       },
     );
     try {

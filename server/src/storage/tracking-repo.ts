@@ -10,6 +10,17 @@ import { buildWrites } from './tracking-writes.ts';
 const seenOf = (d: PageviewDoc): StoredSeqs => ({ floor: d.seqFloor ?? -1, seqs: d.seqs ?? [] });
 
 /**
+ * Statements per bulk write at most. A flush's writes go as consecutive bulk writes, in order:
+ * each is one stretch of synchronous work for the driver (and for an in-process database), so
+ * other work (acks, live updates, reads) runs between them rather than behind all of them.
+ */
+export const BULK_CHUNK = 500;
+
+function* chunks<T>(list: T[]): Generator<T[]> {
+  for (let i = 0; i < list.length; i += BULK_CHUNK) yield list.slice(i, i + BULK_CHUNK);
+}
+
+/**
  * Tracking storage on MongoDB. Batched writes go through the driver's collection API
  * (`Model.collection`), not hydrated documents: mongoose hydration is far too slow on this path.
  */
@@ -36,12 +47,13 @@ export class MongoTrackingRepository implements TrackingRepository {
     // leave this one's rejection unhandled.
     sessionsDone?.catch(() => {});
     const conflicts: CreditConflict[] = [];
-    if (w.first.length) {
-      const res = await this.pageviews.bulkWrite(w.first, { ordered: true });
-      if (res.matchedCount + res.upsertedCount < w.first.length)
-        conflicts.push(...(await this.findConflicts(w.credits)));
+    let matched = 0;
+    for (const part of chunks(w.first)) {
+      const res = await this.pageviews.bulkWrite(part, { ordered: true });
+      matched += res.matchedCount + res.upsertedCount;
     }
-    if (w.then.length) await this.pageviews.bulkWrite(w.then, { ordered: false });
+    if (matched < w.first.length) conflicts.push(...(await this.findConflicts(w.credits)));
+    for (const part of chunks(w.then)) await this.pageviews.bulkWrite(part, { ordered: false });
     if (sessionsDone) await sessionsDone;
     return { conflicts };
   }

@@ -41,6 +41,22 @@ describe('WriteBatcher', () => {
     expect(Date.now() - started).toBeLessThan(500);
   });
 
+  it('answers a large batch a slice per turn of the event loop, in order', async () => {
+    const b = new WriteBatcher(async () => {}, 10_000);
+    const answered: number[] = [];
+    let atFirstTurn = -1;
+    const all = Array.from({ length: 1_200 }, (_, i) =>
+      b.submit([alive(i)], i === 0).then(() => {
+        if (i === 0) setImmediate(() => (atFirstTurn = answered.length));
+        answered.push(i);
+      }),
+    );
+    await Promise.all(all);
+    expect(atFirstTurn).toBeGreaterThan(0);
+    expect(atFirstTurn).toBeLessThan(1_200); // not all 1,200 acks in one stretch
+    expect(answered).toEqual(Array.from({ length: 1_200 }, (_, i) => i));
+  });
+
   it('drains everything on shutdown', async () => {
     let written = 0;
     const b = new WriteBatcher(async (ops) => void (written += ops.length), 10_000);

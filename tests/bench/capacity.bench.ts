@@ -40,6 +40,24 @@ export function parseOptions(argv: string[]): CapacityOptions {
 }
 
 const FLUSH_MS = 1_000;
+/** The hub's default DISCONNECT_GRACE_MS. */
+const GRACE_MS = 10_000;
+
+/**
+ * Waits out the disconnect grace, then until the server (and its database process) use under
+ * 10% of a core over a second, at most a minute, so one phase's leftover work does not land in
+ * the next phase's figures.
+ */
+async function settle(pid: number, dbPid: number | null): Promise<void> {
+  await new Promise((r) => setTimeout(r, GRACE_MS + 1_000));
+  const until = performance.now() + 60_000;
+  while (performance.now() < until) {
+    const cpu = cpuMeter(pid);
+    const db = dbPid ? cpuMeter(dbPid) : () => 0;
+    await new Promise((r) => setTimeout(r, 1_000));
+    if (cpu() < 0.1 && db() < 0.1) return;
+  }
+}
 
 export interface ServerFigures {
   server: ServerKind;
@@ -119,6 +137,9 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     }
     const n = Math.max(1, conn.connected);
     await gen.call('close');
+    // The hold's tabs are gone: the hub ends their page views after its disconnect grace. That
+    // work belongs to the hold, not to the throughput steps, so wait for it to be done.
+    if (!q) await settle(server.pid, server.dbPid);
 
     // Throughput: a fresh set of 2,000 tabs (fewer when quick), heartbeats at rising rates.
     const tabs = q ? 200 : 2_000;

@@ -1,23 +1,36 @@
+import type { BulkWriteResult, Collection } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { CreditConflict, StoredPageview, TrackingRepository } from '../domain/ports.ts';
 import { seqGuard, type StoredSeqs } from '../domain/seq-window.ts';
 import { sessionKey, type ClosedPageview, type EndReason, type WriteOp } from '../domain/tracking-types.ts';
 import type { Models, PageviewDoc } from './models.ts';
 import { toClosed, toRecord } from './pageview-docs.ts';
-import { buildWrites } from './tracking-writes.ts';
+import { buildWrites, type Update } from './tracking-writes.ts';
 
 /** Documents written before seq dedupe have no floor: treat all their seqs as unseen. */
 const seenOf = (d: PageviewDoc): StoredSeqs => ({ floor: d.seqFloor ?? -1, seqs: d.seqs ?? [] });
 
 /**
- * Statements per bulk write at most. A flush's writes go as consecutive bulk writes, in order:
- * each is one stretch of synchronous work for the driver (and for an in-process database), so
- * other work (acks, live updates, reads) runs between them rather than behind all of them.
+ * Statements per bulk write at most. Each phase of a flush (see tracking-writes.ts) goes as bulk
+ * writes of this size, sent together: each is one stretch of synchronous work for the driver
+ * (and for an in-process database), so other work (acks, live updates, reads) runs between
+ * them, and a database in its own process still gets the whole phase at once.
  */
 export const BULK_CHUNK = 500;
 
-function* chunks<T>(list: T[]): Generator<T[]> {
-  for (let i = 0; i < list.length; i += BULK_CHUNK) yield list.slice(i, i + BULK_CHUNK);
+/** Writes one phase's independent statements as concurrent bulk writes; resolves with the count matched or upserted. */
+async function writePhase(coll: Collection<PageviewDoc>, list: Update[]): Promise<number> {
+  const parts: Promise<BulkWriteResult>[] = [];
+  for (let i = 0; i < list.length; i += BULK_CHUNK)
+    parts.push(coll.bulkWrite(list.slice(i, i + BULK_CHUNK), { ordered: false }));
+  // Every part settles before this answers, so a failed one leaves no write of this phase in flight.
+  const results = await Promise.allSettled(parts);
+  let matched = 0;
+  for (const r of results) {
+    if (r.status === 'rejected') throw r.reason;
+    matched += r.value.matchedCount + r.value.upsertedCount;
+  }
+  return matched;
 }
 
 /**
@@ -47,13 +60,11 @@ export class MongoTrackingRepository implements TrackingRepository {
     // leave this one's rejection unhandled.
     sessionsDone?.catch(() => {});
     const conflicts: CreditConflict[] = [];
-    let matched = 0;
-    for (const part of chunks(w.first)) {
-      const res = await this.pageviews.bulkWrite(part, { ordered: true });
-      matched += res.matchedCount + res.upsertedCount;
-    }
-    if (matched < w.first.length) conflicts.push(...(await this.findConflicts(w.credits)));
-    for (const part of chunks(w.then)) await this.pageviews.bulkWrite(part, { ordered: false });
+    const opened = await writePhase(this.pageviews, w.opens);
+    const credited = await writePhase(this.pageviews, w.creditWrites);
+    if (opened + credited < w.opens.length + w.creditWrites.length)
+      conflicts.push(...(await this.findConflicts(w.credits)));
+    await writePhase(this.pageviews, w.then);
     if (sessionsDone) await sessionsDone;
     return { conflicts };
   }

@@ -5,17 +5,21 @@ import type { WriteOp } from '../domain/tracking-types.ts';
 import { fromRecord } from './pageview-docs.ts';
 import type { PageviewDoc, SessionDoc } from './models.ts';
 
-type Update = AnyBulkWriteOperation<PageviewDoc>;
+export type Update = AnyBulkWriteOperation<PageviewDoc>;
 type SessionUpdate = AnyBulkWriteOperation<SessionDoc>;
 
 /** The bulk writes for one flush. */
 export interface BatchWrites {
-  /** Opens, then one credit update per page view: every one must match or upsert. */
-  first: Update[];
-  /** Ends and keep-alive marks: a miss is normal (already closed elsewhere). */
+  /**
+   * Three phases, each after the one before, each of independent statements (one per page view
+   * at most): opens; then one credit update per page view (every open and credit must match or
+   * upsert); then ends and keep-alive marks (a miss is normal: already closed elsewhere).
+   */
+  opens: Update[];
+  creditWrites: Update[];
   then: Update[];
   sessions: SessionUpdate[];
-  /** The merged credits, to find conflicts when `first` matched less than it should. */
+  /** The merged credits, to find conflicts when a credit matched less than it should. */
   credits: CreditConflict[];
 }
 
@@ -116,5 +120,5 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
       },
     });
   }
-  return { first: [...opens, ...credits], then, sessions, credits: [...merged.values()].map((m) => m.c) };
+  return { opens, creditWrites: credits, then, sessions, credits: [...merged.values()].map((m) => m.c) };
 }

@@ -10,6 +10,7 @@ import {
   onHeartbeat,
   onLeave,
   onPageview,
+  onShownNotNew,
   onUnstoredPageview,
   type Accounting,
   type Sender,
@@ -115,14 +116,21 @@ export class TrackingService {
     const existing = await this.openPageview(key).catch((err: unknown) => {
       // The database is out: the event is refused (the tracker keeps it and retries), but the
       // live view still shows where the user is.
-      if (!shown && err instanceof AppError && err.code === 'unavailable') this.show(ctx, tabKey, e, now);
+      if (err instanceof AppError && err.code === 'unavailable') {
+        if (!shown) this.show(ctx, tabKey, e, now);
+      } else if (shown) this.unshow(tabKey, ctx);
       throw err;
     });
     if (existing) {
-      // Only the owner's re-send is a duplicate; anyone else reusing the id must neither adopt it nor be told "stored".
-      assertOwner(existing, ctx.claims);
-      // Re-sent to another instance than the one that stored it: adopt it like a heartbeat does.
-      this.tabs.adopt(this.touch(ctx, tabKey, e.tabId), existing);
+      try {
+        // Only the owner's re-send is a duplicate; anyone else reusing the id must neither adopt it nor be told "stored".
+        assertOwner(existing, ctx.claims);
+        // Re-sent to another instance than the one that stored it: adopt it like a heartbeat does.
+        this.tabs.adopt(this.touch(ctx, tabKey, e.tabId), existing);
+      } finally {
+        // Shown before the lookup but not new after all: the live view goes back to the tab's page.
+        if (shown) this.unshow(tabKey, ctx);
+      }
       return { written: this.tabs.seen(existing, e.seq) ?? Promise.resolve() };
     }
     const tab = this.touch(ctx, tabKey, e.tabId);
@@ -138,6 +146,13 @@ export class TrackingService {
     const current = this.tabs.tab(tabKey)?.currentPv;
     const pv = current ? this.tabs.pageview(current) : undefined;
     return pv !== undefined && this.tabs.highestSeq(pv) < seq;
+  }
+
+  /** Takes back a page view shown before its lookup: the tab's presence is its current page view again. */
+  private unshow(tabKey: string, ctx: TrackContext): void {
+    const current = this.tabs.tab(tabKey)?.currentPv;
+    const delta = onShownNotNew(current ? this.tabs.pageview(current)?.rec : undefined, ctx.device);
+    if (delta) void this.deps.live.apply(delta);
   }
 
   /** Publishes a page view before it is stored (see onUnstoredPageview). */

@@ -98,6 +98,15 @@ export function onUnstoredPageview(tab: TabState | undefined, rec: PageviewRecor
 }
 
 /**
+ * A page view shown before its lookup turned out not to be new (a re-send, or a reused id of
+ * someone else's): the tab's presence goes back to `current`, its real page view, if still open.
+ */
+export function onShownNotNew(current: PageviewRecord | undefined, device: DeviceClass): LiveDelta | null {
+  if (!current || current.endedAt !== null) return null;
+  return { kind: 'pageview', entry: presenceOf(current, 'active', device), isNewTab: false };
+}
+
+/**
  * A new page view `rec` on `tab`: it ends the tab's previous one (`previous`, if still open and
  * older), opens the page view and its session, and becomes the tab's current page. `rec` is
  * kept as the in-memory mirror, without its URLs (those stay only in the stored document).

@@ -7,11 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '@activity-hub/protocol';
-import { devToken } from '../../helpers/hub.ts';
+import { devToken, eventually } from '../../helpers/hub.ts';
 import {
   hubEnv,
   spawnHub,
   startOwnedDbProcess,
+  waitReady,
   type HubProcess,
   type OwnedDbProcess,
 } from '../../helpers/hub-process.ts';
@@ -64,6 +65,43 @@ describe('navigation → dashboard', () => {
     } finally {
       db.resume();
       tracker.close();
+      live.close();
+    }
+  }, 60_000);
+
+  it("takes back a page view shown early that turns out to be someone else's id", async () => {
+    await waitReady(hub.url); // the database is back from the test above
+    const agencyId = uniqueAgency();
+    const mallory = { userId: 'u-mal', name: 'Mallory', role: 'location' as const, agencyId, locationId: 'loc-1' };
+    const alice = { userId: 'u-alice', name: 'Alice', role: 'location' as const, agencyId, locationId: 'loc-1' };
+    const boss = { userId: 'boss', name: 'Boss', role: 'agency' as const, agencyId };
+    const [malToken, aliceToken, bossToken] = await Promise.all(
+      [mallory, alice, boss].map((u) => devToken(hub.url, u, u.role === 'agency' ? {} : { scope: 'track' })),
+    );
+    const live = await LiveClient.connect(hub.url, bossToken!);
+    const mal = await FakeTracker.connect(hub.url, malToken!);
+    const victim = await FakeTracker.connect(hub.url, aliceToken!);
+    try {
+      const theirs = victim.pageview('/alice');
+      expect(await victim.send(theirs)).toEqual({ ok: true });
+      const own = mal.pageview('/mine');
+      expect(await mal.send(own)).toEqual({ ok: true });
+      await live.waitFor('upsert', (e) => e.pageviewId === own.id);
+      // A newer event of a followed tab that reuses Alice's page view id: shown early, then refused.
+      const stolen = mal.pageview('/fake', { id: theirs.id });
+      expect(await mal.send(stolen)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      await eventually(() => {
+        const last = live.upserts(mal.tabId).at(-1);
+        return last?.pageviewId === own.id && last.path === '/mine';
+      }, 3_000);
+      const snapshot = await live.sync();
+      const entry = snapshot.entries.find((x) => x.sessionId === mal.tabId);
+      expect(entry).toMatchObject({ pageviewId: own.id, path: '/mine', userId: 'u-mal' });
+      // Alice's own entry is untouched.
+      expect(snapshot.entries.find((x) => x.sessionId === victim.tabId)).toMatchObject({ path: '/alice' });
+    } finally {
+      mal.close();
+      victim.close();
       live.close();
     }
   }, 60_000);

@@ -147,8 +147,11 @@ describe('dashboard during a database outage', () => {
     expect(await rowOf(page, ben.userId).isVisible()).toBe(true);
     await page.screenshot({ path: artifactPath('history-db-outage-live.png'), fullPage: true });
 
-    // Back on History (the view reloads): still the notice, the database is still out.
+    // Back on History: the view reloads, and the hub still refuses (the database is still out).
+    // Waited for, so that no load is left in flight to land after the restart by itself.
+    const reloaded = page.waitForResponse((r) => r.url().includes('/api/v1/summary'));
     await page.getByRole('tab', { name: 'History' }).click();
+    expect((await reloaded).status()).toBe(503);
     await expectNotice(page);
 
     db = await startEmbeddedMongo({ port: dbPort, dataDir: dir });
@@ -170,8 +173,8 @@ describe('dashboard during a database outage', () => {
       20_000,
       1_000,
     );
-    // The range was chosen before Ana arrived (it ends then): the four seeded and Ben's.
-    await total(page, 5);
+    // The range runs to the end of today: the four seeded, Ben's, and Ana's from the outage.
+    await total(page, 6);
     expect(await page.getByTestId('history-unavailable').count()).toBe(0);
     await page.screenshot({ path: artifactPath('history-db-outage-recovered.png'), fullPage: true });
 

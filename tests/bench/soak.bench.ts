@@ -4,7 +4,8 @@
  *
  * Issue 12's soak: every tracker heartbeats twice a second for the whole run (about 1,200
  * heartbeats on one page view in 10 minutes, a working day's worth at 15 s). Every 30 s it
- * reports the hub's RSS, heap and event-loop delay p99; at the end the memory slopes after
+ * reports the hub's RSS and heap after a full garbage collection, and the event-loop delay p99
+ * of the window (read before that collection); at the end the memory slopes after
  * warm-up, events sent / acked / stored, and the largest page view document. Same processes
  * and generator as the capacity benchmark (hub on core 0, generator on core 1).
  */
@@ -23,7 +24,9 @@ export async function run(argv: string[] = []) {
   const minutes = Number(get('--minutes') ?? 10);
   const trackers = Number(get('--trackers') ?? 2_000);
   const kind = (get('--server') ?? 'hub') as ServerKind;
-  const server = await startServer(kind);
+  // A full collection before each memory reading: the slope is of what is retained, not of
+  // where the garbage sawtooth happened to be (the delay is read before it).
+  const server = await startServer(kind, { nodeFlags: ['--expose-gc'] });
   const gen = await startGenerator();
   const samples: {
     t: number;
@@ -51,7 +54,7 @@ export async function run(argv: string[] = []) {
         navMs: 1e12,
         drainMs: 0,
       });
-      const p = await server.probe();
+      const p = await server.probe({ afterGc: true });
       const s = {
         t: (performance.now() - started) / 60_000,
         rssMB: p.rss / 1e6,

@@ -17,7 +17,9 @@ if (process.send) {
     if (typeof m === 'object' && m.snapshot) return process.send({ snapshot: writeHeapSnapshot(m.snapshot) });
     if (typeof m === 'object' && m.profileStart) return startProfile();
     if (typeof m === 'object' && m.profileStop) return stopProfile(m.profileStop);
-    if (m !== 'probe') return;
+    if (m !== 'probe' && m !== 'probe-gc') return;
+    const delay = { eldP50: eld.percentile(50) / 1e6, eldP99: eld.percentile(99) / 1e6, eldMax: eld.max / 1e6 };
+    if (m === 'probe-gc') globalThis.gc?.();
     const mem = process.memoryUsage();
     process.send({
       probe: {
@@ -26,9 +28,7 @@ if (process.send) {
         heapTotal: mem.heapTotal,
         external: mem.external,
         arrayBuffers: mem.arrayBuffers,
-        eldP50: eld.percentile(50) / 1e6,
-        eldP99: eld.percentile(99) / 1e6,
-        eldMax: eld.max / 1e6,
+        ...delay,
       },
     });
   });

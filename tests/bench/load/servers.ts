@@ -36,7 +36,8 @@ export interface ServerUnderTest {
   dbPid: number | null;
   /** The MongoDB URL (with database name) the hub writes to; null for bare. */
   mongoUrl: string | null;
-  probe(): Promise<Probe>;
+  /** Memory and event-loop delay; `afterGc` (server started with `--expose-gc`) collects garbage first. */
+  probe(opts?: { afterGc?: boolean }): Promise<Probe>;
   resetDelay(): void;
   /** Writes a heap snapshot to `file`; resolves with its path. */
   heapSnapshot(file: string): Promise<string>;
@@ -157,10 +158,10 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
     pid: p.pid!,
     dbPid: db?.pid || null,
     mongoUrl,
-    probe: () =>
+    probe: (o) =>
       new Promise<Probe>((resolve) => {
         probes.push(resolve);
-        p.send('probe');
+        p.send(o?.afterGc ? 'probe-gc' : 'probe');
       }),
     resetDelay: () => void p.send('reset'),
     startProfile: () => void p.send({ profileStart: true }),

@@ -33,14 +33,25 @@ function settleInSlices<T>(waiters: T[], settle: (w: T) => void): Promise<void> 
 }
 
 /**
+ * Ops that make a batch worth writing at once: a flush is written in bulk writes of 500
+ * statements (tracking-repo.ts), so a batch this large saves no round trip by waiting for the
+ * timer, and waiting only adds to every ack's latency. Merging (one update per page view per
+ * batch) still happens within it, and while a flush is in flight the next batch keeps growing.
+ */
+export const FULL_BATCH_OPS = 1_000;
+
+/**
  * Collects tracking writes and applies them in one batch, so the number of database writes
  * does not grow with the heartbeat rate. Heartbeats wait for the next timed flush (at most
- * `intervalMs`); page views and leaves ask for an immediate one. A caller's promise settles
- * only when the batch holding its op is durable: an ack means stored.
+ * `intervalMs`), or less once `fullOps` are queued; page views and leaves ask for an immediate
+ * one. One flush is in flight at a time. A caller's promise settles only when the batch holding
+ * its op is durable: an ack means stored.
  */
 export class WriteBatcher {
   private pending: Pending = { ops: [], waiters: [] };
   private timer: NodeJS.Timeout | null = null;
+  /** The timer's delay (0: the next tick); -1 when there is no timer. */
+  private timerDue = -1;
   private inFlight: Promise<void> | null = null;
   private urgent = false;
 
@@ -48,6 +59,7 @@ export class WriteBatcher {
     private readonly apply: (ops: WriteOp[]) => Promise<void>,
     private readonly intervalMs: number,
     private readonly onFlush: (stats: FlushStats) => void = () => {},
+    private readonly fullOps: number = FULL_BATCH_OPS,
   ) {}
 
   /** Queues ops; resolves when they are stored. `urgent` flushes on the next tick. */
@@ -69,13 +81,16 @@ export class WriteBatcher {
   }
 
   private schedule(urgent: boolean): void {
-    if (urgent) this.urgent = true;
+    if (urgent || this.pending.ops.length >= this.fullOps) this.urgent = true;
     if (this.inFlight) return; // the flush in flight reschedules when it ends
-    if (urgent) {
+    if (this.urgent) {
+      if (this.timerDue === 0) return; // already flushing on the next tick
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.flush(), 0);
+      this.timerDue = 0;
     } else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.intervalMs);
+      this.timerDue = this.intervalMs;
     }
   }
 
@@ -83,6 +98,7 @@ export class WriteBatcher {
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.timerDue = -1;
     if (this.inFlight) await this.inFlight;
     const batch = this.pending;
     if (batch.ops.length === 0 && batch.waiters.length === 0) return;
@@ -124,5 +140,6 @@ export class WriteBatcher {
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.timerDue = -1;
   }
 }

@@ -57,6 +57,43 @@ describe('WriteBatcher', () => {
     expect(answered).toEqual(Array.from({ length: 1_200 }, (_, i) => i));
   });
 
+  it('writes a full batch without waiting for the interval, and a smaller one only at the interval', async () => {
+    const batches: number[] = [];
+    const b = new WriteBatcher(async (ops) => void batches.push(ops.length), 10_000, () => {}, 100);
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 100 }, (_, i) => b.submit([alive(i)], false)));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(batches).toEqual([100]);
+    // 99 queued: nothing is written until the interval (or an urgent op) comes.
+    const rest = Array.from({ length: 99 }, (_, i) => b.submit([alive(i)], false));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(batches).toEqual([100]);
+    await Promise.all([...rest, b.submit([alive(99)], true)]);
+    expect(batches).toEqual([100, 100]);
+  });
+
+  it('grows the next batch while a flush is in flight, then writes it at once when full', async () => {
+    const batches: number[] = [];
+    let release!: () => void;
+    const b = new WriteBatcher(
+      async (ops) => {
+        batches.push(ops.length);
+        if (batches.length === 1) await new Promise<void>((r) => (release = r));
+      },
+      10_000,
+      () => {},
+      10,
+    );
+    const first = Array.from({ length: 10 }, (_, i) => b.submit([alive(i)], false));
+    await new Promise((r) => setTimeout(r, 20));
+    const second = Array.from({ length: 25 }, (_, i) => b.submit([alive(i)], false));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(batches).toEqual([10]); // one flush in flight at a time
+    release();
+    await Promise.all([...first, ...second]);
+    expect(batches).toEqual([10, 25]);
+  });
+
   it('drains everything on shutdown', async () => {
     let written = 0;
     const b = new WriteBatcher(async (ops) => void (written += ops.length), 10_000);

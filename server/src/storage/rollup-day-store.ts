@@ -1,6 +1,7 @@
 import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import { DAY_MS, dayId, foldDays, type DayKey, type DayValues } from '../domain/rollup-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
+import { bulkInChunks, READ_BATCH } from './bulk-chunks.ts';
 import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
 
 /** `$or` branches per query, as for the page view reads. */
@@ -43,19 +44,22 @@ export function dayUpsert(key: DayKey, v: DayValues): AnyBulkWriteOperation<Roll
   });
 }
 
-/** Runs writes whose version-guarded upserts may lose to newer ones (E11000 on `_id`): that is fine. */
+/** Only duplicate-key errors: version-guarded upserts that lost to a newer version. */
+function onlyStale(err: unknown): boolean {
+  const errors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+  const list = Array.isArray(errors) ? errors : errors ? [errors] : null;
+  return !!list && list.every((e) => e.code === 11000);
+}
+
+/**
+ * Runs writes whose version-guarded upserts may lose to newer ones (E11000 on `_id`): that is
+ * fine. In chunks (bulk-chunks.ts), so one rollup run is not one long stretch of encoding.
+ */
 export async function bulkIgnoringStale<T extends Document>(
   coll: Collection<T>,
   ops: AnyBulkWriteOperation<T>[],
 ): Promise<void> {
-  if (ops.length === 0) return;
-  try {
-    await coll.bulkWrite(ops, { ordered: false });
-  } catch (err) {
-    const errors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-    const list = Array.isArray(errors) ? errors : errors ? [errors] : null;
-    if (!list || list.some((e) => e.code !== 11000)) throw err;
-  }
+  await bulkInChunks(coll, ops, { tolerate: onlyStale });
 }
 
 /** A stored rollup as the domain's key and values. */
@@ -102,7 +106,9 @@ export async function recomputeDays(
     const list = [...byUserDay.values()];
     for (let i = 0; i < list.length; i += MAX_CLAUSES) {
       // { agencyId, userId, bucketStart } index per branch.
-      const docs = await rollups.find({ agencyId, $or: list.slice(i, i + MAX_CLAUSES) }).toArray();
+      const docs = await rollups
+        .find({ agencyId, $or: list.slice(i, i + MAX_CLAUSES) }, { batchSize: READ_BATCH })
+        .toArray();
       foldDays(docs.map(rollupEntry), folded);
     }
   }

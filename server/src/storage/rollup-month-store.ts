@@ -9,6 +9,7 @@ import {
   type MonthSlot,
 } from '../domain/rollup-months.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
+import { appendTo, READ_BATCH } from './bulk-chunks.ts';
 import { bulkIgnoringStale, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDayDoc, RollupMonthDoc } from './rollup-models.ts';
 
@@ -61,7 +62,7 @@ export async function readMonths(
   from: number | undefined,
   to: number | undefined,
 ): Promise<MonthRow[]> {
-  const docs = await months.find(monthQuery(scope, from, to), { batchSize: 5_000 }).toArray();
+  const docs = await months.find(monthQuery(scope, from, to), { batchSize: READ_BATCH }).toArray();
   return docs.map((d) => ({
     userId: d.userId,
     locationId: d.locationId ?? null,
@@ -98,7 +99,7 @@ export async function recomputeMonths(
 ): Promise<void> {
   const wanted = new Map(keys.map((k) => [monthId(k), k]));
   const byAgency = new Map<string, MonthKey[]>();
-  for (const k of wanted.values()) byAgency.set(k.agencyId, [...(byAgency.get(k.agencyId) ?? []), k]);
+  for (const k of wanted.values()) appendTo(byAgency, k.agencyId, k);
   const found = new Map<string, RollupDayDoc[]>();
   for (const [agencyId, list] of byAgency) {
     for (let i = 0; i < list.length; i += MAX_CLAUSES) {
@@ -107,14 +108,14 @@ export async function recomputeMonths(
         locationId: k.locationId,
         day: { $gte: new Date(k.month), $lt: new Date(nextMonth(k.month)) },
       }));
-      for (const d of await days.find({ agencyId, $or }).toArray()) {
+      for (const d of await days.find({ agencyId, $or }, { batchSize: READ_BATCH }).toArray()) {
         const id = monthId({
           agencyId,
           userId: d.userId,
           locationId: d.locationId ?? null,
           month: monthOf(d.day.getTime()),
         });
-        found.set(id, [...(found.get(id) ?? []), d]);
+        appendTo(found, id, d);
       }
     }
   }

@@ -3,6 +3,7 @@ import { DAY_MS, dayOf } from '../domain/rollup-days.ts';
 import { foldPathDay, pathDayId, type PathDayKey, type PathDayValues } from '../domain/rollup-path-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
+import { appendTo, READ_BATCH } from './bulk-chunks.ts';
 import { bulkIgnoringStale, rollupEntry, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDoc, RollupPathDayDoc } from './rollup-models.ts';
 
@@ -22,7 +23,7 @@ export async function recomputePathDays(
 ): Promise<void> {
   const wanted = new Map(keys.map((k) => [pathDayId(k), k]));
   const byAgency = new Map<string, PathDayKey[]>();
-  for (const k of wanted.values()) byAgency.set(k.agencyId, [...(byAgency.get(k.agencyId) ?? []), k]);
+  for (const k of wanted.values()) appendTo(byAgency, k.agencyId, k);
   const found = new Map<string, { key: RollupKey; values: RollupValues }[]>();
   for (const [agencyId, list] of byAgency) {
     for (let i = 0; i < list.length; i += MAX_CLAUSES) {
@@ -31,10 +32,10 @@ export async function recomputePathDays(
         locationId: k.locationId,
         bucketStart: { $gte: new Date(k.day), $lt: new Date(k.day + DAY_MS) },
       }));
-      for (const d of await rollups.find({ agencyId, $or }, { batchSize: 5_000 }).toArray()) {
+      for (const d of await rollups.find({ agencyId, $or }, { batchSize: READ_BATCH }).toArray()) {
         const e = rollupEntry(d);
         const id = pathDayId({ agencyId, locationId: e.key.locationId, day: dayOf(e.key.bucketStart) });
-        found.set(id, [...(found.get(id) ?? []), e]);
+        appendTo(found, id, e);
       }
     }
   }
@@ -67,6 +68,6 @@ export async function readPathDays(
   from: number,
   to: number,
 ): Promise<PathDayValues[]> {
-  const docs = await pathDays.find(pathDayQuery(scope, from, to), { batchSize: 5_000 }).toArray();
+  const docs = await pathDays.find(pathDayQuery(scope, from, to), { batchSize: READ_BATCH }).toArray();
   return docs.map((d) => ({ paths: d.paths, version: d.version.getTime() }));
 }

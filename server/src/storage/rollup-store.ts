@@ -12,6 +12,7 @@ import { dayId, dayKeyOf } from '../domain/rollup-days.ts';
 import { monthKeyOf } from '../domain/rollup-months.ts';
 import { pathDayKeyOf } from '../domain/rollup-path-days.ts';
 import type { RollupStore } from '../domain/stats-ports.ts';
+import { READ_BATCH } from './bulk-chunks.ts';
 import type { PageviewDoc } from './models.ts';
 import { bulkIgnoringStale, recomputeDays, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
@@ -105,7 +106,7 @@ export class MongoRollupStore implements RollupStore {
     // Uses the { updatedAt: 1 } index; no sort, the job only needs the set and the maximum.
     const cursor = this.pageviews.find(
       { updatedAt: { $gte: since } },
-      { projection: { ...SOURCE_FIELDS, _id: 1 }, batchSize: 5_000 },
+      { projection: { ...SOURCE_FIELDS, _id: 1 }, batchSize: READ_BATCH },
     );
     try {
       for await (const d of cursor)
@@ -143,7 +144,7 @@ export class MongoRollupStore implements RollupStore {
     );
     const folded: ReturnType<typeof foldRollups> = new Map();
     await eachLimit(queries, PARALLEL_READS, async (q) => {
-      const docs = await this.pageviews.find(q, { projection: SOURCE_FIELDS }).toArray();
+      const docs = await this.pageviews.find(q, { projection: SOURCE_FIELDS, batchSize: READ_BATCH }).toArray();
       foldRollups(
         docs.map((d) => toSource(d as PageviewDoc)),
         folded,

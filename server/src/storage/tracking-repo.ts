@@ -5,27 +5,16 @@ import { seqGuard, type StoredSeqs } from '../domain/seq-window.ts';
 import { sessionKey, type ClosedPageview, type EndReason, type WriteOp } from '../domain/tracking-types.ts';
 import type { Models, PageviewDoc } from './models.ts';
 import { toClosed, toRecord } from './pageview-docs.ts';
+import { bulkInChunks } from './bulk-chunks.ts';
 import { buildWrites, type Update } from './tracking-writes.ts';
 
 /** Documents written before seq dedupe have no floor: treat all their seqs as unseen. */
 const seenOf = (d: PageviewDoc): StoredSeqs => ({ floor: d.seqFloor ?? -1, seqs: d.seqs ?? [] });
 
-/**
- * Statements per bulk write at most. Each phase of a flush (see tracking-writes.ts) goes as bulk
- * writes of this size, one after another: each is one stretch of synchronous work for the driver
- * (and for an in-process database), so other work (acks, live updates, reads) runs between them.
- * (Sent together instead, an in-process database ran them back to back: the soak's event-loop
- * delay p99 was 101-125 ms against 49-78 ms one after another.)
- */
-export const BULK_CHUNK = 500;
-
 /** Writes one phase's independent statements; resolves with the count matched or upserted. */
 async function writePhase(coll: Collection<PageviewDoc>, list: Update[]): Promise<number> {
   let matched = 0;
-  for (let i = 0; i < list.length; i += BULK_CHUNK) {
-    const res = await coll.bulkWrite(list.slice(i, i + BULK_CHUNK), { ordered: false });
-    matched += res.matchedCount + res.upsertedCount;
-  }
+  await bulkInChunks(coll, list, { each: (res) => (matched += res.matchedCount + res.upsertedCount) });
   return matched;
 }
 

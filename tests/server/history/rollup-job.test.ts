@@ -4,6 +4,7 @@ import { foldDays } from '../../../server/src/domain/rollup-days.ts';
 import { foldRollups, rollupId, rollupKeyOf } from '../../../server/src/domain/rollup-keys.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
 import { MongoJobStateStore } from '../../../server/src/storage/job-state-store.ts';
+import { BULK_CHUNK } from '../../../server/src/storage/bulk-chunks.ts';
 import { bulkIgnoringStale } from '../../../server/src/storage/rollup-day-store.ts';
 import { rollupUpsert } from '../../../server/src/storage/rollup-store.ts';
 import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
@@ -138,6 +139,34 @@ describe('rollup job', () => {
     expect(await st.collections.rollups.findOne({ _id: rollupId(key) })).toMatchObject({ pageviews: 5 });
     await bulkIgnoringStale(st.collections.rollups, [rollupUpsert(key, values(6, 3_000))]);
     expect(await st.collections.rollups.findOne({ _id: rollupId(key) })).toMatchObject({ pageviews: 6 });
+  });
+
+  it('writes more than one bulk chunk: stale losers in one chunk neither fail the run nor stop the next chunk', async () => {
+    const n = BULK_CHUNK * 2 + 100;
+    const key = (i: number) => ({
+      agencyId: 'acme',
+      userId: 'chunks',
+      locationId: null,
+      path: `/p${i}`,
+      bucketStart: Date.UTC(2026, 4, 14),
+    });
+    const values = (pageviews: number, version: number) => ({
+      pageviews,
+      engagedMs: 0,
+      lastSeenAt: version,
+      userName: 'c',
+      version,
+    });
+    // Newer versions already stored for every tenth key, all in the first chunk.
+    const stored = Array.from({ length: BULK_CHUNK / 10 }, (_, j) => rollupUpsert(key(j * 10), values(9, 5_000)));
+    await bulkIgnoringStale(st.collections.rollups, stored);
+    await bulkIgnoringStale(
+      st.collections.rollups,
+      Array.from({ length: n }, (_, i) => rollupUpsert(key(i), values(1, 1_000))),
+    );
+    expect(await st.collections.rollups.countDocuments({ userId: 'chunks' })).toBe(n);
+    expect(await st.collections.rollups.countDocuments({ userId: 'chunks', pageviews: 9 })).toBe(BULK_CHUNK / 10);
+    expect(await st.collections.rollups.findOne({ _id: rollupId(key(n - 1)) })).toMatchObject({ pageviews: 1 });
   });
 });
 

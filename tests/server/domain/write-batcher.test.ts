@@ -59,7 +59,12 @@ describe('WriteBatcher', () => {
 
   it('writes a full batch without waiting for the interval, and a smaller one only at the interval', async () => {
     const batches: number[] = [];
-    const b = new WriteBatcher(async (ops) => void batches.push(ops.length), 10_000, () => {}, 100);
+    const b = new WriteBatcher(
+      async (ops) => void batches.push(ops.length),
+      10_000,
+      () => {},
+      100,
+    );
     const started = Date.now();
     await Promise.all(Array.from({ length: 100 }, (_, i) => b.submit([alive(i)], false)));
     expect(Date.now() - started).toBeLessThan(1_000);

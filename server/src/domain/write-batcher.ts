@@ -34,7 +34,7 @@ function settleInSlices<T>(waiters: T[], settle: (w: T) => void): Promise<void> 
 
 /**
  * Ops that make a batch worth writing at once: a flush is written in bulk writes of 500
- * statements (tracking-repo.ts), so a batch this large saves no round trip by waiting for the
+ * statements (storage/bulk-chunks.ts), so a batch this large saves no round trip by waiting for the
  * timer, and waiting only adds to every ack's latency. Merging (one update per page view per
  * batch) still happens within it, and while a flush is in flight the next batch keeps growing.
  */
@@ -50,8 +50,8 @@ export const FULL_BATCH_OPS = 1_000;
 export class WriteBatcher {
   private pending: Pending = { ops: [], waiters: [] };
   private timer: NodeJS.Timeout | null = null;
-  /** The timer's delay (0: the next tick); -1 when there is no timer. */
-  private timerDue = -1;
+  /** The timer fires on the next tick (rather than at the interval). */
+  private timerNow = false;
   private inFlight: Promise<void> | null = null;
   private urgent = false;
 
@@ -84,13 +84,12 @@ export class WriteBatcher {
     if (urgent || this.pending.ops.length >= this.fullOps) this.urgent = true;
     if (this.inFlight) return; // the flush in flight reschedules when it ends
     if (this.urgent) {
-      if (this.timerDue === 0) return; // already flushing on the next tick
+      if (this.timerNow) return; // already flushing on the next tick
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.flush(), 0);
-      this.timerDue = 0;
+      this.timerNow = true;
     } else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.intervalMs);
-      this.timerDue = this.intervalMs;
     }
   }
 
@@ -98,7 +97,7 @@ export class WriteBatcher {
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.timerDue = -1;
+    this.timerNow = false;
     if (this.inFlight) await this.inFlight;
     const batch = this.pending;
     if (batch.ops.length === 0 && batch.waiters.length === 0) return;
@@ -140,6 +139,6 @@ export class WriteBatcher {
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.timerDue = -1;
+    this.timerNow = false;
   }
 }

@@ -9,7 +9,8 @@ import {
   type MonthSlot,
 } from '../domain/rollup-months.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
-import { appendTo, READ_BATCH } from './bulk-chunks.ts';
+import { READ_BATCH } from './bulk-chunks.ts';
+import { appendTo } from './group.ts';
 import { bulkIgnoringStale, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDayDoc, RollupMonthDoc } from './rollup-models.ts';
 

@@ -3,7 +3,8 @@ import { DAY_MS, dayOf } from '../domain/rollup-days.ts';
 import { foldPathDay, pathDayId, type PathDayKey, type PathDayValues } from '../domain/rollup-path-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
-import { appendTo, READ_BATCH } from './bulk-chunks.ts';
+import { READ_BATCH } from './bulk-chunks.ts';
+import { appendTo } from './group.ts';
 import { bulkIgnoringStale, rollupEntry, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDoc, RollupPathDayDoc } from './rollup-models.ts';
 

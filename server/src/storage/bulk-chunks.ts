@@ -21,17 +21,22 @@ export interface ChunkOptions {
   each?: (res: BulkWriteResult) => void;
   /** A chunk's failure that is expected (true) lets the next chunks run; any other stops them. */
   tolerate?: (err: unknown) => boolean;
+  /**
+   * Statements that must apply in their order (later ones may touch the same documents): each
+   * chunk is an ordered bulk write, and the chunks still go one after another.
+   */
+  ordered?: boolean;
 }
 
-/** Writes independent statements (any order) in bulk writes of at most `BULK_CHUNK`, one after another. */
+/** Writes statements in bulk writes of at most `BULK_CHUNK`, one after another (unordered unless asked). */
 export async function bulkInChunks<T extends Document>(
   coll: Collection<T>,
   ops: AnyBulkWriteOperation<T>[],
-  { each, tolerate }: ChunkOptions = {},
+  { each, tolerate, ordered = false }: ChunkOptions = {},
 ): Promise<void> {
   for (let i = 0; i < ops.length; i += BULK_CHUNK) {
     try {
-      const res = await coll.bulkWrite(ops.slice(i, i + BULK_CHUNK), { ordered: false });
+      const res = await coll.bulkWrite(ops.slice(i, i + BULK_CHUNK), { ordered });
       each?.(res);
     } catch (err) {
       if (!tolerate?.(err)) throw err;

@@ -40,7 +40,9 @@ export class MongoTrackingRepository implements TrackingRepository {
 
   async applyBatch(ops: WriteOp[]): Promise<{ conflicts: CreditConflict[] }> {
     const w = buildWrites(ops, new Date());
-    const sessionsDone = w.sessions.length ? this.sessions.bulkWrite(w.sessions, { ordered: true }) : null;
+    // In order (a session's open precedes its end), in chunks like the page view writes: a storm's
+    // flush holds up to one upsert per tab.
+    const sessionsDone = w.sessions.length ? bulkInChunks(this.sessions, w.sessions, { ordered: true }) : null;
     // Awaited last: handled now, so that a failing page view write (database down) does not
     // leave this one's rejection unhandled.
     sessionsDone?.catch(() => {});

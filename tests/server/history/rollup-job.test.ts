@@ -4,7 +4,7 @@ import { foldDays } from '../../../server/src/domain/rollup-days.ts';
 import { foldRollups, rollupId, rollupKeyOf } from '../../../server/src/domain/rollup-keys.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
 import { MongoJobStateStore } from '../../../server/src/storage/job-state-store.ts';
-import { BULK_CHUNK } from '../../../server/src/storage/bulk-chunks.ts';
+import { BULK_CHUNK, bulkInChunks } from '../../../server/src/storage/bulk-chunks.ts';
 import { bulkIgnoringStale } from '../../../server/src/storage/rollup-day-store.ts';
 import { rollupUpsert } from '../../../server/src/storage/rollup-store.ts';
 import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
@@ -167,6 +167,28 @@ describe('rollup job', () => {
     expect(await st.collections.rollups.countDocuments({ userId: 'chunks' })).toBe(n);
     expect(await st.collections.rollups.countDocuments({ userId: 'chunks', pageviews: 9 })).toBe(BULK_CHUNK / 10);
     expect(await st.collections.rollups.findOne({ _id: rollupId(key(n - 1)) })).toMatchObject({ pageviews: 1 });
+  });
+
+  it('ordered chunks keep their order across chunk edges and stop at the first failure', async () => {
+    const meta = st.collections.meta;
+    const setOwner = (id: string, owner: string) => ({
+      updateOne: { filter: { _id: id }, update: { $set: { owner } } },
+    });
+    // Every update after the chunk edge needs the insert at the start of the first chunk.
+    const inOrder = [
+      { insertOne: { document: { _id: 'ordered-a', owner: 'first' } } },
+      ...Array.from({ length: BULK_CHUNK + 10 }, (_, i) => setOwner('ordered-a', `o${i}`)),
+    ];
+    await bulkInChunks(meta, inOrder, { ordered: true });
+    expect(await meta.findOne({ _id: 'ordered-a' })).toMatchObject({ owner: `o${BULK_CHUNK + 9}` });
+    // A duplicate insert in the first chunk: nothing after it runs, in that chunk or the next.
+    const failing = [
+      { insertOne: { document: { _id: 'ordered-b', owner: 'first' } } },
+      { insertOne: { document: { _id: 'ordered-b', owner: 'again' } } },
+      ...Array.from({ length: BULK_CHUNK + 10 }, (_, i) => setOwner('ordered-b', `o${i}`)),
+    ];
+    await expect(bulkInChunks(meta, failing, { ordered: true })).rejects.toMatchObject({ code: 11000 });
+    expect(await meta.findOne({ _id: 'ordered-b' })).toMatchObject({ owner: 'first' });
   });
 });
 

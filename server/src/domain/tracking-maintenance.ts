@@ -1,9 +1,13 @@
 import type { EngagedLedger } from './engaged-ledger.ts';
 import type { LiveActivity } from './live-activity.ts';
 import type { Clock, PresenceStore, TrackingRepository } from './ports.ts';
+import { forEachInSlices } from './slices.ts';
 import type { TabRegistry, TabState } from './tab-registry.ts';
 import { onClosed } from './tracking-transitions.ts';
 import type { WriteBatcher } from './write-batcher.ts';
+
+/** Tabs visited per turn of the event loop by the keep-alive round (slices.ts). */
+const ALIVE_SLICE = 2_000;
 
 export interface MaintenanceConfig {
   staleAfterMs: number;
@@ -124,22 +128,35 @@ export class TrackingMaintenance {
     else tabs.dropTab(tab.key);
   }
 
-  /** Marks connected tabs alive so the sweeper leaves them be, and refreshes their presence. */
+  /**
+   * Marks connected tabs alive so the sweeper leaves them be, and refreshes their presence, a
+   * slice of tabs per turn of the event loop.
+   */
   async markAlive(): Promise<void> {
     const keys: string[] = [];
-    const entries: { agencyId: string; sessionId: string }[] = [];
+    let entries: { agencyId: string; sessionId: string }[] = [];
+    const refreshes: Promise<void>[] = [];
+    const refresh = () => {
+      if (entries.length === 0) return;
+      const done = this.deps.presence.refresh(entries);
+      done.catch(() => {}); // handled now (the round goes on), rethrown by Promise.all below
+      refreshes.push(done);
+      entries = [];
+    };
     const now = this.clock();
-    for (const tab of this.tabs.allTabs()) {
-      if (!this.tabs.isConnected(tab) || !tab.currentPv) continue;
+    await forEachInSlices(this.tabs.allTabs(), ALIVE_SLICE, (tab) => {
+      if (!this.tabs.isConnected(tab) || !tab.currentPv) return;
       entries.push({ agencyId: tab.agencyId, sessionId: tab.sessionId });
+      if (entries.length >= ALIVE_SLICE) refresh();
       // A page view whose heartbeat was written since the last round is alive already: most
       // are, so the keep-alive writes stay few however many tabs are open.
       const pv = this.tabs.pageview(tab.currentPv);
-      if (pv && now - pv.aliveWrittenAt < this.aliveEveryMs) continue;
+      if (pv && now - pv.aliveWrittenAt < this.aliveEveryMs) return;
       keys.push(tab.currentPv);
-    }
+    });
+    refresh();
     if (keys.length > 0) this.deps.batcher.enqueue([{ kind: 'alive', keys, at: now }]);
-    if (entries.length > 0) await this.deps.presence.refresh(entries);
+    await Promise.all(refreshes);
   }
 
   /** Closes page views that no instance has kept alive; returns how many this call closed. */

@@ -1,3 +1,4 @@
+import { forEachInSlices } from './slices.ts';
 import type { WriteOp } from './tracking-types.ts';
 
 interface Pending {
@@ -12,25 +13,11 @@ export interface FlushStats {
   ok: boolean;
 }
 
-/** Waiters answered per turn of the event loop: each answer is an ack written to a socket. */
-const SETTLE_SLICE = 500;
-
 /**
- * Settles a batch's waiters a slice per turn of the event loop, in order: thousands of acks at
- * once would hold the loop (and every dashboard update behind them) for as long as they take.
- * Resolves once all are settled, so a flush (and a drain at shutdown) ends after its acks.
+ * Waiters answered per turn of the event loop, in order: each answer is an ack written to a
+ * socket, and a flush can hold thousands. The flush (and a drain at shutdown) ends after its acks.
  */
-function settleInSlices<T>(waiters: T[], settle: (w: T) => void): Promise<void> {
-  return new Promise((done) => {
-    const slice = (from: number): void => {
-      const end = Math.min(waiters.length, from + SETTLE_SLICE);
-      for (let i = from; i < end; i++) settle(waiters[i]!);
-      if (end < waiters.length) setImmediate(slice, end);
-      else done();
-    };
-    slice(0);
-  });
-}
+const SETTLE_SLICE = 500;
 
 /**
  * Ops that make a batch worth writing at once: a flush is written in bulk writes of 500
@@ -112,7 +99,7 @@ export class WriteBatcher {
           ms: performance.now() - started,
           ok: true,
         });
-        return settleInSlices(batch.waiters, (w) => w.resolve());
+        return forEachInSlices(batch.waiters, SETTLE_SLICE, (w) => w.resolve());
       },
       (err: unknown) => {
         this.onFlush({
@@ -121,7 +108,7 @@ export class WriteBatcher {
           ms: performance.now() - started,
           ok: false,
         });
-        return settleInSlices(batch.waiters, (w) => w.reject(err));
+        return forEachInSlices(batch.waiters, SETTLE_SLICE, (w) => w.reject(err));
       },
     );
     try {

@@ -62,13 +62,23 @@ export async function bulkIgnoringStale<T extends Document>(
   await bulkInChunks(coll, ops, { tolerate: onlyStale });
 }
 
-/** A stored rollup as the domain's key and values. */
-export const rollupEntry = (d: RollupDoc): { key: RollupKey; values: RollupValues } => ({
+/**
+ * What the levels above read of a rollup: never its `_id` (the longest string in it, rebuilt
+ * from the key when needed), nor its path for the user-days. Each run reads every rollup of the
+ * days it touches, so what is not decoded counts.
+ */
+export const ROLLUP_READ = { _id: 0 } as const;
+const DAY_READ = { _id: 0, path: 0 } as const;
+
+/** A stored rollup (read with `ROLLUP_READ` or less: no `_id`, maybe no path) as the domain's key and values. */
+export const rollupEntry = (
+  d: Omit<RollupDoc, '_id' | 'path'> & { path?: string },
+): { key: RollupKey; values: RollupValues } => ({
   key: {
     agencyId: d.agencyId,
     userId: d.userId,
     locationId: d.locationId ?? null,
-    path: d.path,
+    path: d.path ?? '',
     bucketStart: d.bucketStart.getTime(),
   },
   values: {
@@ -107,7 +117,10 @@ export async function recomputeDays(
     for (let i = 0; i < list.length; i += MAX_CLAUSES) {
       // { agencyId, userId, bucketStart } index per branch.
       const docs = await rollups
-        .find({ agencyId, $or: list.slice(i, i + MAX_CLAUSES) }, { batchSize: READ_BATCH })
+        .find<Omit<RollupDoc, '_id' | 'path'>>(
+          { agencyId, $or: list.slice(i, i + MAX_CLAUSES) },
+          { projection: DAY_READ, batchSize: READ_BATCH },
+        )
         .toArray();
       foldDays(docs.map(rollupEntry), folded);
     }

@@ -5,7 +5,7 @@ import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
 import { READ_BATCH } from './bulk-chunks.ts';
 import { appendTo } from './group.ts';
-import { bulkIgnoringStale, rollupEntry, versionedUpsert } from './rollup-day-store.ts';
+import { bulkIgnoringStale, ROLLUP_READ, rollupEntry, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDoc, RollupPathDayDoc } from './rollup-models.ts';
 
 /** `$or` branches per query, as for the user-days. */
@@ -33,7 +33,8 @@ export async function recomputePathDays(
         locationId: k.locationId,
         bucketStart: { $gte: new Date(k.day), $lt: new Date(k.day + DAY_MS) },
       }));
-      for (const d of await rollups.find({ agencyId, $or }, { batchSize: READ_BATCH }).toArray()) {
+      const read = { projection: ROLLUP_READ, batchSize: READ_BATCH };
+      for (const d of await rollups.find<Omit<RollupDoc, '_id'>>({ agencyId, $or }, read).toArray()) {
         const e = rollupEntry(d);
         const id = pathDayId({ agencyId, locationId: e.key.locationId, day: dayOf(e.key.bucketStart) });
         appendTo(found, id, e);

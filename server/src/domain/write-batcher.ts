@@ -4,7 +4,12 @@ import type { WriteOp } from './tracking-types.ts';
 interface Pending {
   ops: WriteOp[];
   waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+  /** Statements the ops make once merged: one per page view credited, one per other op or key. */
+  statements: number;
+  credited: Set<string>;
 }
+
+const emptyBatch = (): Pending => ({ ops: [], waiters: [], statements: 0, credited: new Set() });
 
 export interface FlushStats {
   ops: number;
@@ -20,22 +25,23 @@ export interface FlushStats {
 const SETTLE_SLICE = 500;
 
 /**
- * Ops that make a batch worth writing at once: a flush is written in bulk writes of 500
- * statements (storage/bulk-chunks.ts), so a batch this large saves no round trip by waiting for the
- * timer, and waiting only adds to every ack's latency. Merging (one update per page view per
- * batch) still happens within it, and while a flush is in flight the next batch keeps growing.
+ * Statements that make a batch worth writing at once: a flush is written in bulk writes of 500
+ * statements (storage/bulk-chunks.ts), so a batch this large saves no round trip by waiting for
+ * the timer, and waiting only adds to every ack's latency. Counted after merging (all credits of
+ * a page view in a batch are one update), so heartbeats of the same tabs keep merging instead of
+ * filling the batch; while a flush is in flight the next batch keeps growing.
  */
-export const FULL_BATCH_OPS = 1_000;
+export const FULL_BATCH_STATEMENTS = 1_000;
 
 /**
  * Collects tracking writes and applies them in one batch, so the number of database writes
  * does not grow with the heartbeat rate. Heartbeats wait for the next timed flush (at most
- * `intervalMs`), or less once `fullOps` are queued; page views and leaves ask for an immediate
+ * `intervalMs`), or less once `fullStatements` are queued; page views and leaves ask for an immediate
  * one. One flush is in flight at a time. A caller's promise settles only when the batch holding
  * its op is durable: an ack means stored.
  */
 export class WriteBatcher {
-  private pending: Pending = { ops: [], waiters: [] };
+  private pending: Pending = emptyBatch();
   private timer: NodeJS.Timeout | null = null;
   /** The timer fires on the next tick (rather than at the interval). */
   private timerNow = false;
@@ -46,21 +52,33 @@ export class WriteBatcher {
     private readonly apply: (ops: WriteOp[]) => Promise<void>,
     private readonly intervalMs: number,
     private readonly onFlush: (stats: FlushStats) => void = () => {},
-    private readonly fullOps: number = FULL_BATCH_OPS,
+    private readonly fullStatements: number = FULL_BATCH_STATEMENTS,
   ) {}
 
   /** Queues ops; resolves when they are stored. `urgent` flushes on the next tick. */
   submit(ops: WriteOp[], urgent: boolean): Promise<void> {
     const p = new Promise<void>((resolve, reject) => this.pending.waiters.push({ resolve, reject }));
-    this.pending.ops.push(...ops);
+    this.add(ops);
     this.schedule(urgent);
     return p;
   }
 
   /** Queues ops that nobody waits for (keep-alive touches); they ride the next flush. */
   enqueue(ops: WriteOp[]): void {
-    this.pending.ops.push(...ops);
+    this.add(ops);
     this.schedule(false);
+  }
+
+  private add(ops: WriteOp[]): void {
+    const b = this.pending;
+    for (const op of ops) {
+      b.ops.push(op);
+      if (op.kind !== 'credit') b.statements += op.kind === 'alive' ? op.keys.length : 1;
+      else if (!b.credited.has(op.key)) {
+        b.credited.add(op.key);
+        b.statements++;
+      }
+    }
   }
 
   get size(): number {
@@ -68,7 +86,7 @@ export class WriteBatcher {
   }
 
   private schedule(urgent: boolean): void {
-    if (urgent || this.pending.ops.length >= this.fullOps) this.urgent = true;
+    if (urgent || this.pending.statements >= this.fullStatements) this.urgent = true;
     if (this.inFlight) return; // the flush in flight reschedules when it ends
     if (this.urgent) {
       if (this.timerNow) return; // already flushing on the next tick
@@ -88,7 +106,7 @@ export class WriteBatcher {
     if (this.inFlight) await this.inFlight;
     const batch = this.pending;
     if (batch.ops.length === 0 && batch.waiters.length === 0) return;
-    this.pending = { ops: [], waiters: [] };
+    this.pending = emptyBatch();
     this.urgent = false;
     const started = performance.now();
     this.inFlight = this.apply(batch.ops).then(

@@ -3,6 +3,14 @@ import type { WriteOp } from '../../../server/src/domain/tracking-types.ts';
 import { WriteBatcher } from '../../../server/src/domain/write-batcher.ts';
 
 const alive = (n: number): WriteOp => ({ kind: 'alive', keys: [`k${n}`], at: n });
+const credit = (key: string, seq: number): WriteOp => ({
+  kind: 'credit',
+  key,
+  agencyId: 'a',
+  userId: 'u',
+  credits: [{ seq, ms: 100 }],
+  lastSeenAt: seq,
+});
 
 describe('WriteBatcher', () => {
   it('writes many submissions in one batch and resolves each only after the write', async () => {
@@ -75,6 +83,26 @@ describe('WriteBatcher', () => {
     expect(batches).toEqual([100]);
     await Promise.all([...rest, b.submit([alive(99)], true)]);
     expect(batches).toEqual([100, 100]);
+  });
+
+  it('counts a full batch in statements: credits of one page view merge into one, so they do not fill it', async () => {
+    const batches: number[] = [];
+    const b = new WriteBatcher(
+      async (ops) => void batches.push(ops.length),
+      10_000,
+      () => {},
+      10,
+    );
+    // 40 heartbeats of 5 tabs: 5 statements, not full; one keep-alive op for 5 keys makes 10.
+    const hb = Array.from({ length: 40 }, (_, i) => b.submit([credit(`pv${i % 5}`, i)], false));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(batches).toEqual([]);
+    b.enqueue([{ kind: 'alive', keys: ['x1', 'x2', 'x3', 'x4'], at: 1 }]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(batches).toEqual([]);
+    const last = b.submit([credit('pv9', 99)], false);
+    await Promise.all([...hb, last]);
+    expect(batches).toEqual([42]);
   });
 
   it('grows the next batch while a flush is in flight, then writes it at once when full', async () => {

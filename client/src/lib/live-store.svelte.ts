@@ -13,6 +13,7 @@ import type {
 import { ServerClock } from './clock.svelte.ts';
 import { INITIAL_LIVE_STATE, liveReducer, type LiveEvent, type LiveState } from './live-reducer.ts';
 import type { Session } from './session.svelte.ts';
+import { addToFeed } from './feed.ts';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'error';
 type LiveSocket = Socket<LiveServerToClientEvents, LiveClientToServerEvents>;
@@ -89,7 +90,7 @@ export class LiveStore {
     socket.on('snapshot', (snapshot) => this.#applySnapshot(snapshot));
     socket.on('upsert', (entry) => this.#dispatch({ kind: 'upsert', entry }));
     socket.on('remove', (removal) => this.#dispatch({ kind: 'remove', removal }));
-    socket.on('feed', (item) => (this.#feed = [item, ...this.#feed].slice(0, LIMITS.feedSize)));
+    socket.on('feed', (item) => (this.#feed = addToFeed(this.#feed, item, LIMITS.feedSize)));
     socket.on('bye', (bye) => this.#onBye(socket, bye));
     socket.on('connect_error', (err) => {
       // While `active`, socket.io retries by itself (network trouble). Otherwise the hub's

@@ -1,7 +1,7 @@
 import type { EngagedLedger } from './engaged-ledger.ts';
 import type { LiveActivity } from './live-activity.ts';
 import type { Clock, PresenceStore, TrackingRepository } from './ports.ts';
-import { forEachInSlices } from './slices.ts';
+import { forEachInSlices, nextTurn } from './slices.ts';
 import type { TabRegistry, TabState } from './tab-registry.ts';
 import { onClosed } from './tracking-transitions.ts';
 import type { WriteBatcher } from './write-batcher.ts';
@@ -134,29 +134,22 @@ export class TrackingMaintenance {
    */
   async markAlive(): Promise<void> {
     const keys: string[] = [];
-    let entries: { agencyId: string; sessionId: string }[] = [];
-    const refreshes: Promise<void>[] = [];
-    const refresh = () => {
-      if (entries.length === 0) return;
-      const done = this.deps.presence.refresh(entries);
-      done.catch(() => {}); // handled now (the round goes on), rethrown by Promise.all below
-      refreshes.push(done);
-      entries = [];
-    };
+    const entries: { agencyId: string; sessionId: string }[] = [];
     const now = this.clock();
     await forEachInSlices(this.tabs.allTabs(), ALIVE_SLICE, (tab) => {
       if (!this.tabs.isConnected(tab) || !tab.currentPv) return;
       entries.push({ agencyId: tab.agencyId, sessionId: tab.sessionId });
-      if (entries.length >= ALIVE_SLICE) refresh();
       // A page view whose heartbeat was written since the last round is alive already: most
       // are, so the keep-alive writes stay few however many tabs are open.
       const pv = this.tabs.pageview(tab.currentPv);
       if (pv && now - pv.aliveWrittenAt < this.aliveEveryMs) return;
       keys.push(tab.currentPv);
     });
-    refresh();
     if (keys.length > 0) this.deps.batcher.enqueue([{ kind: 'alive', keys, at: now }]);
-    await Promise.all(refreshes);
+    for (let i = 0; i < entries.length; i += ALIVE_SLICE) {
+      if (i > 0) await nextTurn();
+      await this.deps.presence.refresh(entries.slice(i, i + ALIVE_SLICE));
+    }
   }
 
   /** Closes page views that no instance has kept alive; returns how many this call closed. */

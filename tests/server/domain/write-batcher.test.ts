@@ -12,6 +12,18 @@ const credit = (key: string, seq: number): WriteOp => ({
   lastSeenAt: seq,
 });
 
+/** A batcher that is full at `full` statements and records each batch's size; its timer is far off. */
+function counting(full: number) {
+  const batches: number[] = [];
+  const b = new WriteBatcher(
+    async (ops) => void batches.push(ops.length),
+    10_000,
+    () => {},
+    full,
+  );
+  return { b, batches };
+}
+
 describe('WriteBatcher', () => {
   it('writes many submissions in one batch and resolves each only after the write', async () => {
     const batches: WriteOp[][] = [];
@@ -66,13 +78,7 @@ describe('WriteBatcher', () => {
   });
 
   it('writes a full batch without waiting for the interval, and a smaller one only at the interval', async () => {
-    const batches: number[] = [];
-    const b = new WriteBatcher(
-      async (ops) => void batches.push(ops.length),
-      10_000,
-      () => {},
-      100,
-    );
+    const { b, batches } = counting(100);
     const started = Date.now();
     await Promise.all(Array.from({ length: 100 }, (_, i) => b.submit([alive(i)], false)));
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -86,13 +92,7 @@ describe('WriteBatcher', () => {
   });
 
   it('counts a full batch in statements: credits of one page view merge into one, so they do not fill it', async () => {
-    const batches: number[] = [];
-    const b = new WriteBatcher(
-      async (ops) => void batches.push(ops.length),
-      10_000,
-      () => {},
-      10,
-    );
+    const { b, batches } = counting(10);
     // 40 heartbeats of 5 tabs: 5 statements, not full; one keep-alive op for 5 keys makes 10.
     const hb = Array.from({ length: 40 }, (_, i) => b.submit([credit(`pv${i % 5}`, i)], false));
     await new Promise((r) => setTimeout(r, 50));

@@ -1,5 +1,5 @@
 import { DAY_MS, dayOf } from './rollup-days.ts';
-import type { RollupKey, RollupValues } from './rollup-keys.ts';
+import { ROLLUP_BUCKET_MS, type RollupKey, type RollupValues } from './rollup-keys.ts';
 import type { PageRow } from './stats-ports.ts';
 
 /**
@@ -21,6 +21,20 @@ export interface PathDayValues {
   version: number;
 }
 
+/** Page views and engaged ms of one path (its index in `paths`) in one 15-minute slot of the day. */
+export interface PathCell {
+  path: number;
+  slot: number;
+  p: number;
+  m: number;
+}
+
+/** A path-day as the rollup job keeps it: with its cells, so a run can replace just the slots it recomputed. */
+export interface PathDayState extends PathDayValues {
+  /** By path index, then slot. */
+  cells: PathCell[];
+}
+
 export function pathDayId(k: PathDayKey): string {
   return JSON.stringify([k.agencyId, k.locationId, k.day]);
 }
@@ -31,22 +45,65 @@ export const pathDayKeyOf = (k: RollupKey): PathDayKey => ({
   day: dayOf(k.bucketStart),
 });
 
-/** Folds one location-day's rollups (any order) into its values; null when there are none. */
-export function foldPathDay(rollups: Iterable<{ key: RollupKey; values: RollupValues }>): PathDayValues | null {
-  const byPath = new Map<string, { p: number; m: number; u: Set<string> }>();
-  let version = -1;
-  for (const { key, values } of rollups) {
-    const cur = byPath.get(key.path) ?? { p: 0, m: 0, u: new Set<string>() };
-    cur.p += values.pageviews;
-    cur.m += values.engagedMs;
-    cur.u.add(key.userId);
-    byPath.set(key.path, cur);
-    version = Math.max(version, values.version);
+/** What a path-day is folded into: per path, its slots and its users. */
+export class PathDayFold {
+  private readonly byPath = new Map<string, { slots: Map<number, { p: number; m: number }>; u: Set<string> }>();
+  private version = -1;
+
+  private entry(path: string) {
+    let e = this.byPath.get(path);
+    if (!e) this.byPath.set(path, (e = { slots: new Map(), u: new Set() }));
+    return e;
   }
-  if (version < 0) return null;
-  const paths = [...byPath].map(([path, v]) => ({ path, p: v.p, m: v.m, u: [...v.u].sort() }));
-  paths.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { paths, version };
+
+  /** Adds sums to one slot of a path. */
+  addCell(path: string, slot: number, p: number, m: number, version: number): void {
+    const c = this.entry(path).slots.get(slot);
+    if (c) {
+      c.p += p;
+      c.m += m;
+    } else this.entry(path).slots.set(slot, { p, m });
+    this.version = Math.max(this.version, version);
+  }
+
+  addUsers(path: string, users: Iterable<string>): void {
+    const u = this.entry(path).u;
+    for (const x of users) u.add(x);
+  }
+
+  addRollup({ key, values }: { key: RollupKey; values: RollupValues }): void {
+    const slot = (key.bucketStart - dayOf(key.bucketStart)) / ROLLUP_BUCKET_MS;
+    this.addCell(key.path, slot, values.pageviews, values.engagedMs, values.version);
+    this.entry(key.path).u.add(key.userId);
+  }
+
+  /** The path-day, paths in order, each path's totals the sum of its slots; null when no slot is left. */
+  result(minVersion = -1): PathDayState | null {
+    const names = [...this.byPath].filter(([, e]) => e.slots.size > 0).map(([path]) => path);
+    if (names.length === 0) return null;
+    names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const paths: PathDayState['paths'] = [];
+    const cells: PathCell[] = [];
+    names.forEach((path, i) => {
+      const e = this.byPath.get(path) as { slots: Map<number, { p: number; m: number }>; u: Set<string> };
+      let p = 0;
+      let m = 0;
+      for (const [slot, c] of [...e.slots].sort((a, b) => a[0] - b[0])) {
+        cells.push({ path: i, slot, p: c.p, m: c.m });
+        p += c.p;
+        m += c.m;
+      }
+      paths.push({ path, p, m, u: [...e.u].sort() });
+    });
+    return { paths, cells, version: Math.max(this.version, minVersion) };
+  }
+}
+
+/** Folds one location-day's rollups (any order) into its values; null when there are none. */
+export function foldPathDay(rollups: Iterable<{ key: RollupKey; values: RollupValues }>): PathDayState | null {
+  const fold = new PathDayFold();
+  for (const r of rollups) fold.addRollup(r);
+  return fold.result();
 }
 
 /** Whole UTC days inside [from, to), and the parts before and after them. */

@@ -2,6 +2,7 @@ import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import { DAY_MS, dayId, foldDays, type DayKey, type DayValues } from '../domain/rollup-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import { bulkInChunks, READ_BATCH } from './bulk-chunks.ts';
+import { newRev } from './rollup-cas.ts';
 import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
 
 /** `$or` branches per query, as for the page view reads. */
@@ -29,19 +30,36 @@ export function versionedUpsert(id: string, version: number, fields: Document): 
   };
 }
 
+/** A user-day's stored fields (all but `_id`, `version`, `rev`). */
+export const dayFields = (key: DayKey, v: DayValues): Document => ({
+  agencyId: key.agencyId,
+  userId: key.userId,
+  locationId: key.locationId,
+  day: new Date(key.day),
+  slots: v.slots,
+  pageviews: v.pageviews,
+  engagedMs: v.engagedMs,
+  lastSeenAt: new Date(v.lastSeenAt),
+  userName: v.userName,
+});
+
+/** A stored user-day as the domain's values. */
+export const dayValuesOf = (d: RollupDayDoc): { day: number; values: DayValues } => ({
+  day: d.day.getTime(),
+  values: {
+    slots: d.slots,
+    pageviews: d.pageviews,
+    engagedMs: d.engagedMs,
+    lastSeenAt: d.lastSeenAt.getTime(),
+    userName: d.userName,
+    version: d.version.getTime(),
+  },
+});
+
 /** The write that makes a user-day hold exactly these values, unless a newer one is stored. */
 export function dayUpsert(key: DayKey, v: DayValues): AnyBulkWriteOperation<RollupDayDoc> {
-  return versionedUpsert(dayId(key), v.version, {
-    agencyId: key.agencyId,
-    userId: key.userId,
-    locationId: key.locationId,
-    day: new Date(key.day),
-    slots: v.slots,
-    pageviews: v.pageviews,
-    engagedMs: v.engagedMs,
-    lastSeenAt: new Date(v.lastSeenAt),
-    userName: v.userName,
-  });
+  // A new revision: a refresh that read the day before this write must lose (rollup-cas.ts).
+  return versionedUpsert(dayId(key), v.version, { ...dayFields(key, v), rev: newRev() });
 }
 
 /** Only duplicate-key errors: version-guarded upserts that lost to a newer version. */
@@ -64,11 +82,11 @@ export async function bulkIgnoringStale<T extends Document>(
 
 /**
  * What the levels above read of a rollup: never its `_id` (the longest string in it, rebuilt
- * from the key when needed), nor its path for the user-days. Each run reads every rollup of the
- * days it touches, so what is not decoded counts.
+ * from the key when needed), nor its path for the user-days. A run reads every rollup of the
+ * buckets it recomputed (and a rebuild every rollup of whole days), so what is not decoded counts.
  */
 export const ROLLUP_READ = { _id: 0 } as const;
-const DAY_READ = { _id: 0, path: 0 } as const;
+export const DAY_READ = { _id: 0, path: 0 } as const;
 
 /** A stored rollup (read with `ROLLUP_READ` or less: no `_id`, maybe no path) as the domain's key and values. */
 export const rollupEntry = (

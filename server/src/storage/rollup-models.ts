@@ -36,6 +36,8 @@ export interface RollupDayDoc {
   lastSeenAt: Date;
   userName: string;
   version: Date;
+  /** This write's revision, for compare-and-set (storage/rollup-cas.ts); absent on older documents. */
+  rev?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export interface RollupMonthDoc {
   lastSeenAt: Date;
   userName: string;
   version: Date;
+  rev?: string;
 }
 
 /**
@@ -68,7 +71,14 @@ export interface RollupPathDayDoc {
   locationId: string | null;
   day: Date;
   paths: { path: string; p: number; m: number; u: string[] }[];
+  /**
+   * Per path and 15-minute slot, packed: 17 bytes a cell, little-endian (index in `paths` u32,
+   * slot u8, page views u32, engaged ms float64), by path then slot. What a rollup run replaces
+   * for the slots it recomputed; readers leave it out. Absent on older documents.
+   */
+  cells?: Binary;
   version: Date;
+  rev?: string;
 }
 
 /** Job bookkeeping: leases (`owner`, `leaseUntil`) and watermarks, one document per job. */
@@ -111,7 +121,7 @@ rollupSchema.index({ agencyId: 1, locationId: 1, bucketStart: 1 }, { name: 'agen
 rollupSchema.index({ agencyId: 1, path: 1, bucketStart: 1 }, { name: 'agency_path_bucket' });
 
 const daySchema = new Schema<RollupDayDoc>(
-  { ...scope, userId: { type: String, required: true }, day: Date, slots: Schema.Types.Mixed, ...totals },
+  { ...scope, userId: { type: String, required: true }, day: Date, slots: Schema.Types.Mixed, ...totals, rev: String },
   options('rollup_days'),
 );
 daySchema.index({ agencyId: 1, day: 1 }, { name: 'agency_day' });
@@ -119,7 +129,7 @@ daySchema.index({ agencyId: 1, userId: 1, day: 1 }, { name: 'agency_user_day' })
 daySchema.index({ agencyId: 1, locationId: 1, day: 1 }, { name: 'agency_location_day' });
 
 const monthSchema = new Schema<RollupMonthDoc>(
-  { ...scope, userId: { type: String, required: true }, month: Date, slots: Buffer, ...totals },
+  { ...scope, userId: { type: String, required: true }, month: Date, slots: Buffer, ...totals, rev: String },
   options('rollup_months'),
 );
 monthSchema.index({ agencyId: 1, month: 1 }, { name: 'agency_month' });
@@ -127,7 +137,7 @@ monthSchema.index({ agencyId: 1, userId: 1, month: 1 }, { name: 'agency_user_mon
 monthSchema.index({ agencyId: 1, locationId: 1, month: 1 }, { name: 'agency_location_month' });
 
 const pathDaySchema = new Schema<RollupPathDayDoc>(
-  { ...scope, day: Date, paths: Schema.Types.Mixed, version: Date },
+  { ...scope, day: Date, paths: Schema.Types.Mixed, cells: Buffer, version: Date, rev: String },
   options('rollup_path_days'),
 );
 pathDaySchema.index({ agencyId: 1, day: 1 }, { name: 'agency_day' });

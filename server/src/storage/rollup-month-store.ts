@@ -7,11 +7,13 @@ import {
   type MonthKey,
   type MonthRow,
   type MonthSlot,
+  type MonthValues,
 } from '../domain/rollup-months.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
 import { READ_BATCH } from './bulk-chunks.ts';
+import { newRev } from './rollup-cas.ts';
 import { appendTo } from './group.ts';
-import { bulkIgnoringStale, versionedUpsert } from './rollup-day-store.ts';
+import { bulkIgnoringStale, dayValuesOf, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDayDoc, RollupMonthDoc } from './rollup-models.ts';
 
 const SLOT_BYTES = 18;
@@ -76,16 +78,27 @@ export async function readMonths(
 /** `$or` branches per query, as for the user-days. */
 const MAX_CLAUSES = 200;
 
-const dayValuesOf = (d: RollupDayDoc) => ({
-  day: d.day.getTime(),
-  values: {
-    slots: d.slots,
-    pageviews: d.pageviews,
-    engagedMs: d.engagedMs,
-    lastSeenAt: d.lastSeenAt.getTime(),
-    userName: d.userName,
-    version: d.version.getTime(),
-  },
+/** A user-month's stored fields (all but `_id`, `version`, `rev`). */
+export const monthFields = (k: MonthKey, v: MonthValues): Document => ({
+  agencyId: k.agencyId,
+  userId: k.userId,
+  locationId: k.locationId,
+  month: new Date(k.month),
+  slots: packSlots(v.slots),
+  pageviews: v.pageviews,
+  engagedMs: v.engagedMs,
+  lastSeenAt: new Date(v.lastSeenAt),
+  userName: v.userName,
+});
+
+/** A stored user-month as the domain's values. */
+export const monthValuesOf = (d: RollupMonthDoc): MonthValues => ({
+  slots: unpackSlots(d.slots),
+  pageviews: d.pageviews,
+  engagedMs: d.engagedMs,
+  lastSeenAt: d.lastSeenAt.getTime(),
+  userName: d.userName,
+  version: d.version.getTime(),
 });
 
 /**
@@ -127,19 +140,7 @@ export async function recomputeMonths(
       ops.push({ deleteOne: { filter: { _id: id } } });
       continue;
     }
-    ops.push(
-      versionedUpsert(id, v.version, {
-        agencyId: k.agencyId,
-        userId: k.userId,
-        locationId: k.locationId,
-        month: new Date(k.month),
-        slots: packSlots(v.slots),
-        pageviews: v.pageviews,
-        engagedMs: v.engagedMs,
-        lastSeenAt: new Date(v.lastSeenAt),
-        userName: v.userName,
-      }),
-    );
+    ops.push(versionedUpsert(id, v.version, { ...monthFields(k, v), rev: newRev() }));
   }
   await bulkIgnoringStale(months, ops);
 }

@@ -1,9 +1,17 @@
-import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
+import { Binary, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
 import { DAY_MS, dayOf } from '../domain/rollup-days.ts';
-import { foldPathDay, pathDayId, type PathDayKey, type PathDayValues } from '../domain/rollup-path-days.ts';
+import {
+  foldPathDay,
+  pathDayId,
+  type PathCell,
+  type PathDayKey,
+  type PathDayState,
+  type PathDayValues,
+} from '../domain/rollup-path-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
 import { READ_BATCH } from './bulk-chunks.ts';
+import { newRev } from './rollup-cas.ts';
 import { appendTo } from './group.ts';
 import { bulkIgnoringStale, ROLLUP_READ, rollupEntry, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDoc, RollupPathDayDoc } from './rollup-models.ts';
@@ -46,15 +54,54 @@ export async function recomputePathDays(
     const v = foldPathDay(found.get(id) ?? []);
     if (!v) ops.push({ deleteOne: { filter: { _id: id } } });
     else {
-      const fields = { agencyId: k.agencyId, locationId: k.locationId, day: new Date(k.day), paths: v.paths };
-      if (force) {
-        const replacement = { ...fields, version: new Date(v.version) };
-        ops.push({ replaceOne: { filter: { _id: id }, replacement, upsert: true } });
-      } else ops.push(versionedUpsert(id, v.version, fields));
+      const fields = { ...pathDayFields(k, v), version: new Date(v.version), rev: newRev() };
+      if (force) ops.push({ replaceOne: { filter: { _id: id }, replacement: fields, upsert: true } });
+      else ops.push(versionedUpsert(id, v.version, fields));
     }
   }
   await bulkIgnoringStale(pathDays, ops);
 }
+
+const CELL_BYTES = 17;
+
+/** Packs cells as RollupPathDayDoc documents them. */
+export function packCells(cells: PathCell[]): Binary {
+  const buf = Buffer.alloc(cells.length * CELL_BYTES);
+  cells.forEach((c, i) => {
+    const o = i * CELL_BYTES;
+    buf.writeUInt32LE(c.path, o);
+    buf.writeUInt8(c.slot, o + 4);
+    buf.writeUInt32LE(c.p, o + 5);
+    buf.writeDoubleLE(c.m, o + 9);
+  });
+  return new Binary(buf);
+}
+
+export function unpackCells(bin: Binary): PathCell[] {
+  const buf = Buffer.from(bin.buffer.buffer, bin.buffer.byteOffset, bin.position);
+  const out: PathCell[] = [];
+  for (let o = 0; o + CELL_BYTES <= buf.length; o += CELL_BYTES)
+    out.push({
+      path: buf.readUInt32LE(o),
+      slot: buf.readUInt8(o + 4),
+      p: buf.readUInt32LE(o + 5),
+      m: buf.readDoubleLE(o + 9),
+    });
+  return out;
+}
+
+/** A path-day's stored fields (all but `_id`, `version`, `rev`). */
+export const pathDayFields = (k: PathDayKey, v: PathDayState): Omit<RollupPathDayDoc, '_id' | 'version' | 'rev'> => ({
+  agencyId: k.agencyId,
+  locationId: k.locationId,
+  day: new Date(k.day),
+  paths: v.paths,
+  cells: packCells(v.cells),
+});
+
+/** A stored path-day with its cells; null for one stored before cells existed (rebuilt whole). */
+export const pathDayStateOf = (d: RollupPathDayDoc): PathDayState | null =>
+  d.cells ? { paths: d.paths, cells: unpackCells(d.cells), version: d.version.getTime() } : null;
 
 /** The filter for path-days of whole UTC days in [from, to) in scope (no user, no path). */
 export function pathDayQuery(scope: StatsScope, from: number, to: number): Document {
@@ -70,6 +117,7 @@ export async function readPathDays(
   from: number,
   to: number,
 ): Promise<PathDayValues[]> {
-  const docs = await pathDays.find(pathDayQuery(scope, from, to), { batchSize: READ_BATCH }).toArray();
+  const read = { projection: { cells: 0, rev: 0 }, batchSize: READ_BATCH };
+  const docs = await pathDays.find(pathDayQuery(scope, from, to), read).toArray();
   return docs.map((d) => ({ paths: d.paths, version: d.version.getTime() }));
 }

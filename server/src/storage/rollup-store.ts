@@ -8,16 +8,12 @@ import {
   type RollupSource,
   type RollupValues,
 } from '../domain/rollup-keys.ts';
-import { dayId, dayKeyOf } from '../domain/rollup-days.ts';
-import { monthKeyOf } from '../domain/rollup-months.ts';
-import { pathDayKeyOf } from '../domain/rollup-path-days.ts';
 import type { RollupStore } from '../domain/stats-ports.ts';
 import { READ_BATCH } from './bulk-chunks.ts';
 import type { PageviewDoc } from './models.ts';
-import { bulkIgnoringStale, recomputeDays, versionedUpsert } from './rollup-day-store.ts';
+import { bulkIgnoringStale, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
-import { recomputePathDays } from './rollup-path-day-store.ts';
-import { recomputeMonths } from './rollup-month-store.ts';
+import { refreshLevels } from './rollup-refresh.ts';
 
 /** Buckets closer than this are read in one range query (the ones between are just not written). */
 const MERGE_GAP_MS = 4 * ROLLUP_BUCKET_MS;
@@ -90,7 +86,7 @@ export function rollupUpsert(key: RollupKey, v: RollupValues): AnyBulkWriteOpera
   });
 }
 
-/** Rollup maintenance on MongoDB: reads the changed page views, rebuilds their rollups and user-days. */
+/** Rollup maintenance on MongoDB: reads the changed page views, rebuilds their rollups and the levels above. */
 export class MongoRollupStore implements RollupStore {
   constructor(
     private readonly pageviews: Collection<PageviewDoc>,
@@ -162,11 +158,9 @@ export class MongoRollupStore implements RollupStore {
       }
     }
     await bulkIgnoringStale(this.rollups, ops);
-    // Then the user-days holding them, rebuilt from the rollups just written, and their months.
-    const dayKeys = [...new Map(keys.map((k) => [dayId(dayKeyOf(k)), dayKeyOf(k)])).values()];
-    await recomputeDays(this.rollups, this.days, dayKeys);
-    await recomputeMonths(this.days, this.months, dayKeys.map(monthKeyOf));
-    await recomputePathDays(this.rollups, this.pathDays, keys.map(pathDayKeyOf));
+    // Then the slots of these buckets in the user-days, user-months and path-days above them.
+    const { rollups, days, months, pathDays } = this;
+    await refreshLevels({ rollups, days, months, pathDays }, keys);
     return { written: ops.length - deleted, deleted };
   }
 }

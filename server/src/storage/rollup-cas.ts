@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
+import { bulkInChunks, READ_BATCH } from './bulk-chunks.ts';
+
+/**
+ * Compare-and-set for the rollup levels above the rollups (see domain/rollup-refresh.ts).
+ *
+ * Every write of a user-day, user-month or path-day stores a new revision `rev`, unique to that
+ * write. A run that refreshes a document reads it (and its `rev`) before reading the level
+ * below, then writes only if `rev` is still the one it read. So whenever the level below
+ * changed after the run read it, the run that changed it writes the document after ours
+ * (and reads ours, or loses to it and rebuilds whole), or ours loses: no stale slot survives.
+ * A document written before revisions existed has none; `rev: null` matches it.
+ */
+type StringIdDoc = Document & { _id: string };
+
+const PREFIX = randomBytes(6).toString('base64url');
+let counter = 0;
+
+/** A revision no other write has: this process's random prefix and a counter. */
+export const newRev = (): string => `${PREFIX}${(counter++).toString(36)}`;
+
+/** A document rebuilt from what was read of it. */
+export interface Rewrite {
+  id: string;
+  /** The revision read (null: a document without one); undefined when there was no document. */
+  rev: string | null | undefined;
+  /** Its new fields; null to delete it. */
+  next: Document | null;
+}
+
+/** The documents with these ids, with every field, by id. */
+export async function readByIds<T extends { _id: string }>(
+  coll: Collection<T>,
+  ids: string[],
+): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  for (let i = 0; i < ids.length; i += READ_BATCH) {
+    const filter = { _id: { $in: ids.slice(i, i + READ_BATCH) } };
+    const docs = await (coll as unknown as Collection<StringIdDoc>).find(filter, { batchSize: READ_BATCH }).toArray();
+    for (const d of docs as T[]) out.set(d._id, d);
+  }
+  return out;
+}
+
+const duplicateKeysOnly = (err: unknown): boolean => {
+  const errors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+  const list = Array.isArray(errors) ? errors : errors ? [errors] : null;
+  return !!list && list.every((e) => e.code === 11000);
+};
+
+/**
+ * Writes each rewrite if its document still has the revision that was read (inserts it if there
+ * was none; an insert that meets a document inserted meanwhile loses). Returns the ids of the
+ * rewrites that lost; the caller rebuilds those whole.
+ */
+export async function compareAndSet<T extends { _id: string }>(
+  coll: Collection<T>,
+  rewrites: Rewrite[],
+): Promise<string[]> {
+  const ops: AnyBulkWriteOperation<StringIdDoc>[] = [];
+  /** The revision each document must have once written; null: must be gone. */
+  const expected = new Map<string, string | null>();
+  for (const { id, rev, next } of rewrites) {
+    if (next) {
+      const fresh = newRev();
+      expected.set(id, fresh);
+      if (rev === undefined) ops.push({ insertOne: { document: { ...next, _id: id, rev: fresh } } });
+      else ops.push({ updateOne: { filter: { _id: id, rev }, update: { $set: { ...next, rev: fresh } } } });
+    } else if (rev !== undefined) {
+      expected.set(id, null);
+      ops.push({ deleteOne: { filter: { _id: id, rev } } });
+    }
+  }
+  let applied = 0;
+  await bulkInChunks(coll as unknown as Collection<StringIdDoc>, ops, {
+    each: (r) => (applied += r.matchedCount + r.insertedCount + r.deletedCount),
+    tolerate: duplicateKeysOnly,
+  });
+  if (applied === ops.length) return [];
+  // Some lost (or a chunk with a lost insert reported no counts): look at what is stored now.
+  const stored = await readRevs(coll, [...expected.keys()]);
+  const lost = ([id, rev]: [string, string | null]) => (rev === null ? stored.has(id) : stored.get(id) !== rev);
+  return [...expected].filter(lost).map(([id]) => id);
+}
+
+async function readRevs<T extends { _id: string }>(coll: Collection<T>, ids: string[]) {
+  const out = new Map<string, string | null>();
+  for (let i = 0; i < ids.length; i += READ_BATCH) {
+    const filter = { _id: { $in: ids.slice(i, i + READ_BATCH) } };
+    const docs = await (coll as unknown as Collection<StringIdDoc>)
+      .find(filter, { projection: { rev: 1 }, batchSize: READ_BATCH })
+      .toArray();
+    for (const d of docs) out.set(d._id as string, (d.rev as string | undefined) ?? null);
+  }
+  return out;
+}

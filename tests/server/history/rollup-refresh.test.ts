@@ -1,0 +1,238 @@
+import { MongoClient, type CommandSucceededEvent, type Document } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
+import { foldDays } from '../../../server/src/domain/rollup-days.ts';
+import { foldRollups, rollupKeyOf } from '../../../server/src/domain/rollup-keys.ts';
+import { foldMonth, monthId, monthKeyOf } from '../../../server/src/domain/rollup-months.ts';
+import { foldPathDay, pathDayId, pathDayKeyOf } from '../../../server/src/domain/rollup-path-days.ts';
+import { prng } from '../../../server/src/cli/seed-catalog.ts';
+import type { PageviewDoc } from '../../../server/src/storage/models.ts';
+import { compareAndSet } from '../../../server/src/storage/rollup-cas.ts';
+import { unpackSlots } from '../../../server/src/storage/rollup-month-store.ts';
+import { unpackCells } from '../../../server/src/storage/rollup-path-day-store.ts';
+import { MongoRollupStore } from '../../../server/src/storage/rollup-store.ts';
+import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
+import { startHub, type TestHub } from '../../helpers/hub.ts';
+import { insertPageviews } from './fixtures.ts';
+
+/**
+ * The levels above the rollups are refreshed slot by slot (domain/rollup-refresh.ts): every
+ * level still equals the fold of the page views, whatever the interleaving of writes and
+ * runs on several instances, and a run reads what changed, not whole days and months.
+ */
+let t: TestHub;
+let st: StatsStorage;
+const job = (owner: string) =>
+  new RollupJob(st.rollups, st.jobState, {
+    owner,
+    intervalMs: 60_000,
+    leaseMs: 30_000,
+    marginMs: 5_000,
+    batchKeys: 40,
+    clock: Date.now,
+    onError: (e) => {
+      throw e;
+    },
+  });
+
+beforeAll(async () => {
+  t = await startHub();
+  st = await openStatsStorage(t.hub.db);
+});
+afterAll(() => t?.stop());
+
+const byId = <T extends { _id: string }>(list: T[]) => list.sort((a, b) => a._id.localeCompare(b._id));
+
+/** Every level as it must be: folded straight from the agency's page views. */
+async function expected(agencyId: string) {
+  const pvs = (await t.hub.db.models.pageviews.find({ agencyId }).toArray()) as PageviewDoc[];
+  const rollups = foldRollups(
+    pvs.map((d) => ({
+      ...d,
+      locationId: d.locationId ?? null,
+      startedAt: d.startedAt.getTime(),
+      lastSeenAt: d.lastSeenAt.getTime(),
+      engagedMs: d.engagedMs ?? 0,
+      userName: d.userName ?? '',
+      updatedAt: d.updatedAt.getTime(),
+    })),
+  );
+  const days = foldDays(rollups.values());
+  const months = new Map<
+    string,
+    { day: number; values: (typeof days extends Map<string, infer D> ? D : never)['values'] }[]
+  >();
+  for (const d of days.values()) {
+    const id = monthId(monthKeyOf(d.key));
+    months.set(id, [...(months.get(id) ?? []), { day: d.key.day, values: d.values }]);
+  }
+  const pathDays = new Map<string, (typeof rollups extends Map<string, infer R> ? R : never)[]>();
+  for (const r of rollups.values()) {
+    const id = pathDayId(pathDayKeyOf(r.key));
+    pathDays.set(id, [...(pathDays.get(id) ?? []), r]);
+  }
+  return {
+    days: byId(
+      [...days].map(([_id, { values: v }]) => ({
+        _id,
+        slots: v.slots,
+        pageviews: v.pageviews,
+        engagedMs: v.engagedMs,
+      })),
+    ),
+    months: byId(
+      [...months].map(([_id, list]) => {
+        const v = foldMonth(list)!;
+        return { _id, slots: v.slots, pageviews: v.pageviews, engagedMs: v.engagedMs, userName: v.userName };
+      }),
+    ),
+    pathDays: byId(
+      [...pathDays].map(([_id, list]) => {
+        const v = foldPathDay(list)!;
+        return { _id, paths: v.paths, cells: v.cells };
+      }),
+    ),
+  };
+}
+
+async function stored(agencyId: string) {
+  const c = st.collections;
+  return {
+    days: byId(
+      (await c.days.find({ agencyId }).toArray()).map((d) => ({
+        _id: d._id,
+        slots: d.slots,
+        pageviews: d.pageviews,
+        engagedMs: d.engagedMs,
+      })),
+    ),
+    months: byId(
+      (await c.months.find({ agencyId }).toArray()).map((d) => ({
+        _id: d._id,
+        slots: unpackSlots(d.slots),
+        pageviews: d.pageviews,
+        engagedMs: d.engagedMs,
+        userName: d.userName,
+      })),
+    ),
+    pathDays: byId(
+      (await c.pathDays.find({ agencyId }).toArray()).map((d) => ({
+        _id: d._id,
+        paths: d.paths,
+        cells: d.cells ? unpackCells(d.cells) : null,
+      })),
+    ),
+  };
+}
+
+/** Page views of one agency across a month edge: users, locations, paths and 15-minute buckets. */
+function specs(agencyId: string, n: number, seed: number) {
+  const rnd = prng(seed);
+  return Array.from({ length: n }, () => ({
+    agencyId,
+    userId: `u${Math.floor(rnd() * 5)}`,
+    locationId: `loc-${Math.floor(rnd() * 2)}`,
+    path: `/p${Math.floor(rnd() * 4)}`,
+    startedAt: new Date(Date.UTC(2026, 3, 30) + Math.floor(rnd() * 3 * 24 * 4) * 900_000 + Math.floor(rnd() * 900_000)),
+    engagedMs: Math.floor(rnd() * 60_000),
+  }));
+}
+
+describe('incremental rollup levels', () => {
+  it('through rounds of writes, with runs of three instances overlapping them, every level equals the fold of the page views', async () => {
+    const agencyId = 'rounds';
+    const docs = await insertPageviews(t, specs(agencyId, 300, 11));
+    await Promise.all([job('a').catchUp(), job('b').catchUp()]);
+    // Documents of the levels as an older hub wrote them: no revision, path-days without cells.
+    await st.collections.pathDays.updateMany({ agencyId }, { $unset: { cells: 1, rev: 1 } });
+    await st.collections.days.updateMany({ agencyId }, { $unset: { rev: 1 } });
+    await st.collections.months.updateMany({ agencyId }, { $unset: { rev: 1 } });
+    const rnd = prng(12);
+    for (let round = 0; round < 4; round++) {
+      const writes = async () => {
+        await insertPageviews(t, specs(agencyId, 40, 100 + round));
+        for (let i = 0; i < 30; i++) {
+          const d = docs[Math.floor(rnd() * docs.length)]!;
+          await t.hub.db.models.pageviews.updateOne(
+            { _id: d._id },
+            { $inc: { engagedMs: 1_000 }, $set: { updatedAt: new Date(), userName: `renamed ${round}` } },
+          );
+        }
+      };
+      await Promise.all([writes(), job('a').catchUp(), job('b').catchUp(), job('c').catchUp()]);
+    }
+    await job('d').catchUp();
+    const want = await expected(agencyId);
+    expect(want.months.length).toBeGreaterThanOrEqual(10);
+    expect(want.pathDays.length).toBeGreaterThanOrEqual(6);
+    expect(await stored(agencyId)).toEqual(want);
+  });
+
+  it('compare-and-set: a write built on a revision that changed, or an insert that meets a document, loses', async () => {
+    const meta = st.collections.meta;
+    expect(await compareAndSet(meta, [{ id: 'cas-1', rev: undefined, next: { owner: 'first' } }])).toEqual([]);
+    const rev = ((await meta.findOne({ _id: 'cas-1' })) as Document).rev as string;
+    expect(await compareAndSet(meta, [{ id: 'cas-1', rev: undefined, next: { owner: 'again' } }])).toEqual(['cas-1']);
+    expect(await compareAndSet(meta, [{ id: 'cas-1', rev, next: { owner: 'second' } }])).toEqual([]);
+    expect(await compareAndSet(meta, [{ id: 'cas-1', rev, next: { owner: 'stale' } }])).toEqual(['cas-1']);
+    expect(await compareAndSet(meta, [{ id: 'cas-1', rev, next: null }])).toEqual(['cas-1']);
+    expect(await meta.findOne({ _id: 'cas-1' })).toMatchObject({ owner: 'second' });
+    const now = ((await meta.findOne({ _id: 'cas-1' })) as Document).rev as string;
+    expect(await compareAndSet(meta, [{ id: 'cas-1', rev: now, next: null }])).toEqual([]);
+    expect(await meta.findOne({ _id: 'cas-1' })).toBeNull();
+    // A document from before revisions: `rev: null` matches it.
+    await meta.insertOne({ _id: 'cas-2', owner: 'old' });
+    expect(await compareAndSet(meta, [{ id: 'cas-2', rev: null, next: { owner: 'new' } }])).toEqual([]);
+    expect(await meta.findOne({ _id: 'cas-2' })).toMatchObject({ owner: 'new' });
+  });
+
+  it('a run after one heartbeat in a busy day reads that bucket, not the day', async () => {
+    const agencyId = 'busy';
+    // One location-day: 20 users, 96 buckets, 2 paths each.
+    const day = Date.UTC(2026, 5, 3);
+    const specsOfDay = Array.from({ length: 20 * 96 * 2 }, (_, i) => ({
+      agencyId,
+      userId: `u${i % 20}`,
+      locationId: 'loc-busy',
+      path: `/p${Math.floor(i / 20) % 2}`,
+      startedAt: new Date(day + Math.floor(i / 40) * 900_000 + (i % 40) * 1_000),
+    }));
+    const docs = await insertPageviews(t, specsOfDay);
+    await job('e').catchUp();
+    const client = await new MongoClient(t.env.MONGO_URL as string, { monitorCommands: true }).connect();
+    try {
+      const read = new Map<string, number>();
+      client.on('commandSucceeded', (e: CommandSucceededEvent) => {
+        const cursor = (e.reply as Document).cursor as
+          { ns: string; firstBatch?: unknown[]; nextBatch?: unknown[] } | undefined;
+        if (!cursor) return;
+        const coll = cursor.ns.split('.').slice(1).join('.');
+        read.set(coll, (read.get(coll) ?? 0) + (cursor.firstBatch ?? cursor.nextBatch ?? []).length);
+      });
+      const db = client.db();
+      const store = new MongoRollupStore(
+        db.collection('pageviews'),
+        db.collection('rollups'),
+        db.collection('rollup_days'),
+        db.collection('rollup_months'),
+        db.collection('rollup_path_days'),
+      );
+      const pv = docs[1_000]!;
+      await t.hub.db.models.pageviews.updateOne(
+        { _id: pv._id },
+        { $inc: { engagedMs: 15_000 }, $set: { updatedAt: new Date() } },
+      );
+      await store.recompute([rollupKeyOf({ ...pv, startedAt: pv.startedAt.getTime() })]);
+      // The bucket holds 40 page views of 20 users on 2 paths: its rollups, the user's 2 and the
+      // location's 40, then one user-day, one month and one path-day. Rebuilt whole, the user's
+      // day alone is 192 rollups and the location's 3,840.
+      expect(read.get('rollups') ?? 0, JSON.stringify([...read])).toBe(42);
+      expect(read.get('rollup_days') ?? 0).toBeLessThanOrEqual(2);
+      expect(read.get('rollup_months') ?? 0).toBe(1);
+      expect(read.get('rollup_path_days') ?? 0).toBe(1);
+    } finally {
+      await client.close();
+    }
+    expect(await stored(agencyId)).toEqual(await expected(agencyId));
+  });
+});

@@ -3,8 +3,9 @@ import { addDays, startOfDay } from 'date-fns';
 import { dayOf, foldDays } from '../domain/rollup-days.ts';
 import { foldRollups } from '../domain/rollup-keys.ts';
 import { monthId, monthKeyOf, type MonthKey } from '../domain/rollup-months.ts';
-import { recomputeMonths } from '../storage/rollup-month-store.ts';
-import { recomputePathDays } from '../storage/rollup-path-day-store.ts';
+import { rebuildUntilWritten } from '../storage/rollup-cas.ts';
+import { rebuildMonths } from '../storage/rollup-month-store.ts';
+import { rebuildPathDays } from '../storage/rollup-path-day-store.ts';
 import { pathDayId, pathDayKeyOf, type PathDayKey } from '../domain/rollup-path-days.ts';
 import type { Database } from '../storage/database.ts';
 import type { PageviewDoc, SessionDoc } from '../storage/models.ts';
@@ -140,11 +141,17 @@ export async function seedDatabase(
   await flushRollups(Infinity);
   folded = new Map();
   // User-months are rebuilt from the user-days just written, like the rollup job does.
-  await recomputeMonths(stats.collections.days, stats.collections.months, [...touchedMonths.values()]);
+  const { rollups, days, months, pathDays } = stats.collections;
+  const monthIds = [...touchedMonths.keys()];
+  const monthOfId = (id: string) => touchedMonths.get(id) as MonthKey;
+  await rebuildUntilWritten(monthIds, monthOfId, (keys) => rebuildMonths(days, months, keys));
   // Path-days from the rollups, a few hundred days at a time (each read holds its rollups).
-  const pathDayKeys = [...touchedPathDays.values()];
-  for (let i = 0; i < pathDayKeys.length; i += 200)
-    await recomputePathDays(stats.collections.rollups, stats.collections.pathDays, pathDayKeys.slice(i, i + 200));
+  const pathDayIds = [...touchedPathDays.keys()];
+  const pathDayOfId = (id: string) => touchedPathDays.get(id) as PathDayKey;
+  for (let i = 0; i < pathDayIds.length; i += 200)
+    await rebuildUntilWritten(pathDayIds.slice(i, i + 200), pathDayOfId, (keys) =>
+      rebuildPathDays(rollups, pathDays, keys),
+    );
   if (newest > 0 && (await stats.jobState.watermark('rollups')) === null)
     await stats.jobState.advanceWatermark('rollups', newest);
   return {

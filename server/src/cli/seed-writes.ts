@@ -3,6 +3,7 @@ import type { AnyBulkWriteOperation } from 'mongodb';
 import type { DayKey, DayValues } from '../domain/rollup-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import type { RollupDayDoc, RollupDoc } from '../storage/rollup-models.ts';
+import { newRev } from '../storage/rollup-cas.ts';
 import type { StatsStorage } from '../storage/stats-storage.ts';
 
 const rollupDoc = (id: string, k: RollupKey, v: RollupValues): RollupDoc => ({
@@ -99,7 +100,8 @@ export async function writeDays(
         update: {
           $inc: inc,
           $max: max,
-          $set: fields(k, v),
+          // A new revision: a rollup run that read this day before must not write it back (rollup-cas.ts).
+          $set: { ...fields(k, v), rev: newRev() },
         },
         upsert: true,
       },

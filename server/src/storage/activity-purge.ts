@@ -1,7 +1,8 @@
 import type { Models } from './models.ts';
-import { pathDayId } from '../domain/rollup-path-days.ts';
+import { pathDayId, type PathDayKey } from '../domain/rollup-path-days.ts';
 import type { StatsCollections } from './rollup-models.ts';
-import { recomputePathDays } from './rollup-path-day-store.ts';
+import { rebuildUntilWritten } from './rollup-cas.ts';
+import { rebuildPathDays } from './rollup-path-day-store.ts';
 
 /**
  * Erasure: every raw document of one user, and every rollup and user-day built from them, so
@@ -29,17 +30,17 @@ export async function eraseUser(
 export async function eraseRollups(stats: StatsCollections, agencyId: string, userId: string): Promise<void> {
   const who = { agencyId, userId };
   const days = await stats.days.find(who, { projection: { locationId: 1, day: 1 } }).toArray();
-  const keys = [
-    ...new Map(
-      days.map((d) => {
-        const k = { agencyId, locationId: d.locationId ?? null, day: d.day.getTime() };
-        return [pathDayId(k), k] as const;
-      }),
-    ).values(),
-  ];
+  const keys = new Map(
+    days.map((d) => {
+      const k = { agencyId, locationId: d.locationId ?? null, day: d.day.getTime() };
+      return [pathDayId(k), k] as const;
+    }),
+  );
   await Promise.all([stats.rollups.deleteMany(who), stats.days.deleteMany(who), stats.months.deleteMany(who)]);
-  for (let i = 0; i < keys.length; i += 200)
-    await recomputePathDays(stats.rollups, stats.pathDays, keys.slice(i, i + 200), true);
+  const ids = [...keys.keys()];
+  const keyOf = (id: string) => keys.get(id) as PathDayKey;
+  for (let i = 0; i < ids.length; i += 200)
+    await rebuildUntilWritten(ids.slice(i, i + 200), keyOf, (ks) => rebuildPathDays(stats.rollups, stats.pathDays, ks));
 }
 
 /**

@@ -29,6 +29,10 @@ export interface Rewrite {
   next: Document | null;
 }
 
+/** What `Rewrite.rev` says of a document as read. */
+export const revOf = (doc: { rev?: string } | undefined): string | null | undefined =>
+  doc ? (doc.rev ?? null) : undefined;
+
 /** The documents with these ids, with every field, by id. */
 export async function readByIds<T extends { _id: string }>(
   coll: Collection<T>,
@@ -84,7 +88,8 @@ export async function compareAndSet<T extends { _id: string }>(
   return [...expected].filter(lost).map(([id]) => id);
 }
 
-async function readRevs<T extends { _id: string }>(coll: Collection<T>, ids: string[]) {
+/** The revision of each stored document (null: one without), by id; absent ids are not stored. */
+export async function readRevs<T extends { _id: string }>(coll: Collection<T>, ids: string[]) {
   const out = new Map<string, string | null>();
   for (let i = 0; i < ids.length; i += READ_BATCH) {
     const filter = { _id: { $in: ids.slice(i, i + READ_BATCH) } };
@@ -94,4 +99,24 @@ async function readRevs<T extends { _id: string }>(coll: Collection<T>, ids: str
     for (const d of docs) out.set(d._id as string, (d.rev as string | undefined) ?? null);
   }
   return out;
+}
+
+/** Rounds of whole rebuilds before a run gives up; it fails, and the next run redoes its work. */
+const ROUNDS = 5;
+
+/**
+ * Rebuilds the documents of `ids` whole until none loses: only a concurrent write makes one
+ * lose, so a few rounds settle it.
+ */
+export async function rebuildUntilWritten<K>(
+  ids: string[],
+  keyOf: (id: string) => K,
+  rebuild: (keys: K[]) => Promise<string[]>,
+): Promise<void> {
+  let lost = ids;
+  for (let round = 0; lost.length > 0; round++) {
+    if (round === ROUNDS)
+      throw new Error(`rollup levels: ${lost.length} documents still changing after ${ROUNDS} rebuilds`);
+    lost = await rebuild(lost.map(keyOf));
+  }
 }

@@ -2,7 +2,7 @@ import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import { DAY_MS, dayId, foldDays, type DayKey, type DayValues } from '../domain/rollup-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import { bulkInChunks, READ_BATCH } from './bulk-chunks.ts';
-import { newRev } from './rollup-cas.ts';
+import { compareAndSet, readRevs } from './rollup-cas.ts';
 import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
 
 /** `$or` branches per query, as for the page view reads. */
@@ -56,12 +56,6 @@ export const dayValuesOf = (d: RollupDayDoc): { day: number; values: DayValues }
   },
 });
 
-/** The write that makes a user-day hold exactly these values, unless a newer one is stored. */
-export function dayUpsert(key: DayKey, v: DayValues): AnyBulkWriteOperation<RollupDayDoc> {
-  // A new revision: a refresh that read the day before this write must lose (rollup-cas.ts).
-  return versionedUpsert(dayId(key), v.version, { ...dayFields(key, v), rev: newRev() });
-}
-
 /** Only duplicate-key errors: version-guarded upserts that lost to a newer version. */
 function onlyStale(err: unknown): boolean {
   const errors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
@@ -109,16 +103,17 @@ export const rollupEntry = (
 });
 
 /**
- * Rebuilds user-days from the per-path rollups of those days (after those were recomputed),
- * with `$set`: the same idempotent recomputation one level up. A day left with no rollup is
- * deleted.
+ * Rebuilds user-days whole from the per-path rollups of those days: their revisions read first,
+ * then the rollups, then compare-and-set (rollup-cas.ts), like every write of this level. A
+ * day left with no rollup is deleted. Returns the ids whose write lost to another.
  */
-export async function recomputeDays(
+export async function rebuildDays(
   rollups: Collection<RollupDoc>,
   days: Collection<RollupDayDoc>,
   keys: DayKey[],
-): Promise<void> {
+): Promise<string[]> {
   const wanted = new Map(keys.map((k) => [dayId(k), k]));
+  const revs = await readRevs(days, [...wanted.keys()]);
   const clauses = new Map<string, Map<string, Document>>();
   for (const k of wanted.values()) {
     const list = clauses.get(k.agencyId) ?? new Map<string, Document>();
@@ -143,10 +138,9 @@ export async function recomputeDays(
       foldDays(docs.map(rollupEntry), folded);
     }
   }
-  const ops: AnyBulkWriteOperation<RollupDayDoc>[] = [];
-  for (const [id, k] of wanted) {
-    const found = folded.get(id);
-    ops.push(found ? dayUpsert(k, found.values) : { deleteOne: { filter: { _id: id } } });
-  }
-  await bulkIgnoringStale(days, ops);
+  const rewrites = [...wanted].map(([id, k]) => {
+    const v = folded.get(id)?.values;
+    return { id, rev: revs.get(id), next: v ? { ...dayFields(k, v), version: new Date(v.version) } : null };
+  });
+  return compareAndSet(days, rewrites);
 }

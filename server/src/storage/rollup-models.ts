@@ -77,6 +77,8 @@ export interface RollupPathDayDoc {
    * for the slots it recomputed; readers leave it out. Absent on older documents.
    */
   cells?: Binary;
+  /** Too large to store (see PATH_DAY_MAX_BYTES): no paths; readers use the rollups of this location-day. */
+  overflow?: boolean;
   version: Date;
   rev?: string;
 }
@@ -137,7 +139,7 @@ monthSchema.index({ agencyId: 1, userId: 1, month: 1 }, { name: 'agency_user_mon
 monthSchema.index({ agencyId: 1, locationId: 1, month: 1 }, { name: 'agency_location_month' });
 
 const pathDaySchema = new Schema<RollupPathDayDoc>(
-  { ...scope, day: Date, paths: Schema.Types.Mixed, cells: Buffer, version: Date, rev: String },
+  { ...scope, day: Date, paths: Schema.Types.Mixed, cells: Buffer, overflow: Boolean, version: Date, rev: String },
   options('rollup_path_days'),
 );
 pathDaySchema.index({ agencyId: 1, day: 1 }, { name: 'agency_day' });

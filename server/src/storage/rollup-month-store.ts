@@ -1,4 +1,4 @@
-import { Binary, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
+import { Binary, type Collection, type Document } from 'mongodb';
 import {
   foldMonth,
   monthId,
@@ -11,9 +11,9 @@ import {
 } from '../domain/rollup-months.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
 import { READ_BATCH } from './bulk-chunks.ts';
-import { newRev } from './rollup-cas.ts';
+import { compareAndSet, readRevs } from './rollup-cas.ts';
 import { appendTo } from './group.ts';
-import { bulkIgnoringStale, dayValuesOf, versionedUpsert } from './rollup-day-store.ts';
+import { dayValuesOf } from './rollup-day-store.ts';
 import type { RollupDayDoc, RollupMonthDoc } from './rollup-models.ts';
 
 const SLOT_BYTES = 18;
@@ -102,16 +102,17 @@ export const monthValuesOf = (d: RollupMonthDoc): MonthValues => ({
 });
 
 /**
- * Rebuilds user-months from their user-days (after those were recomputed), with the same
- * version-guarded `$set` as the level below: one more idempotent recomputation one level up.
- * A month left with no day is deleted. Reads are batched per agency like the user-days'.
+ * Rebuilds user-months whole from their user-days: revisions read first, then the days, then
+ * compare-and-set (rollup-cas.ts). A month left with no day is deleted. Reads are batched per
+ * agency like the user-days'. Returns the ids whose write lost to another.
  */
-export async function recomputeMonths(
+export async function rebuildMonths(
   days: Collection<RollupDayDoc>,
   months: Collection<RollupMonthDoc>,
   keys: MonthKey[],
-): Promise<void> {
+): Promise<string[]> {
   const wanted = new Map(keys.map((k) => [monthId(k), k]));
+  const revs = await readRevs(months, [...wanted.keys()]);
   const byAgency = new Map<string, MonthKey[]>();
   for (const k of wanted.values()) appendTo(byAgency, k.agencyId, k);
   const found = new Map<string, RollupDayDoc[]>();
@@ -133,14 +134,9 @@ export async function recomputeMonths(
       }
     }
   }
-  const ops: AnyBulkWriteOperation<RollupMonthDoc>[] = [];
-  for (const [id, k] of wanted) {
+  const rewrites = [...wanted].map(([id, k]) => {
     const v = foldMonth((found.get(id) ?? []).map(dayValuesOf));
-    if (!v) {
-      ops.push({ deleteOne: { filter: { _id: id } } });
-      continue;
-    }
-    ops.push(versionedUpsert(id, v.version, { ...monthFields(k, v), rev: newRev() }));
-  }
-  await bulkIgnoringStale(months, ops);
+    return { id, rev: revs.get(id), next: v ? { ...monthFields(k, v), version: new Date(v.version) } : null };
+  });
+  return compareAndSet(months, rewrites);
 }

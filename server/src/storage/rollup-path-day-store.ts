@@ -1,4 +1,4 @@
-import { Binary, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
+import { Binary, type Collection, type Document } from 'mongodb';
 import { DAY_MS, dayOf } from '../domain/rollup-days.ts';
 import {
   foldPathDay,
@@ -11,26 +11,26 @@ import {
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
 import { READ_BATCH } from './bulk-chunks.ts';
-import { newRev } from './rollup-cas.ts';
+import { compareAndSet, readRevs } from './rollup-cas.ts';
 import { appendTo } from './group.ts';
-import { bulkIgnoringStale, ROLLUP_READ, rollupEntry, versionedUpsert } from './rollup-day-store.ts';
+import { ROLLUP_READ, rollupEntry } from './rollup-day-store.ts';
 import type { RollupDoc, RollupPathDayDoc } from './rollup-models.ts';
 
 /** `$or` branches per query, as for the user-days. */
 const MAX_CLAUSES = 200;
 
 /**
- * Rebuilds location path-days from the rollups of those days (after those were recomputed),
- * with the same version-guarded `$set` as the other levels. A day left with no rollup is deleted.
+ * Rebuilds location path-days whole from the rollups of those days: revisions read first, then
+ * the rollups, then compare-and-set (rollup-cas.ts). A day left with no rollup is deleted.
+ * Returns the ids whose write lost to another.
  */
-export async function recomputePathDays(
+export async function rebuildPathDays(
   rollups: Collection<RollupDoc>,
   pathDays: Collection<RollupPathDayDoc>,
   keys: PathDayKey[],
-  /** Write even over a newer version: after an erasure the remaining rollups are older than what went. */
-  force = false,
-): Promise<void> {
+): Promise<string[]> {
   const wanted = new Map(keys.map((k) => [pathDayId(k), k]));
+  const revs = await readRevs(pathDays, [...wanted.keys()]);
   const byAgency = new Map<string, PathDayKey[]>();
   for (const k of wanted.values()) appendTo(byAgency, k.agencyId, k);
   const found = new Map<string, { key: RollupKey; values: RollupValues }[]>();
@@ -49,17 +49,11 @@ export async function recomputePathDays(
       }
     }
   }
-  const ops: AnyBulkWriteOperation<RollupPathDayDoc>[] = [];
-  for (const [id, k] of wanted) {
+  const rewrites = [...wanted].map(([id, k]) => {
     const v = foldPathDay(found.get(id) ?? []);
-    if (!v) ops.push({ deleteOne: { filter: { _id: id } } });
-    else {
-      const fields = { ...pathDayFields(k, v), version: new Date(v.version), rev: newRev() };
-      if (force) ops.push({ replaceOne: { filter: { _id: id }, replacement: fields, upsert: true } });
-      else ops.push(versionedUpsert(id, v.version, fields));
-    }
-  }
-  await bulkIgnoringStale(pathDays, ops);
+    return { id, rev: revs.get(id), next: v ? { ...pathDayFields(k, v), version: new Date(v.version) } : null };
+  });
+  return compareAndSet(pathDays, rewrites);
 }
 
 const CELL_BYTES = 17;
@@ -90,18 +84,40 @@ export function unpackCells(bin: Binary): PathCell[] {
   return out;
 }
 
-/** A path-day's stored fields (all but `_id`, `version`, `rev`). */
-export const pathDayFields = (k: PathDayKey, v: PathDayState): Omit<RollupPathDayDoc, '_id' | 'version' | 'rev'> => ({
-  agencyId: k.agencyId,
-  locationId: k.locationId,
-  day: new Date(k.day),
-  paths: v.paths,
-  cells: packCells(v.cells),
-});
+/**
+ * Largest path-day stored, estimated generously (UTF-8 at 3 bytes a character). Paths come
+ * from tracked URLs, so a hostile tab can make a location-day hold any number of them; a
+ * document past MongoDB's 16 MB would fail every rollup run for everyone. Past this size the
+ * path-day is stored as `overflow` and `/top-pages` reads that location-day from its rollups.
+ */
+export const PATH_DAY_MAX_BYTES = 4 * 1024 * 1024;
 
-/** A stored path-day with its cells; null for one stored before cells existed (rebuilt whole). */
-export const pathDayStateOf = (d: RollupPathDayDoc): PathDayState | null =>
-  d.cells ? { paths: d.paths, cells: unpackCells(d.cells), version: d.version.getTime() } : null;
+function estimatedBytes(v: PathDayState): number {
+  let n = v.cells.length * CELL_BYTES;
+  for (const p of v.paths) {
+    n += 3 * p.path.length + 48;
+    for (const u of p.u) n += 3 * u.length + 8;
+  }
+  return n;
+}
+
+/** A path-day's stored fields (all but `_id`, `version`, `rev`): its paths, or the overflow marker. */
+export function pathDayFields(k: PathDayKey, v: PathDayState): Omit<RollupPathDayDoc, '_id' | 'version' | 'rev'> {
+  const where = { agencyId: k.agencyId, locationId: k.locationId, day: new Date(k.day) };
+  if (estimatedBytes(v) > PATH_DAY_MAX_BYTES) return { ...where, paths: [], cells: packCells([]), overflow: true };
+  return { ...where, paths: v.paths, cells: packCells(v.cells), overflow: false };
+}
+
+/**
+ * A stored path-day with its cells; null when it cannot be merged into and must be rebuilt
+ * whole: stored before cells existed, or cells naming a path it does not have.
+ */
+export function pathDayStateOf(d: RollupPathDayDoc): PathDayState | null {
+  if (!d.cells || !Array.isArray(d.paths)) return null;
+  const cells = unpackCells(d.cells);
+  if (cells.some((c) => c.path >= d.paths.length)) return null;
+  return { paths: d.paths, cells, version: d.version.getTime() };
+}
 
 /** The filter for path-days of whole UTC days in [from, to) in scope (no user, no path). */
 export function pathDayQuery(scope: StatsScope, from: number, to: number): Document {
@@ -111,13 +127,20 @@ export function pathDayQuery(scope: StatsScope, from: number, to: number): Docum
   return filter;
 }
 
+/** The path-days of whole UTC days in [from, to) in scope, and the location-days stored as overflow. */
 export async function readPathDays(
   pathDays: Collection<RollupPathDayDoc>,
   scope: StatsScope,
   from: number,
   to: number,
-): Promise<PathDayValues[]> {
+): Promise<{ days: PathDayValues[]; overflow: { locationId: string | null; day: number }[] }> {
   const read = { projection: { cells: 0, rev: 0 }, batchSize: READ_BATCH };
   const docs = await pathDays.find(pathDayQuery(scope, from, to), read).toArray();
-  return docs.map((d) => ({ paths: d.paths, version: d.version.getTime() }));
+  const days: PathDayValues[] = [];
+  const overflow: { locationId: string | null; day: number }[] = [];
+  for (const d of docs) {
+    if (d.overflow) overflow.push({ locationId: d.locationId ?? null, day: d.day.getTime() });
+    else days.push({ paths: d.paths, version: d.version.getTime() });
+  }
+  return { days, overflow };
 }

@@ -6,11 +6,11 @@ import { pathDayId, pathDayKeyOf, type PathDayKey } from '../domain/rollup-path-
 import { mergeDay, mergeMonth, mergePathDay, WHOLE } from '../domain/rollup-refresh.ts';
 import { READ_BATCH } from './bulk-chunks.ts';
 import { appendTo } from './group.ts';
-import { compareAndSet, readByIds, type Rewrite } from './rollup-cas.ts';
-import { DAY_READ, dayFields, dayValuesOf, recomputeDays, ROLLUP_READ, rollupEntry } from './rollup-day-store.ts';
-import { monthFields, monthValuesOf, recomputeMonths } from './rollup-month-store.ts';
+import { compareAndSet, readByIds, rebuildUntilWritten, revOf, type Rewrite } from './rollup-cas.ts';
+import { DAY_READ, dayFields, dayValuesOf, rebuildDays, ROLLUP_READ, rollupEntry } from './rollup-day-store.ts';
+import { monthFields, monthValuesOf, rebuildMonths } from './rollup-month-store.ts';
 import type { RollupDoc, StatsCollections } from './rollup-models.ts';
-import { pathDayFields, pathDayStateOf, recomputePathDays } from './rollup-path-day-store.ts';
+import { pathDayFields, pathDayStateOf, rebuildPathDays } from './rollup-path-day-store.ts';
 
 /** `$or` branches per query, as for the page view reads. */
 const MAX_CLAUSES = 200;
@@ -20,7 +20,7 @@ const MAX_CLAUSES = 200;
  * holding them, each by replacing just the recomputed slots (domain/rollup-refresh.ts), so a
  * run reads what changed, not whole days and months. Each level reads its stored documents
  * first, then the level below, then writes with compare-and-set; whatever lost is rebuilt
- * whole the old way (rollup-day-store.ts and its neighbours).
+ * whole (rollup-day-store.ts and its neighbours), with compare-and-set too, until it is written.
  */
 export async function refreshLevels(c: Omit<StatsCollections, 'meta'>, keys: RollupKey[]): Promise<void> {
   const days = await refreshDays(c, keys);
@@ -90,17 +90,16 @@ async function refreshDays(c: Omit<StatsCollections, 'meta'>, keys: RollupKey[])
     }
     rewrites.push({
       id,
-      rev: doc ? (doc.rev ?? null) : undefined,
+      rev: revOf(doc),
       next: next && { ...dayFields(t.key, next), version: new Date(next.version) },
     });
   }
   const lost = [...whole, ...(await compareAndSet(c.days, rewrites))];
-  if (lost.length > 0)
-    await recomputeDays(
-      c.rollups,
-      c.days,
-      lost.map((id) => (touched.get(id) as { key: DayKey }).key),
-    );
+  await rebuildUntilWritten(
+    lost,
+    (id) => (touched.get(id) as { key: DayKey }).key,
+    (keys) => rebuildDays(c.rollups, c.days, keys),
+  );
   return [...touched.values()].map((t) => t.key);
 }
 
@@ -130,17 +129,13 @@ async function refreshMonths(c: Omit<StatsCollections, 'meta'>, days: DayKey[]):
     }
     rewrites.push({
       id,
-      rev: doc ? (doc.rev ?? null) : undefined,
+      rev: revOf(doc),
       next: next && { ...monthFields(t.key, next), version: new Date(next.version) },
     });
   }
   const lost = [...whole, ...(await compareAndSet(c.months, rewrites))];
-  if (lost.length > 0)
-    await recomputeMonths(
-      c.days,
-      c.months,
-      lost.map((id) => (touched.get(id) as { key: MonthKey }).key),
-    );
+  const keyOf = (id: string) => (touched.get(id) as { key: MonthKey }).key;
+  await rebuildUntilWritten(lost, keyOf, (keys) => rebuildMonths(c.days, c.months, keys));
 }
 
 async function refreshPathDays(c: Omit<StatsCollections, 'meta'>, keys: RollupKey[]): Promise<void> {
@@ -158,22 +153,25 @@ async function refreshPathDays(c: Omit<StatsCollections, 'meta'>, keys: RollupKe
   const fresh = new Map<string, { key: RollupKey; values: RollupValues }[]>();
   for (const r of await readRollups(c.rollups, groups, ROLLUP_READ)) appendTo(fresh, pathDayId(pathDayKeyOf(r.key)), r);
   const rewrites: Rewrite[] = [];
-  const whole: PathDayKey[] = [];
+  const whole: string[] = [];
   for (const [id, t] of touched) {
     const doc = stored.get(id);
+    // Too large to keep: nothing to refresh (it only grows), readers use the rollups.
+    if (doc?.overflow) continue;
     const state = doc ? pathDayStateOf(doc) : null;
-    // Stored before path-days had cells: nothing to merge into, so it is rebuilt whole.
+    // Nothing to merge into (see pathDayStateOf): rebuilt whole.
     if (doc && !state) {
-      whole.push(t.key);
+      whole.push(id);
       continue;
     }
     const next = mergePathDay(state, fresh.get(id) ?? [], t.slots);
     rewrites.push({
       id,
-      rev: doc ? (doc.rev ?? null) : undefined,
+      rev: revOf(doc),
       next: next && { ...pathDayFields(t.key, next), version: new Date(next.version) },
     });
   }
-  for (const id of await compareAndSet(c.pathDays, rewrites)) whole.push((touched.get(id) as { key: PathDayKey }).key);
-  if (whole.length > 0) await recomputePathDays(c.rollups, c.pathDays, whole);
+  const lost = [...whole, ...(await compareAndSet(c.pathDays, rewrites))];
+  const keyOf = (id: string) => (touched.get(id) as { key: PathDayKey }).key;
+  await rebuildUntilWritten(lost, keyOf, (keys) => rebuildPathDays(c.rollups, c.pathDays, keys));
 }

@@ -1,5 +1,6 @@
 import type { Collection, Document } from 'mongodb';
 import { bucketMonths, userTotalsOfMonths } from '../domain/rollup-months.ts';
+import { DAY_MS } from '../domain/rollup-days.ts';
 import { pageRowsOfPathDays, splitWholeDays } from '../domain/rollup-path-days.ts';
 import type { RangeSegment } from '../domain/rollup-keys.ts';
 import type { BucketRow, PageRow, StatsReader, StatsScope, UserRow } from '../domain/stats-ports.ts';
@@ -118,10 +119,19 @@ export class MongoStatsReader implements StatsReader {
     // Agency- or location-wide, whole UTC days come from path-days; the rest from rollups.
     if (segment.source === 'rollups' && !scope.userId && !scope.path && segment.from && segment.to) {
       const { days, edges } = splitWholeDays(segment.from.getTime(), segment.to.getTime());
+      const read = days ? await readPathDays(this.pathDays, scope, days[0], days[1]) : { days: [], overflow: [] };
       const parts = await Promise.all([
-        days ? readPathDays(this.pathDays, scope, days[0], days[1]).then(pageRowsOfPathDays) : [],
+        pageRowsOfPathDays(read.days),
         ...edges.map(([from, to]) =>
           this.rollupPageTotals(scope, { source: 'rollups', from: new Date(from), to: new Date(to) }),
+        ),
+        // Location-days too large for a path-day come from their rollups.
+        ...read.overflow.map(({ locationId, day }) =>
+          this.rollupPageTotals(
+            scope,
+            { source: 'rollups', from: new Date(day), to: new Date(day + DAY_MS) },
+            locationId,
+          ),
         ),
       ]);
       return parts.flat();
@@ -129,10 +139,15 @@ export class MongoStatsReader implements StatsReader {
     return this.rollupPageTotals(scope, segment);
   }
 
-  private async rollupPageTotals(scope: StatsScope, segment: RangeSegment): Promise<PageRow[]> {
-    const rows = await this.coll(segment.source)
-      .aggregate<{ _id: string } & BucketRow>(pagePipeline(scope, segment))
-      .toArray();
+  /** Per path from rollups or page views; `locationId` narrows to one location (null: none). */
+  private async rollupPageTotals(
+    scope: StatsScope,
+    segment: RangeSegment,
+    locationId?: string | null,
+  ): Promise<PageRow[]> {
+    const pipeline = pagePipeline(scope, segment);
+    if (locationId !== undefined) (pipeline[0] as { $match: Document }).$match.locationId = locationId;
+    const rows = await this.coll(segment.source).aggregate<{ _id: string } & BucketRow>(pipeline).toArray();
     return rows.map((r) => ({ path: r._id, pageviews: r.pageviews, engagedMs: r.engagedMs, users: r.users }));
   }
 

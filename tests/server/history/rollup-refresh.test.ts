@@ -1,4 +1,4 @@
-import { MongoClient, type CommandSucceededEvent, type Document } from 'mongodb';
+import { MongoClient, type Collection, type CommandSucceededEvent, type Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
 import { foldDays } from '../../../server/src/domain/rollup-days.ts';
@@ -184,6 +184,116 @@ describe('incremental rollup levels', () => {
     await meta.insertOne({ _id: 'cas-2', owner: 'old' });
     expect(await compareAndSet(meta, [{ id: 'cas-2', rev: null, next: { owner: 'new' } }])).toEqual([]);
     expect(await meta.findOne({ _id: 'cas-2' })).toMatchObject({ owner: 'new' });
+  });
+
+  it('a refresh that loses to a write in between is rebuilt whole, and a rebuild that loses again is redone', async () => {
+    const agencyId = 'meddled';
+    const docs = await insertPageviews(t, specs(agencyId, 120, 21));
+    await job('f').catchUp();
+    // Before each of the first two bulk writes to a level, another "run" writes garbage into the
+    // documents that write is for, with a revision of its own: the refresh loses, then its first
+    // whole rebuild loses too.
+    const fired: number[] = [];
+    const meddling = <T extends Document>(coll: Collection<T>, garbage: Document) => {
+      let left = 2;
+      return new Proxy(coll, {
+        get(target, prop) {
+          if (prop === 'bulkWrite')
+            return async (ops: Document[], options?: Document) => {
+              if (left > 0) {
+                const targetOf = (o: Document) =>
+                  (o.updateOne?.filter ?? o.deleteOne?.filter ?? o.insertOne?.document) as Document;
+                const ids = ops.map((o) => targetOf(o)._id);
+                const r = await target.updateMany(
+                  { _id: { $in: ids } } as never,
+                  {
+                    $set: { ...garbage, rev: `meddler-${left--}` },
+                  } as never,
+                );
+                fired.push(r.modifiedCount);
+              }
+              return target.bulkWrite(ops as never, options);
+            };
+          const v = Reflect.get(target, prop) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+    };
+    const c = st.collections;
+    const store = new MongoRollupStore(
+      t.hub.db.models.pageviews,
+      c.rollups,
+      meddling(c.days, { pageviews: -1, slots: {} }),
+      meddling(c.months, { pageviews: -1 }),
+      meddling(c.pathDays, { paths: [] }),
+    );
+    const changed = docs.slice(0, 10);
+    for (const d of changed)
+      await t.hub.db.models.pageviews.updateOne(
+        { _id: d._id },
+        { $inc: { engagedMs: 7_000 }, $set: { updatedAt: new Date() } },
+      );
+    await store.recompute(changed.map((d) => rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })));
+    expect(fired).toHaveLength(6);
+    expect(fired.every((n) => n > 0)).toBe(true);
+    expect(await stored(agencyId)).toEqual(await expected(agencyId));
+  });
+
+  it('a location-day with more paths than a path-day may hold is read from its rollups, and runs go on', async () => {
+    const agencyId = 'many-paths';
+    const day = Date.UTC(2026, 6, 1);
+    // 1,500 distinct paths of 1,000 characters: past PATH_DAY_MAX_BYTES (as a hostile tab could send).
+    const long = (i: number) => `/${String(i).padStart(6, '0')}${'x'.repeat(993)}`;
+    await insertPageviews(t, [
+      ...Array.from({ length: 1_500 }, (_, i) => ({
+        agencyId,
+        userId: `u${i % 3}`,
+        locationId: 'loc-big',
+        path: long(i),
+        startedAt: new Date(day + i * 30_000),
+      })),
+      ...Array.from({ length: 30 }, (_, i) => ({
+        agencyId,
+        userId: 'v',
+        locationId: 'loc-small',
+        path: `/s${i % 3}`,
+        startedAt: new Date(day + i * 60_000),
+      })),
+    ]);
+    await job('g').catchUp();
+    expect(await st.collections.pathDays.findOne({ agencyId, locationId: 'loc-big' })).toMatchObject({
+      overflow: true,
+      paths: [],
+    });
+    expect(await st.collections.pathDays.findOne({ agencyId, locationId: 'loc-small' })).toMatchObject({
+      overflow: false,
+    });
+    // More page views that day: the run goes on, and the answer follows them.
+    await insertPageviews(t, [
+      { agencyId, userId: 'u9', locationId: 'loc-big', path: long(0), startedAt: new Date(day + 3_600_000) },
+    ]);
+    await job('g').catchUp();
+    const rows = await st.reader.pageTotals(
+      { agencyId },
+      { source: 'rollups', from: new Date(day), to: new Date(day + 86_400_000) },
+    );
+    const sum = (list: { path: string; pageviews: number; users: string[] }[]) => {
+      const out = new Map<string, { pageviews: number; users: Set<string> }>();
+      for (const r of list) {
+        const cur = out.get(r.path) ?? { pageviews: 0, users: new Set<string>() };
+        cur.pageviews += r.pageviews;
+        for (const u of r.users) cur.users.add(u);
+        out.set(r.path, cur);
+      }
+      return [...out]
+        .map(([path, v]) => ({ path, pageviews: v.pageviews, users: [...v.users].sort() }))
+        .sort((a, b) => a.path.localeCompare(b.path));
+    };
+    const pvs = (await t.hub.db.models.pageviews.find({ agencyId }).toArray()) as PageviewDoc[];
+    const want = sum(pvs.map((p) => ({ path: p.path, pageviews: 1, users: [p.userId] })));
+    expect(want).toHaveLength(1_503);
+    expect(want.find((r) => r.path === long(0))).toEqual({ path: long(0), pageviews: 2, users: ['u0', 'u9'] });
+    expect(sum(rows)).toEqual(want);
   });
 
   it('a run after one heartbeat in a busy day reads that bucket, not the day', async () => {

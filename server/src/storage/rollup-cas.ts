@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
+import { Binary, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
 import { bulkInChunks, READ_BATCH } from './bulk-chunks.ts';
 
 /**
@@ -27,6 +27,29 @@ export interface Rewrite {
   rev: string | null | undefined;
   /** Its new fields; null to delete it. */
   next: Document | null;
+  /**
+   * The document as read, when a write that changes nothing may be skipped: it already holds
+   * what this run read below it. (Not for a write whose point is its new revision.)
+   */
+  stored?: Document;
+}
+
+/** Whether every field of `next` is stored as is (dates by instant, binaries by bytes). */
+function holds(stored: Document, next: Document): boolean {
+  const same = (a: unknown, b: unknown): boolean => {
+    if (a instanceof Date || b instanceof Date)
+      return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+    if (a instanceof Binary || b instanceof Binary)
+      return a instanceof Binary && b instanceof Binary && Buffer.compare(a.value(), b.value()) === 0;
+    if (Array.isArray(a) || Array.isArray(b))
+      return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
+    if (a && b && typeof a === 'object' && typeof b === 'object') {
+      const ka = Object.keys(a);
+      return ka.length === Object.keys(b).length && ka.every((k) => same((a as Document)[k], (b as Document)[k]));
+    }
+    return a === b || (a == null && b == null);
+  };
+  return Object.keys(next).every((k) => same(stored[k], next[k]));
 }
 
 /** What `Rewrite.rev` says of a document as read. */
@@ -65,7 +88,8 @@ export async function compareAndSet<T extends { _id: string }>(
   const ops: AnyBulkWriteOperation<StringIdDoc>[] = [];
   /** The revision each document must have once written; null: must be gone. */
   const expected = new Map<string, string | null>();
-  for (const { id, rev, next } of rewrites) {
+  for (const { id, rev, next, stored } of rewrites) {
+    if (next && stored && holds(stored, next)) continue;
     if (next) {
       const fresh = newRev();
       expected.set(id, fresh);
@@ -101,7 +125,7 @@ export async function readRevs<T extends { _id: string }>(coll: Collection<T>, i
   return out;
 }
 
-/** Rounds of whole rebuilds before a run gives up; it fails, and the next run redoes its work. */
+/** Rounds of whole rebuilds before giving up (the caller fails, and is retried). */
 const ROUNDS = 5;
 
 /**

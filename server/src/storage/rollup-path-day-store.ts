@@ -103,19 +103,36 @@ function estimatedBytes(v: PathDayState): number {
 
 /** A path-day's stored fields (all but `_id`, `version`, `rev`): its paths, or the overflow marker. */
 export function pathDayFields(k: PathDayKey, v: PathDayState): Omit<RollupPathDayDoc, '_id' | 'version' | 'rev'> {
-  const where = { agencyId: k.agencyId, locationId: k.locationId, day: new Date(k.day) };
-  if (estimatedBytes(v) > PATH_DAY_MAX_BYTES) return { ...where, paths: [], cells: packCells([]), overflow: true };
-  return { ...where, paths: v.paths, cells: packCells(v.cells), overflow: false };
+  if (estimatedBytes(v) > PATH_DAY_MAX_BYTES) return overflowFields(k);
+  return { ...where(k), paths: v.paths, cells: packCells(v.cells), overflow: false };
 }
+
+/** The overflow marker's fields. */
+export const overflowFields = (k: PathDayKey): Omit<RollupPathDayDoc, '_id' | 'version' | 'rev'> => ({
+  ...where(k),
+  paths: [],
+  cells: packCells([]),
+  overflow: true,
+});
+
+const where = (k: PathDayKey) => ({ agencyId: k.agencyId, locationId: k.locationId, day: new Date(k.day) });
 
 /**
  * A stored path-day with its cells; null when it cannot be merged into and must be rebuilt
- * whole: stored before cells existed, or cells naming a path it does not have.
+ * whole: stored before cells existed, or cells that do not add up to its paths.
  */
 export function pathDayStateOf(d: RollupPathDayDoc): PathDayState | null {
   if (!d.cells || !Array.isArray(d.paths)) return null;
   const cells = unpackCells(d.cells);
-  if (cells.some((c) => c.path >= d.paths.length)) return null;
+  const sums = d.paths.map(() => ({ p: 0, m: 0 }));
+  for (const c of cells) {
+    const sum = sums[c.path];
+    if (!sum) return null;
+    sum.p += c.p;
+    sum.m += c.m;
+  }
+  // Paths written without their cells (by a hub from before cells, or damaged) do not add up.
+  if (d.paths.some((x, i) => x.p !== sums[i]?.p || x.m !== sums[i]?.m)) return null;
   return { paths: d.paths, cells, version: d.version.getTime() };
 }
 

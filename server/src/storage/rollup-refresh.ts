@@ -6,11 +6,11 @@ import { pathDayId, pathDayKeyOf, type PathDayKey } from '../domain/rollup-path-
 import { mergeDay, mergeMonth, mergePathDay, WHOLE } from '../domain/rollup-refresh.ts';
 import { READ_BATCH } from './bulk-chunks.ts';
 import { appendTo } from './group.ts';
-import { compareAndSet, readByIds, rebuildUntilWritten, revOf, type Rewrite } from './rollup-cas.ts';
+import { compareAndSet, readByIds, revOf, type Rewrite } from './rollup-cas.ts';
 import { DAY_READ, dayFields, dayValuesOf, rebuildDays, ROLLUP_READ, rollupEntry } from './rollup-day-store.ts';
 import { monthFields, monthValuesOf, rebuildMonths } from './rollup-month-store.ts';
 import type { RollupDoc, StatsCollections } from './rollup-models.ts';
-import { pathDayFields, pathDayStateOf, rebuildPathDays } from './rollup-path-day-store.ts';
+import { overflowFields, pathDayFields, pathDayStateOf, rebuildPathDays } from './rollup-path-day-store.ts';
 
 /** `$or` branches per query, as for the page view reads. */
 const MAX_CLAUSES = 200;
@@ -19,27 +19,82 @@ const MAX_CLAUSES = 200;
  * After a run rewrote some rollups: refreshes the user-days, user-months and location path-days
  * holding them, each by replacing just the recomputed slots (domain/rollup-refresh.ts), so a
  * run reads what changed, not whole days and months. Each level reads its stored documents
- * first, then the level below, then writes with compare-and-set; whatever lost is rebuilt
- * whole (rollup-day-store.ts and its neighbours), with compare-and-set too, until it is written.
+ * first, then the level below, then writes with compare-and-set; what lost (another run wrote
+ * in between) is merged again from a fresh read. A merge that cannot be exact, or a document
+ * it cannot merge into, is rebuilt whole (rollup-day-store.ts and its neighbours), with
+ * compare-and-set too.
  */
 export async function refreshLevels(c: Omit<StatsCollections, 'meta'>, keys: RollupKey[]): Promise<void> {
-  const days = await refreshDays(c, keys);
-  await refreshMonths(c, days);
-  await refreshPathDays(c, keys);
+  const days = new Map<string, Touched<DayKey>>();
+  const pathDays = new Map<string, Touched<PathDayKey>>();
+  for (const k of keys) {
+    touch(days, dayId, dayKeyOf(k), k.bucketStart);
+    touch(pathDays, pathDayId, pathDayKeyOf(k), k.bucketStart);
+  }
+  await untilSettled(days, (t) => refreshDays(c, t));
+  const months = new Map<string, { key: MonthKey; days: DayKey[] }>();
+  for (const { key } of days.values()) {
+    const m = monthKeyOf(key);
+    const cur = months.get(monthId(m));
+    if (cur) cur.days.push(key);
+    else months.set(monthId(m), { key: m, days: [key] });
+  }
+  await untilSettled(months, (t) => refreshMonths(c, t));
+  await untilSettled(pathDays, (t) => refreshPathDays(c, t));
 }
 
-/** Slot index of a bucket within its UTC day. */
-const slotOf = (bucketStart: number, day: number) => (bucketStart - day) / ROLLUP_BUCKET_MS;
+/** A document of a level with the slots (indexes in its UTC day) a run recomputed. */
+interface Touched<K> {
+  key: K;
+  slots: Set<number>;
+}
 
-/** The rollups of the given buckets, one query per agency and 200 branches: `branch` narrows each to a user or location. */
-async function readRollups(
+function touch<K extends { day: number }>(
+  into: Map<string, Touched<K>>,
+  idOf: (k: K) => string,
+  key: K,
+  bucket: number,
+) {
+  const id = idOf(key);
+  let t = into.get(id);
+  if (!t) into.set(id, (t = { key, slots: new Set() }));
+  t.slots.add((bucket - key.day) / ROLLUP_BUCKET_MS);
+}
+
+/** Rounds of merging what lost before a run gives up; it fails, and the next run redoes its work. */
+const ROUNDS = 5;
+
+/** Refreshes `all`, then again what lost, until nothing does. */
+async function untilSettled<T>(all: Map<string, T>, refresh: (part: Map<string, T>) => Promise<string[]>) {
+  let part = all;
+  for (let round = 0; part.size > 0; round++) {
+    if (round === ROUNDS)
+      throw new Error(`rollup levels: ${part.size} documents still changing after ${ROUNDS} rounds`);
+    const lost = await refresh(part);
+    part = new Map(lost.map((id) => [id, all.get(id) as T]));
+  }
+}
+
+/** The rollups of the touched slots, one query per agency and 200 branches; `branch` narrows a document's read to a user or a location. */
+async function readRollups<K extends { agencyId: string; day: number }>(
   rollups: Collection<RollupDoc>,
-  groups: Map<string, Map<string, { branch: Document; buckets: Set<number> }>>,
+  touched: Iterable<Touched<K>>,
+  branch: (k: K) => Document,
   projection: Document,
 ): Promise<{ key: RollupKey; values: RollupValues }[]> {
+  const byAgency = new Map<string, Map<string, { branch: Document; buckets: Set<number> }>>();
+  for (const { key, slots } of touched) {
+    let groups = byAgency.get(key.agencyId);
+    if (!groups) byAgency.set(key.agencyId, (groups = new Map()));
+    const b = branch(key);
+    const id = JSON.stringify(b);
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = { branch: b, buckets: new Set() }));
+    for (const s of slots) g.buckets.add(key.day + s * ROLLUP_BUCKET_MS);
+  }
   const out: { key: RollupKey; values: RollupValues }[] = [];
-  for (const [agencyId, byBranch] of groups) {
-    const list = [...byBranch.values()].map((g) => ({
+  for (const [agencyId, groups] of byAgency) {
+    const list = [...groups.values()].map((g) => ({
       ...g.branch,
       bucketStart: { $in: [...g.buckets].map((b) => new Date(b)) },
     }));
@@ -52,70 +107,40 @@ async function readRollups(
   return out;
 }
 
-function addBucket(
-  groups: Map<string, Map<string, { branch: Document; buckets: Set<number> }>>,
-  agencyId: string,
-  branch: Document,
-  bucket: number,
-) {
-  let byBranch = groups.get(agencyId);
-  if (!byBranch) groups.set(agencyId, (byBranch = new Map()));
-  const id = JSON.stringify(branch);
-  let g = byBranch.get(id);
-  if (!g) byBranch.set(id, (g = { branch, buckets: new Set() }));
-  g.buckets.add(bucket);
-}
-
-async function refreshDays(c: Omit<StatsCollections, 'meta'>, keys: RollupKey[]): Promise<DayKey[]> {
-  const touched = new Map<string, { key: DayKey; slots: Set<string> }>();
-  const groups = new Map<string, Map<string, { branch: Document; buckets: Set<number> }>>();
-  for (const k of keys) {
-    const key = dayKeyOf(k);
-    const id = dayId(key);
-    let t = touched.get(id);
-    if (!t) touched.set(id, (t = { key, slots: new Set() }));
-    t.slots.add(String(slotOf(k.bucketStart, key.day)));
-    addBucket(groups, k.agencyId, { userId: k.userId }, k.bucketStart);
-  }
+/** One round for user-days; returns the ids that lost. */
+async function refreshDays(c: Omit<StatsCollections, 'meta'>, touched: Map<string, Touched<DayKey>>) {
   const stored = await readByIds(c.days, [...touched.keys()]);
-  const fresh = foldDays(await readRollups(c.rollups, groups, DAY_READ));
+  const fresh = foldDays(await readRollups(c.rollups, touched.values(), (k) => ({ userId: k.userId }), DAY_READ));
   const rewrites: Rewrite[] = [];
-  const whole: string[] = [];
+  const whole: DayKey[] = [];
   for (const [id, t] of touched) {
     const doc = stored.get(id);
-    const next = mergeDay(doc ? dayValuesOf(doc).values : null, fresh.get(id)?.values, t.slots);
-    if (next === WHOLE) {
-      whole.push(id);
-      continue;
-    }
-    rewrites.push({
-      id,
-      rev: revOf(doc),
-      next: next && { ...dayFields(t.key, next), version: new Date(next.version) },
-    });
+    const next = mergeDay(doc ? dayValuesOf(doc).values : null, fresh.get(id)?.values, [...t.slots].map(String));
+    if (next === WHOLE) whole.push(t.key);
+    else
+      rewrites.push({
+        id,
+        rev: revOf(doc),
+        stored: doc,
+        next: next && { ...dayFields(t.key, next), version: new Date(next.version) },
+      });
   }
-  const lost = [...whole, ...(await compareAndSet(c.days, rewrites))];
-  await rebuildUntilWritten(
-    lost,
-    (id) => (touched.get(id) as { key: DayKey }).key,
-    (keys) => rebuildDays(c.rollups, c.days, keys),
-  );
-  return [...touched.values()].map((t) => t.key);
+  const lost = await compareAndSet(c.days, rewrites);
+  return whole.length > 0 ? [...lost, ...(await rebuildDays(c.rollups, c.days, whole))] : lost;
 }
 
-async function refreshMonths(c: Omit<StatsCollections, 'meta'>, days: DayKey[]): Promise<void> {
-  const touched = new Map<string, { key: MonthKey; days: DayKey[] }>();
-  for (const d of days) {
-    const key = monthKeyOf(d);
-    const id = monthId(key);
-    const t = touched.get(id);
-    if (t) t.days.push(d);
-    else touched.set(id, { key, days: [d] });
-  }
+/** One round for user-months: each month's touched days as they are stored now; returns the ids that lost. */
+async function refreshMonths(
+  c: Omit<StatsCollections, 'meta'>,
+  touched: Map<string, { key: MonthKey; days: DayKey[] }>,
+) {
   const stored = await readByIds(c.months, [...touched.keys()]);
-  const below = await readByIds(c.days, days.map(dayId));
+  const below = await readByIds(
+    c.days,
+    [...touched.values()].flatMap((t) => t.days.map(dayId)),
+  );
   const rewrites: Rewrite[] = [];
-  const whole: string[] = [];
+  const whole: MonthKey[] = [];
   for (const [id, t] of touched) {
     const doc = stored.get(id);
     const now = t.days.map((d) => {
@@ -123,55 +148,50 @@ async function refreshMonths(c: Omit<StatsCollections, 'meta'>, days: DayKey[]):
       return { day: d.day, values: found ? dayValuesOf(found).values : null };
     });
     const next = mergeMonth(doc ? monthValuesOf(doc) : null, t.key.month, now);
-    if (next === WHOLE) {
-      whole.push(id);
-      continue;
-    }
-    rewrites.push({
-      id,
-      rev: revOf(doc),
-      next: next && { ...monthFields(t.key, next), version: new Date(next.version) },
-    });
+    if (next === WHOLE) whole.push(t.key);
+    else
+      rewrites.push({
+        id,
+        rev: revOf(doc),
+        stored: doc,
+        next: next && { ...monthFields(t.key, next), version: new Date(next.version) },
+      });
   }
-  const lost = [...whole, ...(await compareAndSet(c.months, rewrites))];
-  const keyOf = (id: string) => (touched.get(id) as { key: MonthKey }).key;
-  await rebuildUntilWritten(lost, keyOf, (keys) => rebuildMonths(c.days, c.months, keys));
+  const lost = await compareAndSet(c.months, rewrites);
+  return whole.length > 0 ? [...lost, ...(await rebuildMonths(c.days, c.months, whole))] : lost;
 }
 
-async function refreshPathDays(c: Omit<StatsCollections, 'meta'>, keys: RollupKey[]): Promise<void> {
-  const touched = new Map<string, { key: PathDayKey; slots: Set<number> }>();
-  const groups = new Map<string, Map<string, { branch: Document; buckets: Set<number> }>>();
-  for (const k of keys) {
-    const key = pathDayKeyOf(k);
-    const id = pathDayId(key);
-    let t = touched.get(id);
-    if (!t) touched.set(id, (t = { key, slots: new Set() }));
-    t.slots.add(slotOf(k.bucketStart, key.day));
-    addBucket(groups, k.agencyId, { locationId: k.locationId }, k.bucketStart);
-  }
+/** One round for location path-days; returns the ids that lost. */
+async function refreshPathDays(c: Omit<StatsCollections, 'meta'>, touched: Map<string, Touched<PathDayKey>>) {
   const stored = await readByIds(c.pathDays, [...touched.keys()]);
+  // Overflowed path-days hold no paths: their rollups are not needed.
+  const open = [...touched].filter(([id]) => !stored.get(id)?.overflow).map(([, t]) => t);
   const fresh = new Map<string, { key: RollupKey; values: RollupValues }[]>();
-  for (const r of await readRollups(c.rollups, groups, ROLLUP_READ)) appendTo(fresh, pathDayId(pathDayKeyOf(r.key)), r);
+  for (const r of await readRollups(c.rollups, open, (k) => ({ locationId: k.locationId }), ROLLUP_READ))
+    appendTo(fresh, pathDayId(pathDayKeyOf(r.key)), r);
   const rewrites: Rewrite[] = [];
-  const whole: string[] = [];
+  const whole: PathDayKey[] = [];
   for (const [id, t] of touched) {
     const doc = stored.get(id);
-    // Too large to keep: nothing to refresh (it only grows), readers use the rollups.
-    if (doc?.overflow) continue;
+    if (doc?.overflow) {
+      // Written again as it is (a new revision), so a rebuild that read it before loses.
+      rewrites.push({ id, rev: revOf(doc), next: { ...overflowFields(t.key), version: doc.version } });
+      continue;
+    }
     const state = doc ? pathDayStateOf(doc) : null;
     // Nothing to merge into (see pathDayStateOf): rebuilt whole.
     if (doc && !state) {
-      whole.push(id);
+      whole.push(t.key);
       continue;
     }
     const next = mergePathDay(state, fresh.get(id) ?? [], t.slots);
     rewrites.push({
       id,
       rev: revOf(doc),
+      stored: doc,
       next: next && { ...pathDayFields(t.key, next), version: new Date(next.version) },
     });
   }
-  const lost = [...whole, ...(await compareAndSet(c.pathDays, rewrites))];
-  const keyOf = (id: string) => (touched.get(id) as { key: PathDayKey }).key;
-  await rebuildUntilWritten(lost, keyOf, (keys) => rebuildPathDays(c.rollups, c.pathDays, keys));
+  const lost = await compareAndSet(c.pathDays, rewrites);
+  return whole.length > 0 ? [...lost, ...(await rebuildPathDays(c.rollups, c.pathDays, whole))] : lost;
 }

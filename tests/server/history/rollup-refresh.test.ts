@@ -7,6 +7,7 @@ import { foldMonth, monthId, monthKeyOf } from '../../../server/src/domain/rollu
 import { foldPathDay, pathDayId, pathDayKeyOf } from '../../../server/src/domain/rollup-path-days.ts';
 import { prng } from '../../../server/src/cli/seed-catalog.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
+import { eraseUser } from '../../../server/src/storage/activity-purge.ts';
 import { compareAndSet } from '../../../server/src/storage/rollup-cas.ts';
 import { unpackSlots } from '../../../server/src/storage/rollup-month-store.ts';
 import { unpackCells } from '../../../server/src/storage/rollup-path-day-store.ts';
@@ -186,31 +187,32 @@ describe('incremental rollup levels', () => {
     expect(await meta.findOne({ _id: 'cas-2' })).toMatchObject({ owner: 'new' });
   });
 
-  it('a refresh that loses to a write in between is rebuilt whole, and a rebuild that loses again is redone', async () => {
-    const agencyId = 'meddled';
+  it('a refresh that loses to another run writing in between merges again onto what that run wrote', async () => {
+    const agencyId = 'interleaved';
     const docs = await insertPageviews(t, specs(agencyId, 120, 21));
     await job('f').catchUp();
-    // Before each of the first two bulk writes to a level, another "run" writes garbage into the
-    // documents that write is for, with a revision of its own: the refresh loses, then its first
-    // whole rebuild loses too.
-    const fired: number[] = [];
-    const meddling = <T extends Document>(coll: Collection<T>, garbage: Document) => {
-      let left = 2;
-      return new Proxy(coll, {
+    const c = st.collections;
+    const other = new MongoRollupStore(t.hub.db.models.pageviews, c.rollups, c.days, c.months, c.pathDays);
+    // Just before this store's first write to each level, another run stores a new page view of
+    // the same user, location and day in another slot, and refreshes every level: our write loses.
+    const writes = new Map<string, number>();
+    const interloping = <T extends Document>(coll: Collection<T>, name: string) =>
+      new Proxy(coll, {
         get(target, prop) {
           if (prop === 'bulkWrite')
             return async (ops: Document[], options?: Document) => {
-              if (left > 0) {
-                const targetOf = (o: Document) =>
-                  (o.updateOne?.filter ?? o.deleteOne?.filter ?? o.insertOne?.document) as Document;
-                const ids = ops.map((o) => targetOf(o)._id);
-                const r = await target.updateMany(
-                  { _id: { $in: ids } } as never,
+              writes.set(name, (writes.get(name) ?? 0) + 1);
+              if (writes.get(name) === 1) {
+                const d = docs[0]!;
+                const [late] = await insertPageviews(t, [
                   {
-                    $set: { ...garbage, rev: `meddler-${left--}` },
-                  } as never,
-                );
-                fired.push(r.modifiedCount);
+                    ...d,
+                    id: undefined,
+                    startedAt: new Date(d.startedAt.getTime() + 3 * 900_000),
+                    locationId: d.locationId,
+                  },
+                ]);
+                await other.recompute([rollupKeyOf({ ...late!, startedAt: late!.startedAt.getTime() })]);
               }
               return target.bulkWrite(ops as never, options);
             };
@@ -218,14 +220,12 @@ describe('incremental rollup levels', () => {
           return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
         },
       });
-    };
-    const c = st.collections;
     const store = new MongoRollupStore(
       t.hub.db.models.pageviews,
       c.rollups,
-      meddling(c.days, { pageviews: -1, slots: {} }),
-      meddling(c.months, { pageviews: -1 }),
-      meddling(c.pathDays, { paths: [] }),
+      interloping(c.days, 'days'),
+      interloping(c.months, 'months'),
+      interloping(c.pathDays, 'pathDays'),
     );
     const changed = docs.slice(0, 10);
     for (const d of changed)
@@ -234,9 +234,60 @@ describe('incremental rollup levels', () => {
         { $inc: { engagedMs: 7_000 }, $set: { updatedAt: new Date() } },
       );
     await store.recompute(changed.map((d) => rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })));
-    expect(fired).toHaveLength(6);
-    expect(fired.every((n) => n > 0)).toBe(true);
+    // The other run came before each level's first write (the merge again may find nothing left to write).
+    expect([...writes.keys()].sort()).toEqual(['days', 'months', 'pathDays']);
     expect(await stored(agencyId)).toEqual(await expected(agencyId));
+  });
+
+  it('erasure takes the user out of path-days even when a run deleted their days first', async () => {
+    const agencyId = 'erased';
+    const pvs = specs(agencyId, 60, 41).map((p) => ({ ...p, startedAt: new Date(Date.UTC(2026, 3, 30, 9)) }));
+    const docs = await insertPageviews(t, pvs);
+    await job('i').catchUp();
+    const gone = docs[0]!.userId;
+    const listed = async () =>
+      (await st.collections.pathDays.find({ agencyId }).toArray()).filter((d) =>
+        d.paths.some((p) => p.u.includes(gone)),
+      );
+    expect((await listed()).length).toBeGreaterThan(0);
+    // As another instance's run would: right after the page views go, it recomputes the user's
+    // rollups (they go too) and their days, before erasure looks for them.
+    const models = t.hub.db.models;
+    const racing = new Proxy(models.pageviews, {
+      get(target, prop) {
+        if (prop === 'deleteMany')
+          return async (filter: Document) => {
+            const r = await target.deleteMany(filter);
+            await st.rollups.recompute(
+              docs.filter((d) => d.userId === gone).map((d) => rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })),
+            );
+            return r;
+          };
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    await eraseUser({ ...models, pageviews: racing }, st.collections, agencyId, gone);
+    expect(await listed()).toEqual([]);
+    expect(await stored(agencyId)).toEqual(await expected(agencyId));
+  });
+
+  it('a path-day whose cells do not add up to its paths is rebuilt whole', async () => {
+    const agencyId = 'damaged';
+    const docs = await insertPageviews(t, specs(agencyId, 60, 31));
+    await job('h').catchUp();
+    // As a hub from before cells would leave it: paths rewritten, cells as they were.
+    await st.collections.pathDays.updateMany({ agencyId }, { $set: { paths: [] } });
+    const d = docs[0]!;
+    await t.hub.db.models.pageviews.updateOne(
+      { _id: d._id },
+      { $inc: { engagedMs: 1_000 }, $set: { updatedAt: new Date() } },
+    );
+    await st.rollups.recompute([rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })]);
+    const id = pathDayId(pathDayKeyOf(rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })));
+    const want = (await expected(agencyId)).pathDays.find((x) => x._id === id);
+    expect(want?.paths.length).toBeGreaterThan(0);
+    expect((await stored(agencyId)).pathDays.find((x) => x._id === id)).toEqual(want);
   });
 
   it('a location-day with more paths than a path-day may hold is read from its rollups, and runs go on', async () => {

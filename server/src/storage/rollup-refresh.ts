@@ -107,6 +107,25 @@ async function readRollups<K extends { agencyId: string; day: number }>(
   return out;
 }
 
+/** A document as read, rewritten to `fields` (null: deleted); skipped if that changes nothing. */
+const rewrite = (id: string, doc: (Document & { rev?: string }) | undefined, fields: Document | null, version = 0) => ({
+  id,
+  rev: revOf(doc),
+  stored: doc,
+  next: fields && { ...fields, version: new Date(version) },
+});
+
+/** Writes a round's merges, then rebuilds whole what could not be merged; returns the ids that lost. */
+async function settle<T extends { _id: string }, K>(
+  coll: Collection<T>,
+  rewrites: Rewrite[],
+  whole: K[],
+  rebuild: (keys: K[]) => Promise<string[]>,
+): Promise<string[]> {
+  const lost = await compareAndSet(coll, rewrites);
+  return whole.length > 0 ? [...lost, ...(await rebuild(whole))] : lost;
+}
+
 /** One round for user-days; returns the ids that lost. */
 async function refreshDays(c: Omit<StatsCollections, 'meta'>, touched: Map<string, Touched<DayKey>>) {
   const stored = await readByIds(c.days, [...touched.keys()]);
@@ -117,16 +136,9 @@ async function refreshDays(c: Omit<StatsCollections, 'meta'>, touched: Map<strin
     const doc = stored.get(id);
     const next = mergeDay(doc ? dayValuesOf(doc).values : null, fresh.get(id)?.values, [...t.slots].map(String));
     if (next === WHOLE) whole.push(t.key);
-    else
-      rewrites.push({
-        id,
-        rev: revOf(doc),
-        stored: doc,
-        next: next && { ...dayFields(t.key, next), version: new Date(next.version) },
-      });
+    else rewrites.push(rewrite(id, doc, next && dayFields(t.key, next), next?.version));
   }
-  const lost = await compareAndSet(c.days, rewrites);
-  return whole.length > 0 ? [...lost, ...(await rebuildDays(c.rollups, c.days, whole))] : lost;
+  return settle(c.days, rewrites, whole, (keys) => rebuildDays(c.rollups, c.days, keys));
 }
 
 /** One round for user-months: each month's touched days as they are stored now; returns the ids that lost. */
@@ -149,16 +161,9 @@ async function refreshMonths(
     });
     const next = mergeMonth(doc ? monthValuesOf(doc) : null, t.key.month, now);
     if (next === WHOLE) whole.push(t.key);
-    else
-      rewrites.push({
-        id,
-        rev: revOf(doc),
-        stored: doc,
-        next: next && { ...monthFields(t.key, next), version: new Date(next.version) },
-      });
+    else rewrites.push(rewrite(id, doc, next && monthFields(t.key, next), next?.version));
   }
-  const lost = await compareAndSet(c.months, rewrites);
-  return whole.length > 0 ? [...lost, ...(await rebuildMonths(c.days, c.months, whole))] : lost;
+  return settle(c.months, rewrites, whole, (keys) => rebuildMonths(c.days, c.months, keys));
 }
 
 /** One round for location path-days; returns the ids that lost. */
@@ -185,13 +190,7 @@ async function refreshPathDays(c: Omit<StatsCollections, 'meta'>, touched: Map<s
       continue;
     }
     const next = mergePathDay(state, fresh.get(id) ?? [], t.slots);
-    rewrites.push({
-      id,
-      rev: revOf(doc),
-      stored: doc,
-      next: next && { ...pathDayFields(t.key, next), version: new Date(next.version) },
-    });
+    rewrites.push(rewrite(id, doc, next && pathDayFields(t.key, next), next?.version));
   }
-  const lost = await compareAndSet(c.pathDays, rewrites);
-  return whole.length > 0 ? [...lost, ...(await rebuildPathDays(c.rollups, c.pathDays, whole))] : lost;
+  return settle(c.pathDays, rewrites, whole, (keys) => rebuildPathDays(c.rollups, c.pathDays, keys));
 }

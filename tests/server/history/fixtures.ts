@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Page, PageviewItem } from '@activity-hub/protocol';
+import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
+import type { StatsStorage } from '../../../server/src/storage/stats-storage.ts';
 import { apiGet, devToken, type TestHub } from '../../helpers/hub.ts';
 
 /** What a test says about a page view; everything else gets a plausible default. */
@@ -90,4 +92,19 @@ export async function allPageviews(t: TestHub, token: string, query: Record<stri
 export function getJson<T = unknown>(t: TestHub, path: string, token: string, query: Record<string, string> = {}) {
   const qs = new URLSearchParams(query).toString();
   return apiGet<T>(t.url, `/api/v1${path}${qs ? `?${qs}` : ''}`, token);
+}
+
+/** A rollup job over these stores, as another instance would run it (its errors are thrown). */
+export function rollupJob(st: StatsStorage, owner: string, batchKeys: number): RollupJob {
+  return new RollupJob(st.rollups, st.jobState, {
+    owner,
+    intervalMs: 60_000,
+    leaseMs: 30_000,
+    marginMs: 5_000,
+    batchKeys,
+    clock: Date.now,
+    onError: (e) => {
+      throw e;
+    },
+  });
 }

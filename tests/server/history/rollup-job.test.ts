@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
 import { foldDays } from '../../../server/src/domain/rollup-days.ts';
 import { foldRollups, rollupId, rollupKeyOf } from '../../../server/src/domain/rollup-keys.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
@@ -9,7 +8,7 @@ import { bulkIgnoringStale } from '../../../server/src/storage/rollup-day-store.
 import { rollupUpsert } from '../../../server/src/storage/rollup-store.ts';
 import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
-import { insertPageviews } from './fixtures.ts';
+import { insertPageviews, rollupJob } from './fixtures.ts';
 import { prng } from '../../../server/src/cli/seed-catalog.ts';
 
 /**
@@ -19,18 +18,7 @@ import { prng } from '../../../server/src/cli/seed-catalog.ts';
  */
 let t: TestHub;
 let st: StatsStorage;
-const job = (owner: string) =>
-  new RollupJob(st.rollups, st.jobState, {
-    owner,
-    intervalMs: 60_000,
-    leaseMs: 30_000,
-    marginMs: 5_000,
-    batchKeys: 50,
-    clock: Date.now,
-    onError: (e) => {
-      throw e;
-    },
-  });
+const job = (owner: string) => rollupJob(st, owner, 50);
 
 beforeAll(async () => {
   t = await startHub();

@@ -1,6 +1,5 @@
 import { MongoClient, type Collection, type CommandSucceededEvent, type Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
 import { foldDays } from '../../../server/src/domain/rollup-days.ts';
 import { foldRollups, rollupKeyOf } from '../../../server/src/domain/rollup-keys.ts';
 import { foldMonth, monthId, monthKeyOf } from '../../../server/src/domain/rollup-months.ts';
@@ -14,7 +13,7 @@ import { unpackCells } from '../../../server/src/storage/rollup-path-day-store.t
 import { MongoRollupStore } from '../../../server/src/storage/rollup-store.ts';
 import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
-import { insertPageviews } from './fixtures.ts';
+import { insertPageviews, rollupJob } from './fixtures.ts';
 
 /**
  * The levels above the rollups are refreshed slot by slot (domain/rollup-refresh.ts): every
@@ -23,18 +22,7 @@ import { insertPageviews } from './fixtures.ts';
  */
 let t: TestHub;
 let st: StatsStorage;
-const job = (owner: string) =>
-  new RollupJob(st.rollups, st.jobState, {
-    owner,
-    intervalMs: 60_000,
-    leaseMs: 30_000,
-    marginMs: 5_000,
-    batchKeys: 40,
-    clock: Date.now,
-    onError: (e) => {
-      throw e;
-    },
-  });
+const job = (owner: string) => rollupJob(st, owner, 40);
 
 beforeAll(async () => {
   t = await startHub();

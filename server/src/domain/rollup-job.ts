@@ -15,6 +15,13 @@ export interface RollupJobOptions {
   marginMs: number;
   /** Keys recomputed per storage round trip. */
   batchKeys: number;
+  /**
+   * Keys whose levels above the rollups (user-days, months, path-days) are refreshed together
+   * (default 50,000): once per run, not once per batch. Batches follow the order page views
+   * changed in, so most of them touch every active location-day; refreshed per batch, each
+   * read that location-day's touched buckets again (403k rollups read in a 75-second hold).
+   */
+  levelKeys?: number;
   clock: () => number;
   onError: (err: unknown) => void;
 }
@@ -109,14 +116,26 @@ export class RollupJob {
     let newest = watermark ?? 0;
     let pending = new Map<string, RollupKey>();
     let pendingIds: [string, number][] = [];
+    // Rollups recomputed whose levels are not refreshed yet, and the page view states behind them:
+    // those go into `recent` only once the levels are done too.
+    let levels = new Map<string, RollupKey>();
+    let levelIds: [string, number][] = [];
+    const refresh = async () => {
+      await this.store.refreshLevels([...levels.values()]);
+      for (const [id, at] of levelIds) this.recent.set(id, at);
+      levels = new Map();
+      levelIds = [];
+    };
     const flush = async () => {
-      const r = await this.store.recompute([...pending.values()]);
+      const r = await this.store.recomputeRollups([...pending.values()]);
       stats.keys += pending.size;
       stats.written += r.written;
       stats.deleted += r.deleted;
-      for (const [id, at] of pendingIds) this.recent.set(id, at);
+      for (const [id, k] of pending) levels.set(id, k);
+      for (const x of pendingIds) levelIds.push(x);
       pending = new Map();
       pendingIds = [];
+      if (levels.size >= (this.opts.levelKeys ?? 50_000)) await refresh();
     };
     for await (const { id, key, updatedAt } of this.store.changedSince(new Date(since))) {
       newest = Math.max(newest, updatedAt);
@@ -128,6 +147,7 @@ export class RollupJob {
       if (pending.size >= batchKeys) await flush();
     }
     if (pending.size > 0) await flush();
+    if (levels.size > 0) await refresh();
     // Never past our own clock: a page view stamped in the future by a skewed instance must not
     // make us skip writes stamped correctly in between; it is simply re-read until then.
     const next = Math.min(newest, clock());

@@ -45,9 +45,14 @@ export interface RollupStore {
   changedSince(since: Date): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }>;
   /**
    * Recomputes these rollups from their page views and `$set`s them (upsert), deleting the
-   * ones left with no page view. Idempotent: running it twice, or on two instances, is harmless.
+   * ones left with no page view, then refreshes the levels above them. Idempotent: running it
+   * twice, or on two instances, is harmless.
    */
   recompute(keys: RollupKey[]): Promise<{ written: number; deleted: number }>;
+  /** The first half of `recompute`: the rollups only. */
+  recomputeRollups(keys: RollupKey[]): Promise<{ written: number; deleted: number }>;
+  /** The second half: the user-days, user-months and path-days holding these rollups. */
+  refreshLevels(keys: RollupKey[]): Promise<void>;
 }
 
 /** Shared job state: a lease so one instance normally does the work, and a watermark. */

@@ -112,7 +112,22 @@ export class MongoRollupStore implements RollupStore {
     }
   }
 
-  async recompute(all: RollupKey[]): Promise<{ written: number; deleted: number }> {
+  async recompute(keys: RollupKey[]): Promise<{ written: number; deleted: number }> {
+    const r = await this.recomputeRollups(keys);
+    await this.refreshLevels(keys);
+    return r;
+  }
+
+  async refreshLevels(keys: RollupKey[]): Promise<void> {
+    const horizon = this.horizon();
+    const { rollups, days, months, pathDays } = this;
+    await refreshLevels(
+      { rollups, days, months, pathDays },
+      keys.filter((k) => k.bucketStart >= horizon),
+    );
+  }
+
+  async recomputeRollups(all: RollupKey[]): Promise<{ written: number; deleted: number }> {
     // Their raw page views may already be gone: recomputing would delete what History keeps.
     const horizon = this.horizon();
     const keys = all.filter((k) => k.bucketStart >= horizon);
@@ -158,9 +173,6 @@ export class MongoRollupStore implements RollupStore {
       }
     }
     await bulkIgnoringStale(this.rollups, ops);
-    // Then the slots of these buckets in the user-days, user-months and path-days above them.
-    const { rollups, days, months, pathDays } = this;
-    await refreshLevels({ rollups, days, months, pathDays }, keys);
     return { written: ops.length - deleted, deleted };
   }
 }

@@ -2,7 +2,10 @@
  * Preloaded into every server under test (`node --import ./probe.mjs`): answers the benchmark's
  * IPC `probe` with memory and event-loop delay (perf_hooks), `reset` clears the delay
  * histogram, `{snapshot: file}` writes a heap snapshot, and `{profileStart: true}` then
- * `{profileStop: file}` record a CPU profile of one phase (the inspector's sampling profiler). It adds nothing to the server's own code path.
+ * `{profileStop: file}` record a CPU profile of one phase (the inspector's sampling profiler)
+ * and, beside it (`file` with `.heapprofile`), a sampling profile of every allocation of that
+ * phase, collected or not: what the garbage collector has to deal with, by stack. It adds
+ * nothing to the server's own code path.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
@@ -41,12 +44,22 @@ function startProfile() {
   session = new Session();
   session.connect();
   session.post('Profiler.enable', () => session.post('Profiler.start'));
+  session.post('HeapProfiler.enable', () =>
+    session.post('HeapProfiler.startSampling', {
+      samplingInterval: 64 * 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    }),
+  );
 }
 function stopProfile(file) {
   session?.post('Profiler.stop', (err, res) => {
     if (!err) writeFileSync(file, JSON.stringify(res.profile));
-    session.disconnect();
-    session = null;
-    process.send({ profile: err ? String(err) : file });
+    session.post('HeapProfiler.stopSampling', (herr, heap) => {
+      if (!herr) writeFileSync(file.replace(/\.cpuprofile$/, '') + '.heapprofile', JSON.stringify(heap.profile));
+      session.disconnect();
+      session = null;
+      process.send({ profile: err ? String(err) : file });
+    });
   });
 }

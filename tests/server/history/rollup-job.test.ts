@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldDays } from '../../../server/src/domain/rollup-days.ts';
-import { foldRollups, rollupId, rollupKeyOf } from '../../../server/src/domain/rollup-keys.ts';
+import { foldRollups, rollupId, rollupKeyOf, type RollupKey } from '../../../server/src/domain/rollup-keys.ts';
+import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
 import { MongoJobStateStore } from '../../../server/src/storage/job-state-store.ts';
 import { BULK_CHUNK, bulkInChunks } from '../../../server/src/storage/bulk-chunks.ts';
@@ -74,6 +75,54 @@ describe('rollup job', () => {
     // Again, from scratch state in new processes: nothing changes.
     await Promise.all([job('d').catchUp(), job('e').catchUp()]);
     expect(await stored()).toEqual(want);
+  });
+
+  it('refreshes the levels above the rollups once per run (or per levelKeys keys), not per batch', async () => {
+    await insertPageviews(
+      t,
+      Array.from({ length: 200 }, (_, i) => ({
+        userId: `batches${i % 5}`,
+        path: `/b${i}`,
+        startedAt: new Date(Date.UTC(2026, 4, 20) + i * 60_000),
+      })),
+    );
+    const calls = { rollups: 0, levels: 0, levelKeys: 0 };
+    const counting = (levelKeys?: number) => {
+      const store = {
+        changedSince: (since: Date) => st.rollups.changedSince(since),
+        recompute: (keys: RollupKey[]) => st.rollups.recompute(keys),
+        recomputeRollups: (keys: RollupKey[]) => (calls.rollups++, st.rollups.recomputeRollups(keys)),
+        refreshLevels: (keys: RollupKey[]) => (
+          calls.levels++,
+          (calls.levelKeys += keys.length),
+          st.rollups.refreshLevels(keys)
+        ),
+      };
+      const opts = {
+        owner: 'counting',
+        intervalMs: 60_000,
+        leaseMs: 30_000,
+        marginMs: 5_000,
+        batchKeys: 50,
+        clock: Date.now,
+      };
+      return new RollupJob(store, st.jobState, {
+        ...opts,
+        ...(levelKeys ? { levelKeys } : {}),
+        onError: (e) => {
+          throw e;
+        },
+      });
+    };
+    // A fresh job has no memory of states it rolled up: it re-reads every page view since the watermark's margin.
+    await st.jobState.advanceWatermark('rollups', 0);
+    await counting().catchUp();
+    expect(calls.rollups).toBeGreaterThanOrEqual(4);
+    expect(calls.levels).toBe(1);
+    Object.assign(calls, { rollups: 0, levels: 0, levelKeys: 0 });
+    await counting(100).catchUp();
+    expect(calls.levelKeys).toBeGreaterThan(100);
+    expect(calls.levels).toBe(Math.ceil(calls.levelKeys / 100));
   });
 
   it('follows engaged time credited later, with $set rather than increments', async () => {

@@ -17,9 +17,10 @@ export interface RollupJobOptions {
   batchKeys: number;
   /**
    * Keys whose levels above the rollups (user-days, months, path-days) are refreshed together
-   * (default 50,000): once per run, not once per batch. Batches follow the order page views
-   * changed in, so most of them touch every active location-day; refreshed per batch, each
-   * read that location-day's touched buckets again (403k rollups read in a 75-second hold).
+   * (default 200,000): normally once per run, not once per batch. Batches follow the order page
+   * views changed in, so most of them touch every active location-day; refreshed per batch,
+   * each read that location-day's touched buckets again (403k rollups read in a 75-second
+   * hold). The store refreshes them in chunks of whole location-days.
    */
   levelKeys?: number;
   clock: () => number;
@@ -135,7 +136,7 @@ export class RollupJob {
       for (const x of pendingIds) levelIds.push(x);
       pending = new Map();
       pendingIds = [];
-      if (levels.size >= (this.opts.levelKeys ?? 50_000)) await refresh();
+      if (levels.size >= (this.opts.levelKeys ?? 200_000)) await refresh();
     };
     for await (const { id, key, updatedAt } of this.store.changedSince(new Date(since))) {
       newest = Math.max(newest, updatedAt);

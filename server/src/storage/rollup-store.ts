@@ -86,6 +86,16 @@ export function rollupUpsert(key: RollupKey, v: RollupValues): AnyBulkWriteOpera
   });
 }
 
+/** Rollup keys whose levels are refreshed together. */
+const LEVEL_CHUNK = 5_000;
+
+const cmp = (a: string | null, b: string | null) => ((a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0);
+const byPlace = (a: RollupKey, b: RollupKey) =>
+  cmp(a.agencyId, b.agencyId) ||
+  cmp(a.locationId, b.locationId) ||
+  cmp(a.userId, b.userId) ||
+  a.bucketStart - b.bucketStart;
+
 /** Rollup maintenance on MongoDB: reads the changed page views, rebuilds their rollups and the levels above. */
 export class MongoRollupStore implements RollupStore {
   constructor(
@@ -121,10 +131,11 @@ export class MongoRollupStore implements RollupStore {
   async refreshLevels(keys: RollupKey[]): Promise<void> {
     const horizon = this.horizon();
     const { rollups, days, months, pathDays } = this;
-    await refreshLevels(
-      { rollups, days, months, pathDays },
-      keys.filter((k) => k.bucketStart >= horizon),
-    );
+    // By location, then user: each chunk holds whole location-days and user-days (but at its
+    // edges), so no document is read by two chunks, and a chunk's reads stay bounded.
+    const sorted = keys.filter((k) => k.bucketStart >= horizon).sort(byPlace);
+    for (let i = 0; i < sorted.length; i += LEVEL_CHUNK)
+      await refreshLevels({ rollups, days, months, pathDays }, sorted.slice(i, i + LEVEL_CHUNK));
   }
 
   async recomputeRollups(all: RollupKey[]): Promise<{ written: number; deleted: number }> {

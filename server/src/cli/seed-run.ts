@@ -3,7 +3,7 @@ import { addDays, startOfDay } from 'date-fns';
 import { dayOf, foldDays } from '../domain/rollup-days.ts';
 import { foldRollups } from '../domain/rollup-keys.ts';
 import { monthId, monthKeyOf, type MonthKey } from '../domain/rollup-months.ts';
-import { rebuildUntilWritten } from '../storage/rollup-cas.ts';
+import { untilSettled } from '../storage/rollup-cas.ts';
 import { rebuildMonths } from '../storage/rollup-month-store.ts';
 import { rebuildPathDays } from '../storage/rollup-path-day-store.ts';
 import { pathDayId, pathDayKeyOf, type PathDayKey } from '../domain/rollup-path-days.ts';
@@ -142,15 +142,12 @@ export async function seedDatabase(
   folded = new Map();
   // User-months are rebuilt from the user-days just written, like the rollup job does.
   const { rollups, days, months, pathDays } = stats.collections;
-  const monthIds = [...touchedMonths.keys()];
-  const monthOfId = (id: string) => touchedMonths.get(id) as MonthKey;
-  await rebuildUntilWritten(monthIds, monthOfId, (keys) => rebuildMonths(days, months, keys));
+  await untilSettled(touchedMonths, (part) => rebuildMonths(days, months, [...part.values()]));
   // Path-days from the rollups, a few hundred days at a time (each read holds its rollups).
-  const pathDayIds = [...touchedPathDays.keys()];
-  const pathDayOfId = (id: string) => touchedPathDays.get(id) as PathDayKey;
-  for (let i = 0; i < pathDayIds.length; i += 200)
-    await rebuildUntilWritten(pathDayIds.slice(i, i + 200), pathDayOfId, (keys) =>
-      rebuildPathDays(rollups, pathDays, keys),
+  const pathDayEntries = [...touchedPathDays];
+  for (let i = 0; i < pathDayEntries.length; i += 200)
+    await untilSettled(new Map(pathDayEntries.slice(i, i + 200)), (part) =>
+      rebuildPathDays(rollups, pathDays, [...part.values()]),
     );
   if (newest > 0 && (await stats.jobState.watermark('rollups')) === null)
     await stats.jobState.advanceWatermark('rollups', newest);

@@ -33,6 +33,9 @@ export interface DayValues {
 
 export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS) * DAY_MS;
 
+/** The 15-minute slot of its UTC day (0 to SLOTS_PER_DAY - 1) an instant falls in. */
+export const slotOfDay = (ms: number): number => Math.floor((ms - dayOf(ms)) / ROLLUP_BUCKET_MS);
+
 export function dayId(k: DayKey): string {
   return JSON.stringify([k.agencyId, k.userId, k.locationId, k.day]);
 }
@@ -68,7 +71,7 @@ export function foldDays(
       into.set(id, cur);
     }
     const d = cur.values;
-    const slot = String((key.bucketStart - dk.day) / ROLLUP_BUCKET_MS);
+    const slot = String(slotOfDay(key.bucketStart));
     const s = (d.slots[slot] ??= { p: 0, m: 0, l: v.lastSeenAt });
     s.p += v.pageviews;
     s.m += v.engagedMs;

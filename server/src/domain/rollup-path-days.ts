@@ -1,5 +1,5 @@
-import { DAY_MS, dayOf } from './rollup-days.ts';
-import { ROLLUP_BUCKET_MS, type RollupKey, type RollupValues } from './rollup-keys.ts';
+import { DAY_MS, dayOf, slotOfDay } from './rollup-days.ts';
+import type { RollupKey, RollupValues } from './rollup-keys.ts';
 import type { PageRow } from './stats-ports.ts';
 
 /**
@@ -72,8 +72,7 @@ export class PathDayFold {
   }
 
   addRollup({ key, values }: { key: RollupKey; values: RollupValues }): void {
-    const slot = (key.bucketStart - dayOf(key.bucketStart)) / ROLLUP_BUCKET_MS;
-    this.addCell(key.path, slot, values.pageviews, values.engagedMs, values.version);
+    this.addCell(key.path, slotOfDay(key.bucketStart), values.pageviews, values.engagedMs, values.version);
     this.entry(key.path).u.add(key.userId);
   }
 

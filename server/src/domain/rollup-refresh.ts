@@ -1,4 +1,4 @@
-import { dayOf, type DayValues } from './rollup-days.ts';
+import { slotOfDay, SLOTS_PER_DAY, type DayValues } from './rollup-days.ts';
 import { ROLLUP_BUCKET_MS, type RollupKey, type RollupValues } from './rollup-keys.ts';
 import { monthOf, type MonthSlot, type MonthValues } from './rollup-months.ts';
 import { PathDayFold, type PathDayState } from './rollup-path-days.ts';
@@ -13,7 +13,8 @@ import { PathDayFold, type PathDayState } from './rollup-path-days.ts';
  * taken out and put back from the level below as it is now. These are the pure merges. The
  * store reads the stored document before the level below and writes with compare-and-set on
  * the document's revision (storage/rollup-cas.ts), so a result built on anything stale loses
- * and is rebuilt whole. Each slot is still recomputed from its whole source, never added to.
+ * and is merged again on what the other write left. Each slot is still recomputed from its
+ * whole source, never added to.
  *
  * A merge answers `WHOLE` when it cannot be exact: the latest sign of life (and the name that
  * goes with it) was in a slot that is now gone. Slots only go when page views are deleted,
@@ -67,8 +68,7 @@ export function mergeMonth(
   days: { day: number; values: DayValues | null }[],
 ): MonthValues | null | typeof WHOLE {
   const replaced = new Set(days.map((d) => (d.day - month) / ROLLUP_BUCKET_MS));
-  const perDay = 86_400_000 / ROLLUP_BUCKET_MS;
-  const slots: MonthSlot[] = (parent?.slots ?? []).filter((s) => !replaced.has(s.slot - (s.slot % perDay)));
+  const slots: MonthSlot[] = (parent?.slots ?? []).filter((s) => !replaced.has(s.slot - (s.slot % SLOTS_PER_DAY)));
   let named = parent ? { at: parent.lastSeenAt, name: parent.userName } : null;
   let version = parent?.version ?? 0;
   for (const { day, values: d } of days) {
@@ -111,7 +111,7 @@ export function mergePathDay(
     for (const p of parent.paths) fold.addUsers(p.path, p.u);
   }
   for (const r of fresh) {
-    if (touched.has((r.key.bucketStart - dayOf(r.key.bucketStart)) / ROLLUP_BUCKET_MS)) fold.addRollup(r);
+    if (touched.has(slotOfDay(r.key.bucketStart))) fold.addRollup(r);
   }
   return fold.result(parent?.version);
 }

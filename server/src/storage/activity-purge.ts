@@ -3,7 +3,7 @@ import { dayOf } from '../domain/rollup-days.ts';
 import { pathDayId, type PathDayKey } from '../domain/rollup-path-days.ts';
 import { READ_BATCH } from './bulk-chunks.ts';
 import type { StatsCollections } from './rollup-models.ts';
-import { rebuildUntilWritten } from './rollup-cas.ts';
+import { untilSettled } from './rollup-cas.ts';
 import { rebuildPathDays } from './rollup-path-day-store.ts';
 
 /**
@@ -59,10 +59,11 @@ export async function eraseRollups(
   const who = { agencyId, userId };
   const keys = new Map([...known, ...(await pathDaysOf(stats, agencyId, userId))]);
   await stats.rollups.deleteMany(who);
-  const ids = [...keys.keys()];
-  const keyOf = (id: string) => keys.get(id) as PathDayKey;
-  for (let i = 0; i < ids.length; i += 200)
-    await rebuildUntilWritten(ids.slice(i, i + 200), keyOf, (ks) => rebuildPathDays(stats.rollups, stats.pathDays, ks));
+  const entries = [...keys];
+  for (let i = 0; i < entries.length; i += 200)
+    await untilSettled(new Map(entries.slice(i, i + 200)), (part) =>
+      rebuildPathDays(stats.rollups, stats.pathDays, [...part.values()]),
+    );
   await stats.days.deleteMany(who);
   // Last: a run refreshing a month before the days went could have written it back.
   await stats.months.deleteMany(who);

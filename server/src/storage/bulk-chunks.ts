@@ -16,6 +16,16 @@ export const BULK_CHUNK = 500;
  */
 export const READ_BATCH = 1_000;
 
+/**
+ * Whether a bulk write failed only on duplicate keys: version-guarded upserts that lost to a
+ * newer version, or compare-and-set inserts that met a document (rollup-cas.ts).
+ */
+export function onlyDuplicateKeys(err: unknown): boolean {
+  const errors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+  const list = Array.isArray(errors) ? errors : errors ? [errors] : null;
+  return !!list && list.every((e) => e.code === 11000);
+}
+
 export interface ChunkOptions {
   /** Called with every chunk's result. */
   each?: (res: BulkWriteResult) => void;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Binary, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
-import { bulkInChunks, READ_BATCH } from './bulk-chunks.ts';
+import { bulkInChunks, onlyDuplicateKeys, READ_BATCH } from './bulk-chunks.ts';
 
 /**
  * Compare-and-set for the rollup levels above the rollups (see domain/rollup-refresh.ts).
@@ -9,7 +9,7 @@ import { bulkInChunks, READ_BATCH } from './bulk-chunks.ts';
  * write. A run that refreshes a document reads it (and its `rev`) before reading the level
  * below, then writes only if `rev` is still the one it read. So whenever the level below
  * changed after the run read it, the run that changed it writes the document after ours
- * (and reads ours, or loses to it and rebuilds whole), or ours loses: no stale slot survives.
+ * (and reads ours, or loses to it and merges again), or ours loses: no stale slot survives.
  * A document written before revisions existed has none; `rev: null` matches it.
  */
 type StringIdDoc = Document & { _id: string };
@@ -60,21 +60,17 @@ export const revOf = (doc: { rev?: string } | undefined): string | null | undefi
 export async function readByIds<T extends { _id: string }>(
   coll: Collection<T>,
   ids: string[],
+  projection?: Document,
 ): Promise<Map<string, T>> {
   const out = new Map<string, T>();
   for (let i = 0; i < ids.length; i += READ_BATCH) {
     const filter = { _id: { $in: ids.slice(i, i + READ_BATCH) } };
-    const docs = await (coll as unknown as Collection<StringIdDoc>).find(filter, { batchSize: READ_BATCH }).toArray();
+    const read = { batchSize: READ_BATCH, ...(projection ? { projection } : {}) };
+    const docs = await (coll as unknown as Collection<StringIdDoc>).find(filter, read).toArray();
     for (const d of docs as T[]) out.set(d._id, d);
   }
   return out;
 }
-
-const duplicateKeysOnly = (err: unknown): boolean => {
-  const errors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-  const list = Array.isArray(errors) ? errors : errors ? [errors] : null;
-  return !!list && list.every((e) => e.code === 11000);
-};
 
 /**
  * Writes each rewrite if its document still has the revision that was read (inserts it if there
@@ -103,7 +99,7 @@ export async function compareAndSet<T extends { _id: string }>(
   let applied = 0;
   await bulkInChunks(coll as unknown as Collection<StringIdDoc>, ops, {
     each: (r) => (applied += r.matchedCount + r.insertedCount + r.deletedCount),
-    tolerate: duplicateKeysOnly,
+    tolerate: onlyDuplicateKeys,
   });
   if (applied === ops.length) return [];
   // Some lost (or a chunk with a lost insert reported no counts): look at what is stored now.
@@ -114,33 +110,23 @@ export async function compareAndSet<T extends { _id: string }>(
 
 /** The revision of each stored document (null: one without), by id; absent ids are not stored. */
 export async function readRevs<T extends { _id: string }>(coll: Collection<T>, ids: string[]) {
-  const out = new Map<string, string | null>();
-  for (let i = 0; i < ids.length; i += READ_BATCH) {
-    const filter = { _id: { $in: ids.slice(i, i + READ_BATCH) } };
-    const docs = await (coll as unknown as Collection<StringIdDoc>)
-      .find(filter, { projection: { rev: 1 }, batchSize: READ_BATCH })
-      .toArray();
-    for (const d of docs) out.set(d._id as string, (d.rev as string | undefined) ?? null);
-  }
-  return out;
+  const docs = await readByIds(coll as unknown as Collection<{ _id: string; rev?: string }>, ids, { rev: 1 });
+  return new Map([...docs].map(([id, d]) => [id, d.rev ?? null]));
 }
 
-/** Rounds of whole rebuilds before giving up (the caller fails, and is retried). */
+/** Rounds before giving up: the caller fails, and is retried (a run's watermark stays). */
 const ROUNDS = 5;
 
 /**
- * Rebuilds the documents of `ids` whole until none loses: only a concurrent write makes one
- * lose, so a few rounds settle it.
+ * Writes `all` with `write` (which returns the ids that lost), then again what lost, until
+ * nothing does: only a concurrent write makes one lose, so a few rounds settle it.
  */
-export async function rebuildUntilWritten<K>(
-  ids: string[],
-  keyOf: (id: string) => K,
-  rebuild: (keys: K[]) => Promise<string[]>,
-): Promise<void> {
-  let lost = ids;
-  for (let round = 0; lost.length > 0; round++) {
+export async function untilSettled<T>(all: Map<string, T>, write: (part: Map<string, T>) => Promise<string[]>) {
+  let part = all;
+  for (let round = 0; part.size > 0; round++) {
     if (round === ROUNDS)
-      throw new Error(`rollup levels: ${lost.length} documents still changing after ${ROUNDS} rebuilds`);
-    lost = await rebuild(lost.map(keyOf));
+      throw new Error(`rollup levels: ${part.size} documents still changing after ${ROUNDS} rounds`);
+    const lost = await write(part);
+    part = new Map(lost.map((id) => [id, all.get(id) as T]));
   }
 }

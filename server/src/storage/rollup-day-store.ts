@@ -1,7 +1,7 @@
 import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import { DAY_MS, dayId, foldDays, type DayKey, type DayValues } from '../domain/rollup-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
-import { bulkInChunks, READ_BATCH } from './bulk-chunks.ts';
+import { bulkInChunks, onlyDuplicateKeys, READ_BATCH } from './bulk-chunks.ts';
 import { compareAndSet, readRevs } from './rollup-cas.ts';
 import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
 
@@ -56,13 +56,6 @@ export const dayValuesOf = (d: RollupDayDoc): { day: number; values: DayValues }
   },
 });
 
-/** Only duplicate-key errors: version-guarded upserts that lost to a newer version. */
-function onlyStale(err: unknown): boolean {
-  const errors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-  const list = Array.isArray(errors) ? errors : errors ? [errors] : null;
-  return !!list && list.every((e) => e.code === 11000);
-}
-
 /**
  * Runs writes whose version-guarded upserts may lose to newer ones (E11000 on `_id`): that is
  * fine. In chunks (bulk-chunks.ts), so one rollup run is not one long stretch of encoding.
@@ -71,7 +64,7 @@ export async function bulkIgnoringStale<T extends Document>(
   coll: Collection<T>,
   ops: AnyBulkWriteOperation<T>[],
 ): Promise<void> {
-  await bulkInChunks(coll, ops, { tolerate: onlyStale });
+  await bulkInChunks(coll, ops, { tolerate: onlyDuplicateKeys });
 }
 
 /**

@@ -1,12 +1,12 @@
 import type { Collection, Document } from 'mongodb';
-import { dayId, dayKeyOf, foldDays, type DayKey } from '../domain/rollup-days.ts';
+import { dayId, dayKeyOf, foldDays, slotOfDay, type DayKey } from '../domain/rollup-days.ts';
 import { ROLLUP_BUCKET_MS, type RollupKey, type RollupValues } from '../domain/rollup-keys.ts';
 import { monthId, monthKeyOf, type MonthKey } from '../domain/rollup-months.ts';
 import { pathDayId, pathDayKeyOf, type PathDayKey } from '../domain/rollup-path-days.ts';
 import { mergeDay, mergeMonth, mergePathDay, WHOLE } from '../domain/rollup-refresh.ts';
 import { READ_BATCH } from './bulk-chunks.ts';
 import { appendTo } from './group.ts';
-import { compareAndSet, readByIds, revOf, type Rewrite } from './rollup-cas.ts';
+import { compareAndSet, readByIds, revOf, untilSettled, type Rewrite } from './rollup-cas.ts';
 import { DAY_READ, dayFields, dayValuesOf, rebuildDays, ROLLUP_READ, rollupEntry } from './rollup-day-store.ts';
 import { monthFields, monthValuesOf, rebuildMonths } from './rollup-month-store.ts';
 import type { RollupDoc, StatsCollections } from './rollup-models.ts';
@@ -58,21 +58,7 @@ function touch<K extends { day: number }>(
   const id = idOf(key);
   let t = into.get(id);
   if (!t) into.set(id, (t = { key, slots: new Set() }));
-  t.slots.add((bucket - key.day) / ROLLUP_BUCKET_MS);
-}
-
-/** Rounds of merging what lost before a run gives up; it fails, and the next run redoes its work. */
-const ROUNDS = 5;
-
-/** Refreshes `all`, then again what lost, until nothing does. */
-async function untilSettled<T>(all: Map<string, T>, refresh: (part: Map<string, T>) => Promise<string[]>) {
-  let part = all;
-  for (let round = 0; part.size > 0; round++) {
-    if (round === ROUNDS)
-      throw new Error(`rollup levels: ${part.size} documents still changing after ${ROUNDS} rounds`);
-    const lost = await refresh(part);
-    part = new Map(lost.map((id) => [id, all.get(id) as T]));
-  }
+  t.slots.add(slotOfDay(bucket));
 }
 
 /** The rollups of the touched slots, one query per agency and 200 branches; `branch` narrows a document's read to a user or a location. */

@@ -108,6 +108,9 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
     leaseMs: Math.max(30_000, 3 * config.ROLLUP_INTERVAL_MS),
     marginMs: 5_000,
     batchKeys: 2_000,
+    // A quarter of the loop at most: at 15,000 tabs a run is seconds of work, which taken at
+    // once queued acks and live updates behind it (navigation p99 451 ms, 95 ms without it).
+    busyShare: 0.25,
     clock: Date.now,
     onError: (err) => log.warn({ err }, 'rollup job failed'),
   });

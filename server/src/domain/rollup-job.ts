@@ -23,6 +23,14 @@ export interface RollupJobOptions {
    * hold). The store refreshes them in chunks of whole location-days.
    */
   levelKeys?: number;
+  /**
+   * Share of the wall clock a periodic run may take (default 1: no pauses). After each step
+   * (a batch of rollups, a chunk of levels) it rests in proportion to how long the step took,
+   * so that a run of 15,000 tabs' rollups is a steady trickle beside the tracking work rather
+   * than a burst that queues it. A catch-up (a History read) runs flat out, and wakes a run
+   * that is resting.
+   */
+  busyShare?: number;
   clock: () => number;
   onError: (err: unknown) => void;
 }
@@ -52,6 +60,9 @@ export class RollupJob {
   private running: Promise<RollupRunStats> | null = null;
   private queued: Promise<RollupRunStats> | null = null;
   private stopped = false;
+  /** Set when someone waits for the run in progress: it stops resting. */
+  private hurry = false;
+  private wake: (() => void) | null = null;
   /**
    * Page view states (id -> updatedAt) this process has rolled up and may see again inside the
    * margin. Skipping them is safe: the recomputation that followed read at least that state, and
@@ -78,27 +89,30 @@ export class RollupJob {
   /** Stops the periodic run and gives the lease back so another instance takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.hasten();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);
     await this.state.releaseLease(JOB, this.opts.owner).catch(() => undefined);
   }
 
-  /** One periodic run, only when this instance holds (or renews) the lease. */
+  /**
+   * One periodic run, paced, only when this instance holds (or renews) the lease and no run is
+   * in progress (a paced run may outlast the interval; the next tick picks up after it).
+   */
   async tick(): Promise<RollupRunStats | null> {
+    if (this.running) return null;
     if (!(await this.state.tryLease(JOB, this.opts.owner, this.opts.leaseMs))) return null;
-    return this.catchUp();
+    if (this.running) return null;
+    return this.begin(true);
   }
 
   /** Brings the rollups up to date with every page view written before the call. */
   catchUp(): Promise<RollupRunStats> {
-    if (!this.running) {
-      this.running = this.runOnce().finally(() => {
-        this.running = null;
-      });
-      return this.running;
-    }
-    // A run in progress may have read before our caller's writes: queue exactly one more.
+    if (!this.running) return this.begin(false);
+    // A run in progress may have read before our caller's writes: queue exactly one more, and
+    // hurry this one.
+    this.hasten();
     this.queued ??= this.running
       .catch(() => undefined)
       .then(() => {
@@ -106,6 +120,38 @@ export class RollupJob {
         return this.catchUp();
       });
     return this.queued;
+  }
+
+  private begin(paced: boolean): Promise<RollupRunStats> {
+    this.hurry = !paced;
+    this.running = this.runOnce().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private hasten(): void {
+    this.hurry = true;
+    this.wake?.();
+  }
+
+  /** Runs one step of a run; a paced run then rests so that it keeps to its share. */
+  private async step<T>(work: () => Promise<T>): Promise<T> {
+    const share = this.opts.busyShare ?? 1;
+    const started = performance.now();
+    const result = await work();
+    if (this.hurry || share >= 1) return result;
+    const restMs = ((performance.now() - started) * (1 - share)) / share;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, restMs);
+      this.wake = done;
+    });
+    return result;
   }
 
   private async runOnce(): Promise<RollupRunStats> {
@@ -122,13 +168,14 @@ export class RollupJob {
     let levels = new Map<string, RollupKey>();
     let levelIds: [string, number][] = [];
     const refresh = async () => {
-      await this.store.refreshLevels([...levels.values()]);
+      await this.store.refreshLevels([...levels.values()], (chunk) => this.step(chunk));
       for (const [id, at] of levelIds) this.recent.set(id, at);
       levels = new Map();
       levelIds = [];
     };
     const flush = async () => {
-      const r = await this.store.recomputeRollups([...pending.values()]);
+      const keys = [...pending.values()];
+      const r = await this.step(() => this.store.recomputeRollups(keys));
       stats.keys += pending.size;
       stats.written += r.written;
       stats.deleted += r.deleted;

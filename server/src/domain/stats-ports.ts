@@ -51,8 +51,11 @@ export interface RollupStore {
   recompute(keys: RollupKey[]): Promise<{ written: number; deleted: number }>;
   /** The first half of `recompute`: the rollups only. */
   recomputeRollups(keys: RollupKey[]): Promise<{ written: number; deleted: number }>;
-  /** The second half: the user-days, user-months and path-days holding these rollups. */
-  refreshLevels(keys: RollupKey[]): Promise<void>;
+  /**
+   * The second half: the user-days, user-months and path-days holding these rollups, in
+   * chunks, each run through `step` when given (the job paces its runs with it).
+   */
+  refreshLevels(keys: RollupKey[], step?: (chunk: () => Promise<void>) => Promise<void>): Promise<void>;
 }
 
 /** Shared job state: a lease so one instance normally does the work, and a watermark. */

@@ -128,14 +128,17 @@ export class MongoRollupStore implements RollupStore {
     return r;
   }
 
-  async refreshLevels(keys: RollupKey[]): Promise<void> {
+  async refreshLevels(
+    keys: RollupKey[],
+    step: (chunk: () => Promise<void>) => Promise<void> = (chunk) => chunk(),
+  ): Promise<void> {
     const horizon = this.horizon();
     const { rollups, days, months, pathDays } = this;
     // By location, then user: each chunk holds whole location-days and user-days (but at its
     // edges), so no document is read by two chunks, and a chunk's reads stay bounded.
     const sorted = keys.filter((k) => k.bucketStart >= horizon).sort(byPlace);
     for (let i = 0; i < sorted.length; i += LEVEL_CHUNK)
-      await refreshLevels({ rollups, days, months, pathDays }, sorted.slice(i, i + LEVEL_CHUNK));
+      await step(() => refreshLevels({ rollups, days, months, pathDays }, sorted.slice(i, i + LEVEL_CHUNK)));
   }
 
   async recomputeRollups(all: RollupKey[]): Promise<{ written: number; deleted: number }> {

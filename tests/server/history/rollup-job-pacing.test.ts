@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { RollupKey } from '../../../server/src/domain/rollup-keys.ts';
+import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
+import type { JobStateStore, RollupStore } from '../../../server/src/domain/stats-ports.ts';
+
+/**
+ * A periodic run keeps to its share of the wall clock by resting between steps; a catch-up
+ * (a History read waiting for fresh rollups) runs flat out and wakes a resting run. Pure: a
+ * store whose every step takes STEP_MS of wall time, and an in-memory lease.
+ */
+const STEP_MS = 40;
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function fakes(changed: number) {
+  const steps: number[] = [];
+  const timed = async () => {
+    const t = performance.now();
+    await wait(STEP_MS);
+    steps.push(performance.now() - t);
+  };
+  const key = (i: number): RollupKey => ({
+    agencyId: 'a',
+    userId: `u${i}`,
+    locationId: null,
+    path: '/',
+    bucketStart: 0,
+  });
+  let runs = 0;
+  const store: RollupStore = {
+    // Every run finds the same page views changed again.
+    async *changedSince() {
+      runs++;
+      for (let i = 0; i < changed; i++) yield { id: `pv${i}`, key: key(i), updatedAt: runs * 1_000 + i };
+    },
+    recompute: () => Promise.reject(new Error('not used by the job')),
+    async recomputeRollups(keys) {
+      await timed();
+      return { written: keys.length, deleted: 0 };
+    },
+    // Two chunks of levels per refresh, each through the job's step.
+    async refreshLevels(_keys, step = (chunk) => chunk()) {
+      await step(timed);
+      await step(timed);
+    },
+  };
+  const state: JobStateStore = {
+    tryLease: () => Promise.resolve(true),
+    releaseLease: () => Promise.resolve(),
+    watermark: () => Promise.resolve(null),
+    advanceWatermark: () => Promise.resolve(),
+  };
+  return { store, state, steps };
+}
+
+function job(f: ReturnType<typeof fakes>, busyShare: number): RollupJob {
+  return new RollupJob(f.store, f.state, {
+    owner: 'me',
+    intervalMs: 3_600_000,
+    leaseMs: 30_000,
+    marginMs: 0,
+    batchKeys: 1,
+    busyShare,
+    clock: Date.now,
+    onError: (e) => {
+      throw e;
+    },
+  });
+}
+
+describe('rollup job pacing', () => {
+  it('a periodic run rests so that its steps take at most their share of the wall clock', async () => {
+    const f = fakes(3);
+    const started = performance.now();
+    const stats = await job(f, 0.5).tick();
+    const took = performance.now() - started;
+    expect(stats).toMatchObject({ changed: 3, keys: 3 });
+    // Three rollup batches and two chunks of levels: five steps, each followed by as long a rest.
+    expect(f.steps).toHaveLength(5);
+    const worked = f.steps.reduce((a, b) => a + b, 0);
+    expect(took).toBeGreaterThanOrEqual(worked / 0.5 - 5);
+  });
+
+  it('a catch-up runs flat out', async () => {
+    const f = fakes(3);
+    const started = performance.now();
+    await job(f, 0.01).catchUp();
+    // Paced at 1%, the same run would rest 99 × 40 ms after each of its five steps (about 20 s).
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
+  it('a catch-up asked for during a resting run wakes it, and is answered by one more run at full speed', async () => {
+    const f = fakes(3);
+    const j = job(f, 0.01);
+    const periodic = j.tick();
+    await wait(STEP_MS * 2);
+    const started = performance.now();
+    const caughtUp = await j.catchUp();
+    expect(caughtUp).toMatchObject({ changed: 3 });
+    expect(await periodic).toMatchObject({ changed: 3 });
+    // Both runs: ten steps of 40 ms and no rest of ~4 s after any of them.
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(f.steps).toHaveLength(10);
+  });
+
+  it('a tick while a run is in progress leaves it alone (no second run, no hurry)', async () => {
+    const f = fakes(1);
+    const j = job(f, 0.2);
+    const first = j.tick();
+    expect(await j.tick()).toBeNull();
+    const started = performance.now();
+    await first;
+    const worked = f.steps.reduce((a, b) => a + b, 0);
+    expect(f.steps).toHaveLength(3);
+    // Still paced: each step's rest is four times the step.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(worked * 4 - STEP_MS - 5);
+  });
+
+  it('stop() wakes a resting run instead of waiting out its rest', async () => {
+    const f = fakes(3);
+    const j = job(f, 0.01);
+    const periodic = j.tick();
+    await wait(STEP_MS * 2);
+    const started = performance.now();
+    await j.stop();
+    await periodic;
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+});

@@ -86,8 +86,8 @@ export function rollupUpsert(key: RollupKey, v: RollupValues): AnyBulkWriteOpera
   });
 }
 
-/** Rollup keys whose levels are refreshed together. */
-const LEVEL_CHUNK = 5_000;
+/** Rollup keys whose levels are refreshed together: one step of a paced run (rollup-job.ts). */
+const LEVEL_CHUNK = 1_000;
 
 const cmp = (a: string | null, b: string | null) => ((a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0);
 const byPlace = (a: RollupKey, b: RollupKey) =>

@@ -145,20 +145,22 @@ export class MongoRollupStore implements RollupStore {
     // Their raw page views may already be gone: recomputing would delete what History keeps.
     const horizon = this.horizon();
     const keys = all.filter((k) => k.bucketStart >= horizon);
-    // One query per agency (and at most MAX_CLAUSES user/time ranges): few round trips, and each
-    // `$or` branch is a range of the { agencyId, userId, startedAt } index.
-    const byUser = new Map<string, { agencyId: string; userId: string; buckets: number[] }>();
+    // One query per agency (and at most MAX_CLAUSES user/path/time ranges): few round trips, and
+    // each `$or` branch is a range of the { agencyId, userId, startedAt } index. The path is in
+    // the branch too: the database still looks at the user's other page views in those buckets,
+    // but only the ones these keys need cross the wire and get decoded here.
+    const byUserPath = new Map<string, { agencyId: string; userId: string; path: string; buckets: number[] }>();
     for (const k of keys) {
-      const id = JSON.stringify([k.agencyId, k.userId]);
-      const g = byUser.get(id) ?? { agencyId: k.agencyId, userId: k.userId, buckets: [] };
+      const id = JSON.stringify([k.agencyId, k.userId, k.path]);
+      const g = byUserPath.get(id) ?? { agencyId: k.agencyId, userId: k.userId, path: k.path, buckets: [] };
       g.buckets.push(k.bucketStart);
-      byUser.set(id, g);
+      byUserPath.set(id, g);
     }
     const clauses = new Map<string, Document[]>();
-    for (const g of byUser.values()) {
+    for (const g of byUserPath.values()) {
       const list = clauses.get(g.agencyId) ?? [];
       for (const r of runsOf(g.buckets))
-        list.push({ userId: g.userId, startedAt: { $gte: new Date(r.from), $lt: new Date(r.to) } });
+        list.push({ userId: g.userId, path: g.path, startedAt: { $gte: new Date(r.from), $lt: new Date(r.to) } });
       clauses.set(g.agencyId, list);
     }
     const queries = [...clauses].flatMap(([agencyId, list]) =>

@@ -6,7 +6,7 @@ import type { PageviewDoc } from '../../../server/src/storage/models.ts';
 import { MongoJobStateStore } from '../../../server/src/storage/job-state-store.ts';
 import { BULK_CHUNK, bulkInChunks } from '../../../server/src/storage/bulk-chunks.ts';
 import { bulkIgnoringStale } from '../../../server/src/storage/rollup-day-store.ts';
-import { rollupUpsert } from '../../../server/src/storage/rollup-store.ts';
+import { MongoRollupStore, rollupUpsert } from '../../../server/src/storage/rollup-store.ts';
 import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
 import { insertPageviews, rollupJob } from './fixtures.ts';
@@ -160,6 +160,51 @@ describe('rollup job', () => {
     expect(await st.rollups.recompute([key])).toEqual({ written: 0, deleted: 1 });
     expect(await st.collections.rollups.countDocuments({ userId: 'gone' })).toBe(0);
     expect(await st.collections.days.countDocuments({ userId: 'gone' })).toBe(0);
+  });
+
+  it("recomputing a rollup decodes only its own page views, not the user's other pages in the bucket", async () => {
+    const at = (m: number) => new Date(Date.UTC(2026, 4, 14, 9, m));
+    await insertPageviews(t, [
+      ...Array.from({ length: 40 }, (_, i) => ({ userId: 'browser', path: `/other/${i}`, startedAt: at(i % 15) })),
+      { userId: 'browser', path: '/deals', startedAt: at(3), engagedMs: 2_000 },
+      { userId: 'browser', path: '/deals', startedAt: at(9), engagedMs: 3_000 },
+    ]);
+    await job('j').catchUp();
+    // The same store, over a page view collection that counts the documents its reads return.
+    let decoded = 0;
+    const pageviews = t.hub.db.models.pageviews;
+    const counting = new Proxy(pageviews, {
+      get(target, prop, receiver) {
+        if (prop !== 'find') return Reflect.get(target, prop, receiver) as unknown;
+        return (...args: Parameters<typeof pageviews.find>) => {
+          const cursor = target.find(...args);
+          return new Proxy(cursor, {
+            get(c, p, r) {
+              if (p !== 'toArray') return Reflect.get(c, p, r) as unknown;
+              return async () => {
+                const docs = await c.toArray();
+                decoded += docs.length;
+                return docs;
+              };
+            },
+          });
+        };
+      },
+    });
+    const { rollups, days, months, pathDays } = st.collections;
+    const store = new MongoRollupStore(counting, rollups, days, months, pathDays);
+    const key = rollupKeyOf({
+      agencyId: 'acme',
+      userId: 'browser',
+      locationId: 'loc-1',
+      path: '/deals',
+      startedAt: at(0).getTime(),
+    });
+    expect(await store.recomputeRollups([key])).toEqual({ written: 1, deleted: 0 });
+    expect(decoded).toBe(2);
+    expect(await rollups.findOne({ _id: rollupId(key) })).toMatchObject({ pageviews: 2, engagedMs: 5_000 });
+    // The other pages' rollups are still there, untouched.
+    expect(await rollups.countDocuments({ userId: 'browser' })).toBe(41);
   });
 
   it('an older computation never overwrites a newer one', async () => {

@@ -43,7 +43,10 @@ beforeAll(async () => {
   [hubs.a, hubs.b] = await spawnHubs(['hub-a', 'hub-b'], env);
   up.add('a').add('b');
   boss = await devToken(hubs.a!.url, { userId: 'boss', role: 'agency', agencyId: AGENCY });
-  for (let i = 0; i < 4; i++)
+  // A user per tab (six roaming, one paused): one user's tabs together are credited at most the
+  // wall time passed in the quarter hour (engaged-ledger.ts), and two of these tabs would claim
+  // more than that whenever the test began just after :00, :15, :30 or :45.
+  for (let i = 0; i < 7; i++)
     tokens.push(
       await devToken(hubs.a!.url, { userId: `u-${i}`, role: 'location', agencyId: AGENCY, locationId: 'loc' }),
     );
@@ -126,7 +129,7 @@ describe('graceful shutdown and rolling restart', () => {
     const ledger = new EventLedger();
     const tabs: RoamingTab[] = [];
     for (let i = 0; i < 6; i++) {
-      const token = tokens[i % tokens.length]!;
+      const token = tokens[i]!;
       const url = urlOf(i % 2 ? 'b' : 'a');
       const tr = await FakeTracker.connect(url, token);
       const pv = tr.pageview(`/r/${i}`);
@@ -140,7 +143,7 @@ describe('graceful shutdown and rolling restart', () => {
     dashA.socket.on('bye', (b) => byes.a.push(b));
     dashB.socket.on('bye', (b) => byes.b.push(b));
     // A paused tab on A: three heartbeats sit in A's batch when SIGTERM arrives, and nobody re-sends them.
-    const paused = await FakeTracker.connect(urlOf('a'), tokens[0]!);
+    const paused = await FakeTracker.connect(urlOf('a'), tokens[6]!);
     const pausedPv = paused.pageview('/paused');
     expect(await ledger.send(paused, pausedPv)).toBe(true);
 
@@ -155,9 +158,9 @@ describe('graceful shutdown and rolling restart', () => {
       expect(p.engagedMs).toBe(300);
       expect(p.endedAt).toBeNull();
       // It continues on B right away (a tab gone for longer than STALE_AFTER_MS would rightly be swept).
-      const pausedMoved = await paused.moveTo(urlOf('b'), tokens[0]!);
+      const pausedMoved = await paused.moveTo(urlOf('b'), tokens[6]!);
       await ledger.resend(pausedMoved, paused.tabId);
-      tabs.push(new RoamingTab(pausedMoved, urlOf('b'), tokens[0]!, pausedPv, ledger));
+      tabs.push(new RoamingTab(pausedMoved, urlOf('b'), tokens[6]!, pausedPv, ledger));
       await startA();
       await new Promise((r) => setTimeout(r, 1_500));
       expect(tabs.filter((t) => t.moves > 0)).toHaveLength(3);

@@ -45,15 +45,13 @@ export interface RollupStore {
   changedSince(since: Date): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }>;
   /**
    * Recomputes these rollups from their page views and `$set`s them (upsert), deleting the
-   * ones left with no page view, then refreshes the levels above them. Idempotent: running it
-   * twice, or on two instances, is harmless.
+   * ones left with no page view. Idempotent: running it twice, or on two instances, is
+   * harmless. The levels above them are refreshed by `refreshLevels`, after.
    */
-  recompute(keys: RollupKey[]): Promise<{ written: number; deleted: number }>;
-  /** The first half of `recompute`: the rollups only. */
   recomputeRollups(keys: RollupKey[]): Promise<{ written: number; deleted: number }>;
   /**
-   * The second half: the user-days, user-months and path-days holding these rollups, in
-   * chunks, each run through `step` when given (the job paces its runs with it).
+   * The user-days, user-months and path-days holding these rollups, in chunks, each run
+   * through `step` when given (the job paces its runs with it).
    */
   refreshLevels(keys: RollupKey[], step?: (chunk: () => Promise<void>) => Promise<void>): Promise<void>;
 }

@@ -122,12 +122,6 @@ export class MongoRollupStore implements RollupStore {
     }
   }
 
-  async recompute(keys: RollupKey[]): Promise<{ written: number; deleted: number }> {
-    const r = await this.recomputeRollups(keys);
-    await this.refreshLevels(keys);
-    return r;
-  }
-
   async refreshLevels(
     keys: RollupKey[],
     step: (chunk: () => Promise<void>) => Promise<void> = (chunk) => chunk(),

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Page, PageviewItem } from '@activity-hub/protocol';
-import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
+import { RollupJob, type RollupJobOptions } from '../../../server/src/domain/rollup-job.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
+import type { RollupKey } from '../../../server/src/domain/rollup-keys.ts';
+import type { RollupStore } from '../../../server/src/domain/stats-ports.ts';
 import type { StatsStorage } from '../../../server/src/storage/stats-storage.ts';
 import { apiGet, devToken, type TestHub } from '../../helpers/hub.ts';
 
@@ -94,14 +96,30 @@ export function getJson<T = unknown>(t: TestHub, path: string, token: string, qu
   return apiGet<T>(t.url, `/api/v1${path}${qs ? `?${qs}` : ''}`, token);
 }
 
-/** A rollup job over these stores, as another instance would run it (its errors are thrown). */
-export function rollupJob(st: StatsStorage, owner: string, batchKeys: number): RollupJob {
+/** Both halves of a rollup run for these keys: the rollups, then the levels above them. */
+export async function recompute(store: RollupStore, keys: RollupKey[]): Promise<{ written: number; deleted: number }> {
+  const r = await store.recomputeRollups(keys);
+  await store.refreshLevels(keys);
+  return r;
+}
+
+/**
+ * A rollup job over these stores, as another instance would run it (its errors are thrown);
+ * `more` sets the options a test is about (`levelKeys`, `busyShare`).
+ */
+export function rollupJob(
+  st: Pick<StatsStorage, 'rollups' | 'jobState'>,
+  owner: string,
+  batchKeys: number,
+  more: Pick<RollupJobOptions, 'levelKeys' | 'busyShare'> = {},
+): RollupJob {
   return new RollupJob(st.rollups, st.jobState, {
     owner,
     intervalMs: 60_000,
     leaseMs: 30_000,
     marginMs: 5_000,
     batchKeys,
+    ...more,
     clock: Date.now,
     onError: (e) => {
       throw e;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RollupKey } from '../../../server/src/domain/rollup-keys.ts';
-import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
+import type { RollupJob } from '../../../server/src/domain/rollup-job.ts';
 import type { JobStateStore, RollupStore } from '../../../server/src/domain/stats-ports.ts';
+import { rollupJob } from './fixtures.ts';
 
 /**
  * A periodic run keeps to its share of the wall clock by resting between steps; a catch-up
@@ -32,7 +33,6 @@ function fakes(changed: number) {
       runs++;
       for (let i = 0; i < changed; i++) yield { id: `pv${i}`, key: key(i), updatedAt: runs * 1_000 + i };
     },
-    recompute: () => Promise.reject(new Error('not used by the job')),
     async recomputeRollups(keys) {
       await timed();
       return { written: keys.length, deleted: 0 };
@@ -52,20 +52,8 @@ function fakes(changed: number) {
   return { store, state, steps };
 }
 
-function job(f: ReturnType<typeof fakes>, busyShare: number): RollupJob {
-  return new RollupJob(f.store, f.state, {
-    owner: 'me',
-    intervalMs: 3_600_000,
-    leaseMs: 30_000,
-    marginMs: 0,
-    batchKeys: 1,
-    busyShare,
-    clock: Date.now,
-    onError: (e) => {
-      throw e;
-    },
-  });
-}
+const job = (f: ReturnType<typeof fakes>, busyShare: number): RollupJob =>
+  rollupJob({ rollups: f.store, jobState: f.state }, 'me', 1, { busyShare });
 
 describe('rollup job pacing', () => {
   it('a periodic run rests so that its steps take at most their share of the wall clock', async () => {

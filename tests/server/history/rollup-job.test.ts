@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldDays } from '../../../server/src/domain/rollup-days.ts';
 import { foldRollups, rollupId, rollupKeyOf, type RollupKey } from '../../../server/src/domain/rollup-keys.ts';
-import { RollupJob } from '../../../server/src/domain/rollup-job.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
 import { MongoJobStateStore } from '../../../server/src/storage/job-state-store.ts';
 import { BULK_CHUNK, bulkInChunks } from '../../../server/src/storage/bulk-chunks.ts';
@@ -9,7 +8,7 @@ import { bulkIgnoringStale } from '../../../server/src/storage/rollup-day-store.
 import { MongoRollupStore, rollupUpsert } from '../../../server/src/storage/rollup-store.ts';
 import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
-import { insertPageviews, rollupJob } from './fixtures.ts';
+import { insertPageviews, recompute, rollupJob } from './fixtures.ts';
 import { prng } from '../../../server/src/cli/seed-catalog.ts';
 
 /**
@@ -90,7 +89,6 @@ describe('rollup job', () => {
     const counting = (levelKeys?: number) => {
       const store = {
         changedSince: (since: Date) => st.rollups.changedSince(since),
-        recompute: (keys: RollupKey[]) => st.rollups.recompute(keys),
         recomputeRollups: (keys: RollupKey[]) => (calls.rollups++, st.rollups.recomputeRollups(keys)),
         refreshLevels: (keys: RollupKey[]) => (
           calls.levels++,
@@ -98,21 +96,7 @@ describe('rollup job', () => {
           st.rollups.refreshLevels(keys)
         ),
       };
-      const opts = {
-        owner: 'counting',
-        intervalMs: 60_000,
-        leaseMs: 30_000,
-        marginMs: 5_000,
-        batchKeys: 50,
-        clock: Date.now,
-      };
-      return new RollupJob(store, st.jobState, {
-        ...opts,
-        ...(levelKeys ? { levelKeys } : {}),
-        onError: (e) => {
-          throw e;
-        },
-      });
+      return rollupJob({ rollups: store, jobState: st.jobState }, 'counting', 50, levelKeys ? { levelKeys } : {});
     };
     // A fresh job has no memory of states it rolled up: it re-reads every page view since the watermark's margin.
     await st.jobState.advanceWatermark('rollups', 0);
@@ -157,7 +141,7 @@ describe('rollup job', () => {
     await job('i').catchUp();
     const key = rollupKeyOf({ ...doc!, startedAt: doc!.startedAt.getTime() });
     await t.hub.db.models.pageviews.deleteOne({ _id: doc!._id });
-    expect(await st.rollups.recompute([key])).toEqual({ written: 0, deleted: 1 });
+    expect(await recompute(st.rollups, [key])).toEqual({ written: 0, deleted: 1 });
     expect(await st.collections.rollups.countDocuments({ userId: 'gone' })).toBe(0);
     expect(await st.collections.days.countDocuments({ userId: 'gone' })).toBe(0);
   });

@@ -13,7 +13,7 @@ import { unpackCells } from '../../../server/src/storage/rollup-path-day-store.t
 import { MongoRollupStore } from '../../../server/src/storage/rollup-store.ts';
 import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
-import { insertPageviews, rollupJob } from './fixtures.ts';
+import { insertPageviews, recompute, rollupJob } from './fixtures.ts';
 
 /**
  * The levels above the rollups are refreshed slot by slot (domain/rollup-refresh.ts): every
@@ -200,7 +200,7 @@ describe('incremental rollup levels', () => {
                     locationId: d.locationId,
                   },
                 ]);
-                await other.recompute([rollupKeyOf({ ...late!, startedAt: late!.startedAt.getTime() })]);
+                await recompute(other, [rollupKeyOf({ ...late!, startedAt: late!.startedAt.getTime() })]);
               }
               return target.bulkWrite(ops as never, options);
             };
@@ -221,7 +221,10 @@ describe('incremental rollup levels', () => {
         { _id: d._id },
         { $inc: { engagedMs: 7_000 }, $set: { updatedAt: new Date() } },
       );
-    await store.recompute(changed.map((d) => rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })));
+    await recompute(
+      store,
+      changed.map((d) => rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })),
+    );
     // The other run came before each level's first write (the merge again may find nothing left to write).
     expect([...writes.keys()].sort()).toEqual(['days', 'months', 'pathDays']);
     expect(await stored(agencyId)).toEqual(await expected(agencyId));
@@ -246,7 +249,8 @@ describe('incremental rollup levels', () => {
         if (prop === 'deleteMany')
           return async (filter: Document) => {
             const r = await target.deleteMany(filter);
-            await st.rollups.recompute(
+            await recompute(
+              st.rollups,
               docs.filter((d) => d.userId === gone).map((d) => rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })),
             );
             return r;
@@ -271,7 +275,7 @@ describe('incremental rollup levels', () => {
       { _id: d._id },
       { $inc: { engagedMs: 1_000 }, $set: { updatedAt: new Date() } },
     );
-    await st.rollups.recompute([rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })]);
+    await recompute(st.rollups, [rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })]);
     const id = pathDayId(pathDayKeyOf(rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })));
     const want = (await expected(agencyId)).pathDays.find((x) => x._id === id);
     expect(want?.paths.length).toBeGreaterThan(0);
@@ -371,7 +375,7 @@ describe('incremental rollup levels', () => {
         { _id: pv._id },
         { $inc: { engagedMs: 15_000 }, $set: { updatedAt: new Date() } },
       );
-      await store.recompute([rollupKeyOf({ ...pv, startedAt: pv.startedAt.getTime() })]);
+      await recompute(store, [rollupKeyOf({ ...pv, startedAt: pv.startedAt.getTime() })]);
       // The bucket holds 40 page views of 20 users on 2 paths: its rollups, the user's 2 and the
       // location's 40, then one user-day, one month and one path-day. Rebuilt whole, the user's
       // day alone is 192 rollups and the location's 3,840.

@@ -160,7 +160,7 @@ export async function createHub(config: Config, opts: { log?: Logger } = {}): Pr
   });
   const batcher = new WriteBatcher(
     (ops) => applyOps(repo, ops),
-    config.FLUSH_INTERVAL_MS,
+    { intervalMs: config.FLUSH_INTERVAL_MS, urgentMs: config.URGENT_FLUSH_MS },
     (s) => {
       metrics.batchSize.observe(s.events);
       metrics.flushLatency.observe(s.ms);

@@ -56,6 +56,7 @@ const schema = z.object({
   DISCONNECT_GRACE_MS: int(0, 3_600_000).default(10_000),
   SWEEP_INTERVAL_MS: int(1_000, 3_600_000).default(30_000),
   FLUSH_INTERVAL_MS: int(10, 60_000).default(TIMING.flushIntervalMs),
+  URGENT_FLUSH_MS: int(0, 1_000).default(50),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
   /** Unset: derived from the open-file limit at start (realtime/connection-ceiling.ts). */
   MAX_CONNECTIONS: int(1, 1_000_000).optional(),

@@ -15,12 +15,10 @@ const credit = (key: string, seq: number): WriteOp => ({
 /** A batcher that is full at `full` statements and records each batch's size; its timer is far off. */
 function counting(full: number) {
   const batches: number[] = [];
-  const b = new WriteBatcher(
-    async (ops) => void batches.push(ops.length),
-    10_000,
-    () => {},
-    full,
-  );
+  const b = new WriteBatcher(async (ops) => void batches.push(ops.length), {
+    intervalMs: 10_000,
+    fullStatements: full,
+  });
   return { b, batches };
 }
 
@@ -29,10 +27,13 @@ describe('WriteBatcher', () => {
     const batches: WriteOp[][] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const b = new WriteBatcher(async (ops) => {
-      batches.push(ops);
-      await gate;
-    }, 20);
+    const b = new WriteBatcher(
+      async (ops) => {
+        batches.push(ops);
+        await gate;
+      },
+      { intervalMs: 20 },
+    );
     let done = 0;
     const all = Array.from({ length: 50 }, (_, i) => b.submit([alive(i)], false).then(() => done++));
     await new Promise((r) => setTimeout(r, 60));
@@ -46,23 +47,52 @@ describe('WriteBatcher', () => {
 
   it('rejects every waiter of a failed batch and keeps working', async () => {
     let fail = true;
-    const b = new WriteBatcher(async () => {
-      if (fail) throw new Error('db down');
-    }, 5);
+    const b = new WriteBatcher(
+      async () => {
+        if (fail) throw new Error('db down');
+      },
+      { intervalMs: 5 },
+    );
     await expect(b.submit([alive(1)], true)).rejects.toThrow('db down');
     fail = false;
     await expect(b.submit([alive(2)], true)).resolves.toBeUndefined();
   });
 
   it('flushes urgent submissions without waiting for the interval', async () => {
-    const b = new WriteBatcher(async () => {}, 10_000);
+    const b = new WriteBatcher(async () => {}, { intervalMs: 10_000 });
     const started = Date.now();
     await b.submit([alive(1)], true);
     expect(Date.now() - started).toBeLessThan(500);
   });
 
+  it('gathers urgent submissions of the next urgentMs into one batch; a full batch goes at once', async () => {
+    const batches: number[] = [];
+    const b = new WriteBatcher(async (ops) => void batches.push(ops.length), {
+      intervalMs: 10_000,
+      urgentMs: 60,
+      fullStatements: 50,
+    });
+    const started = performance.now();
+    const first = b.submit([alive(1)], true);
+    await new Promise((r) => setTimeout(r, 20));
+    const more = [b.submit([alive(2)], true), b.submit([credit('pv', 1)], false)];
+    await Promise.all([first, ...more]);
+    const waited = performance.now() - started;
+    expect(batches).toEqual([3]);
+    expect(waited).toBeGreaterThanOrEqual(55);
+    expect(waited).toBeLessThan(1_000);
+    // An urgent op waits; 50 statements make a full batch, which does not.
+    const fullAt = performance.now();
+    await Promise.all([
+      b.submit([alive(3)], true),
+      ...Array.from({ length: 49 }, (_, i) => b.submit([alive(i)], false)),
+    ]);
+    expect(batches).toEqual([3, 50]);
+    expect(performance.now() - fullAt).toBeLessThan(50);
+  });
+
   it('answers a large batch a slice per turn of the event loop, in order', async () => {
-    const b = new WriteBatcher(async () => {}, 10_000);
+    const b = new WriteBatcher(async () => {}, { intervalMs: 10_000 });
     const answered: number[] = [];
     let atFirstTurn = -1;
     const all = Array.from({ length: 1_200 }, (_, i) =>
@@ -113,9 +143,7 @@ describe('WriteBatcher', () => {
         batches.push(ops.length);
         if (batches.length === 1) await new Promise<void>((r) => (release = r));
       },
-      10_000,
-      () => {},
-      10,
+      { intervalMs: 10_000, fullStatements: 10 },
     );
     const first = Array.from({ length: 10 }, (_, i) => b.submit([alive(i)], false));
     await new Promise((r) => setTimeout(r, 20));
@@ -129,7 +157,7 @@ describe('WriteBatcher', () => {
 
   it('drains everything on shutdown', async () => {
     let written = 0;
-    const b = new WriteBatcher(async (ops) => void (written += ops.length), 10_000);
+    const b = new WriteBatcher(async (ops) => void (written += ops.length), { intervalMs: 10_000 });
     void b.submit([alive(1)], false);
     b.enqueue([alive(2)]);
     await b.drain();

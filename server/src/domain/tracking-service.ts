@@ -27,6 +27,13 @@ interface Written {
   written: Promise<void>;
 }
 
+/**
+ * How long a page view lookup waits for others to share its query. A navigation reaches the live
+ * view before its lookup; only its ack waits. At 250 navigations a second, one query per turn
+ * of the event loop was a round trip per navigation.
+ */
+const LOOKUP_WINDOW_MS = 10;
+
 /** Refuses a page view of someone else (ids come from browsers and can be guessed or reused). */
 function assertOwner(pv: OpenPageview, claims: Claims): void {
   if (pv.rec.userId !== claims.sub || pv.rec.agencyId !== claims.agencyId) {
@@ -68,7 +75,7 @@ export class TrackingService {
   constructor(private readonly deps: TrackingDeps) {
     this.tabs = deps.tabs;
     this.acc = deps.accounting;
-    this.loader = new BatchLoader((keys) => deps.repo.loadPageviews(keys));
+    this.loader = new BatchLoader((keys) => deps.repo.loadPageviews(keys), 1_000, LOOKUP_WINDOW_MS);
   }
 
   /** Handles one validated event. Events of one tab are applied in order. */

@@ -46,23 +46,28 @@ export const COLLECT_ROUTES = [
       const userAgent = String(req.headers['user-agent'] ?? '');
       const ctx = { claims, userAgent, device: deviceClass(userAgent), connection: null };
       const key = userKey(claims.agencyId, claims.sub);
-      const results: CollectResult['results'] = [];
+      type Result = CollectResult['results'][number];
+      const pending: (Result | Promise<Result>)[] = [];
       let wait = 0;
-      // In order: a tab's events depend on each other (a heartbeat needs its page view).
+      // In order: a tab's events depend on each other (a heartbeat needs its page view). The
+      // service applies a tab's events in the order it is handed them, so they are all handed
+      // over now and their writes share a flush, rather than one flush per event.
       for (const raw of body.events) {
         const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : null;
         if (wait > 0 || (wait = limiter.take('events', key)) > 0) {
           // Once refused, the rest of the batch is too: a later event may depend on this one.
-          results.push({ id, ok: false, code: 'rate_limited' });
+          pending.push({ id, ok: false, code: 'rate_limited' });
           continue;
         }
+        const failed = (err: unknown): Result => ({ id, ok: false, code: toErrorBody(err).code });
         try {
-          await service.handle(ctx, parseOrThrow(trackEventSchema, raw, 'event'));
-          results.push({ id, ok: true });
+          const done = service.handle(ctx, parseOrThrow(trackEventSchema, raw, 'event'));
+          pending.push(done.then(() => ({ id, ok: true }), failed));
         } catch (err) {
-          results.push({ id, ok: false, code: toErrorBody(err).code });
+          pending.push(failed(err));
         }
       }
+      const results = await Promise.all(pending);
       if (wait > 0 && results.every((r) => !r.ok)) throw rateLimited(wait, 'events');
       return { results };
     },

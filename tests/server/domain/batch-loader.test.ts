@@ -36,4 +36,21 @@ describe('BatchLoader', () => {
     const results = await Promise.allSettled(['ok1', 'ok2', 'bad', 'bad'].map((k) => loader.load(k)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
   });
+
+  it('with windowMs, keys asked for within the window of the first share one call', async () => {
+    const calls: string[][] = [];
+    const loader = new BatchLoader<string>(
+      async (keys) => {
+        calls.push(keys);
+        return new Map(keys.map((k) => [k, k]));
+      },
+      1_000,
+      40,
+    );
+    const first = loader.load('a');
+    await new Promise((r) => setTimeout(r, 10));
+    const second = loader.load('b');
+    expect(await Promise.all([first, second])).toEqual(['a', 'b']);
+    expect(calls).toEqual([['a', 'b']]);
+  });
 });

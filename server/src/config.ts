@@ -64,7 +64,7 @@ const schema = z.object({
   RETENTION_DAYS: int(1, 36_500).default(400),
   RETENTION_INTERVAL_MS: int(1_000, 86_400_000).default(3_600_000),
   /** How often the leased rollup job runs; History reads catch up first, so this is not their freshness. */
-  ROLLUP_INTERVAL_MS: int(1_000, 3_600_000).default(30_000),
+  ROLLUP_INTERVAL_MS: int(1_000, 3_600_000).default(60_000),
   TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')

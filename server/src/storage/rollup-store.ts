@@ -34,6 +34,16 @@ const SOURCE_FIELDS = {
   updatedAt: 1,
 } as const;
 
+const KEY_FIELDS = {
+  _id: 1,
+  agencyId: 1,
+  userId: 1,
+  locationId: 1,
+  path: 1,
+  startedAt: 1,
+  updatedAt: 1,
+} as const;
+
 /** Contiguous [from, to) ranges covering the given bucket starts. */
 function runsOf(buckets: number[]): { from: number; to: number }[] {
   const sorted = [...new Set(buckets)].sort((a, b) => a - b);
@@ -110,13 +120,25 @@ export class MongoRollupStore implements RollupStore {
 
   async *changedSince(since: Date): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }> {
     // Uses the { updatedAt: 1 } index; no sort, the job only needs the set and the maximum.
+    // Only what names the rollup: every open page view changes between runs, so this read is
+    // the job's largest, and the values come from the recomputation's own read.
     const cursor = this.pageviews.find(
       { updatedAt: { $gte: since } },
-      { projection: { ...SOURCE_FIELDS, _id: 1 }, batchSize: READ_BATCH },
+      { projection: KEY_FIELDS, batchSize: READ_BATCH },
     );
     try {
       for await (const d of cursor)
-        yield { id: d._id, key: rollupKeyOf(toSource(d as PageviewDoc)), updatedAt: d.updatedAt.getTime() };
+        yield {
+          id: d._id,
+          key: rollupKeyOf({
+            agencyId: d.agencyId,
+            userId: d.userId,
+            locationId: d.locationId ?? null,
+            path: d.path,
+            startedAt: d.startedAt.getTime(),
+          }),
+          updatedAt: d.updatedAt.getTime(),
+        };
     } finally {
       await cursor.close();
     }

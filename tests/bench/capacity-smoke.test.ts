@@ -26,7 +26,8 @@ it('runs --quick end to end and prints every figure for every server', () => {
   expect(run.status, run.stderr).toBe(0);
   const out = run.stdout;
   for (const label of [
-    'RSS per tracker',
+    'RSS per tracker (hold median)',
+    'RSS per tracker (hold max)',
     'server CPU (hold)',
     'generator CPU (hold)',
     'event-loop delay p99',
@@ -44,7 +45,18 @@ it('runs --quick end to end and prints every figure for every server', () => {
     expect(r.connected, r.server).toBe(r.trackers);
     expect(r.stormAcked, r.server).toBe(r.trackers);
     expect(r.holdSent, r.server).toBeGreaterThan(0);
-    for (const v of [r.rssPerTrackerKB, r.cpu, r.genCpu, r.eldP99, r.ackP50, r.ackP99, r.navP50, r.navP99, r.stormMs])
+    for (const v of [
+      r.rssPerTrackerKB,
+      r.rssMaxPerTrackerKB,
+      r.cpu,
+      r.genCpu,
+      r.eldP99,
+      r.ackP50,
+      r.ackP99,
+      r.navP50,
+      r.navP99,
+      r.stormMs,
+    ])
       expect(Number.isFinite(v), `${r.server}: ${JSON.stringify(r)}`).toBe(true);
     expect(r.throughput.length, r.server).toBeGreaterThan(0);
     if (r.server === 'bare') expect(r.stored).toBeNull();

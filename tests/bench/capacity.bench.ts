@@ -11,7 +11,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { ENGAGED_PER_HEARTBEAT } from './load/generator-constants.ts';
-import { cpuMeter, ms } from './load/stats.ts';
+import { cpuMeter, ms, quantile } from './load/stats.ts';
 import { startGenerator, startServer, storedCounts, type ServerKind } from './load/servers.ts';
 
 export interface CapacityOptions {
@@ -65,7 +65,9 @@ export interface ServerFigures {
   connected: number;
   refused: Record<string, number>;
   connectMs: number;
+  /** Median of the hold's samples (one every 5 s): one sample lands anywhere in the GC cycle. */
   rssPerTrackerKB: number;
+  rssMaxPerTrackerKB: number;
   heapPerTrackerKB: number;
   cpu: number;
   dbCpu: number | null;
@@ -107,6 +109,8 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     if (o.profileDir) server.startProfile();
     const cpu = cpuMeter(server.pid);
     const dbCpu = server.dbPid ? cpuMeter(server.dbPid) : null;
+    const samples: { rss: number; heapUsed: number }[] = [];
+    const sampler = setInterval(() => void server.probe().then((p) => samples.push(p)), q ? 2_000 : 5_000);
     const hold = await gen.call<{
       sent: number;
       acked: number;
@@ -118,14 +122,16 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       navSamples: number;
       genCpu: number;
     }>('hold', {
-      seconds: q ? 8 : 75,
+      seconds: q ? 8 : 120,
       heartbeatMs: q ? 5_000 : 15_000,
       navMs: q ? 10_000 : 60_000,
       drainMs: 30_000,
     });
+    clearInterval(sampler);
     const cpuShare = cpu();
     const dbShare = dbCpu ? dbCpu() : null;
     const held = await server.probe();
+    samples.push(held);
     if (o.profileDir)
       console.error(
         `CPU profile of the hold: ${await server.stopProfile(`${o.profileDir}/${kind}-${o.trackers}.cpuprofile`)}`,
@@ -188,8 +194,23 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       connected: conn.connected,
       refused: conn.refused,
       connectMs: conn.ms,
-      rssPerTrackerKB: (held.rss - base.rss) / n / 1024,
-      heapPerTrackerKB: (held.heapUsed - base.heapUsed) / n / 1024,
+      rssPerTrackerKB:
+        (quantile(
+          samples.map((x) => x.rss),
+          0.5,
+        ) -
+          base.rss) /
+        n /
+        1024,
+      rssMaxPerTrackerKB: (Math.max(...samples.map((x) => x.rss)) - base.rss) / n / 1024,
+      heapPerTrackerKB:
+        (quantile(
+          samples.map((x) => x.heapUsed),
+          0.5,
+        ) -
+          base.heapUsed) /
+        n /
+        1024,
       cpu: cpuShare,
       dbCpu: dbShare,
       genCpu: hold.genCpu,
@@ -230,8 +251,15 @@ export function formatTable(rows: ServerFigures[]): string {
       (r) =>
         `${r.connected}/${r.trackers}${Object.keys(r.refused).length ? ` refused ${JSON.stringify(r.refused)}` : ''}`,
     ],
-    ['RSS per tracker', (r) => cell(r, `${r.rssPerTrackerKB.toFixed(1)} KB`, r.rssPerTrackerKB, bare?.rssPerTrackerKB)],
-    ['heap per tracker', (r) => `${r.heapPerTrackerKB.toFixed(1)} KB`],
+    [
+      'RSS per tracker (hold median)',
+      (r) => cell(r, `${r.rssPerTrackerKB.toFixed(1)} KB`, r.rssPerTrackerKB, bare?.rssPerTrackerKB),
+    ],
+    [
+      'RSS per tracker (hold max)',
+      (r) => cell(r, `${r.rssMaxPerTrackerKB.toFixed(1)} KB`, r.rssMaxPerTrackerKB, bare?.rssMaxPerTrackerKB),
+    ],
+    ['heap per tracker (hold median)', (r) => `${r.heapPerTrackerKB.toFixed(1)} KB`],
     [
       'server CPU (hold)',
       (r) => cell(r, pct(r.cpu), r.cpu, bare?.cpu) + (r.dbCpu !== null ? ` + DB ${pct(r.dbCpu)}` : ''),

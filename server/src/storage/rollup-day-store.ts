@@ -1,12 +1,9 @@
 import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import { DAY_MS, dayId, foldDays, type DayKey, type DayValues } from '../domain/rollup-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
-import { bulkInChunks, onlyDuplicateKeys, READ_BATCH } from './bulk-chunks.ts';
+import { bulkInChunks, MAX_OR_CLAUSES, onlyDuplicateKeys, READ_BATCH } from './bulk-chunks.ts';
 import { compareAndSet, readRevs } from './rollup-cas.ts';
 import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
-
-/** `$or` branches per query, as for the page view reads. */
-const MAX_CLAUSES = 200;
 
 /** A write any rollup collection accepts: the version guard only names `_id` and `version`, which they all have. */
 export type RollupUpsert = AnyBulkWriteOperation<RollupDoc> &
@@ -120,11 +117,11 @@ export async function rebuildDays(
   const folded: ReturnType<typeof foldDays> = new Map();
   for (const [agencyId, byUserDay] of clauses) {
     const list = [...byUserDay.values()];
-    for (let i = 0; i < list.length; i += MAX_CLAUSES) {
+    for (let i = 0; i < list.length; i += MAX_OR_CLAUSES) {
       // { agencyId, userId, bucketStart } index per branch.
       const docs = await rollups
         .find<Omit<RollupDoc, '_id' | 'path'>>(
-          { agencyId, $or: list.slice(i, i + MAX_CLAUSES) },
+          { agencyId, $or: list.slice(i, i + MAX_OR_CLAUSES) },
           { projection: DAY_READ, batchSize: READ_BATCH },
         )
         .toArray();

@@ -10,7 +10,7 @@ import {
   type MonthValues,
 } from '../domain/rollup-months.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
-import { READ_BATCH } from './bulk-chunks.ts';
+import { MAX_OR_CLAUSES, READ_BATCH } from './bulk-chunks.ts';
 import { compareAndSet, readRevs } from './rollup-cas.ts';
 import { appendTo } from './group.ts';
 import { dayValuesOf } from './rollup-day-store.ts';
@@ -75,9 +75,6 @@ export async function readMonths(
   }));
 }
 
-/** `$or` branches per query, as for the user-days. */
-const MAX_CLAUSES = 200;
-
 /** A user-month's stored fields (all but `_id`, `version`, `rev`). */
 export const monthFields = (k: MonthKey, v: MonthValues): Document => ({
   agencyId: k.agencyId,
@@ -117,8 +114,8 @@ export async function rebuildMonths(
   for (const k of wanted.values()) appendTo(byAgency, k.agencyId, k);
   const found = new Map<string, RollupDayDoc[]>();
   for (const [agencyId, list] of byAgency) {
-    for (let i = 0; i < list.length; i += MAX_CLAUSES) {
-      const $or = list.slice(i, i + MAX_CLAUSES).map((k) => ({
+    for (let i = 0; i < list.length; i += MAX_OR_CLAUSES) {
+      const $or = list.slice(i, i + MAX_OR_CLAUSES).map((k) => ({
         userId: k.userId,
         locationId: k.locationId,
         day: { $gte: new Date(k.month), $lt: new Date(nextMonth(k.month)) },

@@ -10,14 +10,11 @@ import {
 } from '../domain/rollup-path-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
 import type { StatsScope } from '../domain/stats-ports.ts';
-import { READ_BATCH } from './bulk-chunks.ts';
+import { MAX_OR_CLAUSES, READ_BATCH } from './bulk-chunks.ts';
 import { compareAndSet, readRevs } from './rollup-cas.ts';
 import { appendTo } from './group.ts';
 import { ROLLUP_READ, rollupEntry } from './rollup-day-store.ts';
 import type { RollupDoc, RollupPathDayDoc } from './rollup-models.ts';
-
-/** `$or` branches per query, as for the user-days. */
-const MAX_CLAUSES = 200;
 
 /**
  * Rebuilds location path-days whole from the rollups of those days: revisions read first, then
@@ -35,9 +32,9 @@ export async function rebuildPathDays(
   for (const k of wanted.values()) appendTo(byAgency, k.agencyId, k);
   const found = new Map<string, { key: RollupKey; values: RollupValues }[]>();
   for (const [agencyId, list] of byAgency) {
-    for (let i = 0; i < list.length; i += MAX_CLAUSES) {
+    for (let i = 0; i < list.length; i += MAX_OR_CLAUSES) {
       // { agencyId, locationId, bucketStart } index per branch.
-      const $or = list.slice(i, i + MAX_CLAUSES).map((k) => ({
+      const $or = list.slice(i, i + MAX_OR_CLAUSES).map((k) => ({
         locationId: k.locationId,
         bucketStart: { $gte: new Date(k.day), $lt: new Date(k.day + DAY_MS) },
       }));

@@ -4,16 +4,13 @@ import { ROLLUP_BUCKET_MS, type RollupKey, type RollupValues } from '../domain/r
 import { monthId, monthKeyOf, type MonthKey } from '../domain/rollup-months.ts';
 import { pathDayId, pathDayKeyOf, type PathDayKey } from '../domain/rollup-path-days.ts';
 import { mergeDay, mergeMonth, mergePathDay, WHOLE } from '../domain/rollup-refresh.ts';
-import { READ_BATCH } from './bulk-chunks.ts';
+import { MAX_OR_CLAUSES, READ_BATCH } from './bulk-chunks.ts';
 import { appendTo } from './group.ts';
 import { compareAndSet, readByIds, revOf, untilSettled, type Rewrite } from './rollup-cas.ts';
 import { DAY_READ, dayFields, dayValuesOf, rebuildDays, ROLLUP_READ, rollupEntry } from './rollup-day-store.ts';
 import { monthFields, monthValuesOf, rebuildMonths } from './rollup-month-store.ts';
 import type { RollupDoc, StatsCollections } from './rollup-models.ts';
 import { overflowFields, pathDayFields, pathDayStateOf, rebuildPathDays } from './rollup-path-day-store.ts';
-
-/** `$or` branches per query, as for the page view reads. */
-const MAX_CLAUSES = 200;
 
 /**
  * After a run rewrote some rollups: refreshes the user-days, user-months and location path-days
@@ -84,8 +81,8 @@ async function readRollups<K extends { agencyId: string; day: number }>(
       ...g.branch,
       bucketStart: { $in: [...g.buckets].map((b) => new Date(b)) },
     }));
-    for (let i = 0; i < list.length; i += MAX_CLAUSES) {
-      const q = { agencyId, $or: list.slice(i, i + MAX_CLAUSES) };
+    for (let i = 0; i < list.length; i += MAX_OR_CLAUSES) {
+      const q = { agencyId, $or: list.slice(i, i + MAX_OR_CLAUSES) };
       const docs = await rollups.find<RollupDoc>(q, { projection, batchSize: READ_BATCH }).toArray();
       for (const d of docs) out.push(rollupEntry(d));
     }

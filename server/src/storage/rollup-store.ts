@@ -9,7 +9,7 @@ import {
   type RollupValues,
 } from '../domain/rollup-keys.ts';
 import type { RollupStore } from '../domain/stats-ports.ts';
-import { READ_BATCH } from './bulk-chunks.ts';
+import { MAX_OR_CLAUSES, READ_BATCH } from './bulk-chunks.ts';
 import type { PageviewDoc } from './models.ts';
 import { bulkIgnoringStale, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
@@ -18,8 +18,6 @@ import { refreshLevels } from './rollup-refresh.ts';
 /** Buckets closer than this are read in one range query (the ones between are just not written). */
 const MERGE_GAP_MS = 4 * ROLLUP_BUCKET_MS;
 const PARALLEL_READS = 4;
-/** `$or` branches per query: keeps each query's plan small. */
-const MAX_CLAUSES = 200;
 
 const SOURCE_FIELDS = {
   _id: 0,
@@ -161,7 +159,7 @@ export class MongoRollupStore implements RollupStore {
     // Their raw page views may already be gone: recomputing would delete what History keeps.
     const horizon = this.horizon();
     const keys = all.filter((k) => k.bucketStart >= horizon);
-    // One query per agency (and at most MAX_CLAUSES user/path/time ranges): few round trips, and
+    // One query per agency (and at most MAX_OR_CLAUSES user/path/time ranges): few round trips, and
     // each `$or` branch is a range of the { agencyId, userId, startedAt } index. The path is in
     // the branch too: the database still looks at the user's other page views in those buckets,
     // but only the ones these keys need cross the wire and get decoded here.
@@ -180,9 +178,9 @@ export class MongoRollupStore implements RollupStore {
       clauses.set(g.agencyId, list);
     }
     const queries = [...clauses].flatMap(([agencyId, list]) =>
-      Array.from({ length: Math.ceil(list.length / MAX_CLAUSES) }, (_, i) => ({
+      Array.from({ length: Math.ceil(list.length / MAX_OR_CLAUSES) }, (_, i) => ({
         agencyId,
-        $or: list.slice(i * MAX_CLAUSES, (i + 1) * MAX_CLAUSES),
+        $or: list.slice(i * MAX_OR_CLAUSES, (i + 1) * MAX_OR_CLAUSES),
       })),
     );
     const folded: ReturnType<typeof foldRollups> = new Map();

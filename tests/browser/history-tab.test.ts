@@ -153,6 +153,42 @@ describe('history tab', () => {
     expect(watch.errors).toEqual([]);
   });
 
+  it('labels the engaged-time axis in distinct steps when a day holds less than a second', async () => {
+    const few: DevLogin = { userId: 'boss', name: 'Boss Few', role: 'agency', agencyId: 'hist-few', locationId: null };
+    const startedAt = new Date(Date.now() - 3 * MIN);
+    await hub.hub.db.models.pageviews.insertOne({
+      _id: 'hist-few:pv-1',
+      id: 'pv-1',
+      sessionId: 's-1',
+      userId: 'zed',
+      userName: 'Zed Few',
+      agencyId: 'hist-few',
+      locationId: 'loc-1',
+      url: 'https://app.example/p',
+      path: '/p',
+      title: 'P',
+      referrer: '',
+      startedAt,
+      lastSeenAt: startedAt,
+      aliveAt: startedAt,
+      endedAt: startedAt,
+      engagedMs: 800,
+      endReason: 'leave',
+      seqFloor: -1,
+      seqs: [],
+      updatedAt: new Date(),
+    });
+    const page = await openHistory(few);
+    await total(page, 1);
+    const ticks = async () =>
+      (await page.getByTestId('history-chart-engaged').locator('canvas').getAttribute('data-y-ticks')) ?? '';
+    await expect.poll(ticks, { timeout: 10_000 }).toMatch(/\|/);
+    const labels = (await ticks()).split('|');
+    // 0.8 s charted in minutes: ticks a few ten-thousandths of a minute apart would all read "0s".
+    expect(new Set(labels).size, labels.join(' ')).toBe(labels.length);
+    expect(labels).toContain('1m');
+  });
+
   it('shows a location user only their own history', async () => {
     const page = await openHistory(ana);
     await page.getByTestId('history-range').selectOption('last30');

@@ -2,7 +2,15 @@
 // and live presence maths. They run in Node; nothing here touches the DOM.
 import { describe, expect, it } from 'vitest';
 import type { PresenceEntry } from '@activity-hub/protocol';
-import { formatAgo, formatChange, formatDuration, formatDurationShort, initials } from '../../client/src/lib/format.ts';
+import {
+  chartDurationUnit,
+  formatAgo,
+  formatChange,
+  formatDuration,
+  formatDurationShort,
+  initials,
+  inUnit,
+} from '../../client/src/lib/format.ts';
 import { computeRange, isDateString, rangeToDates } from '../../client/src/lib/ranges.ts';
 import {
   choosesView,
@@ -195,5 +203,12 @@ describe('presence', () => {
     expect(matchesFilter(e, { locationId: '', userId: '', search: 'CONTACT' })).toBe(true);
     expect(matchesFilter(e, { locationId: 'l2', userId: '', search: '' })).toBe(false);
     expect(matchesFilter(e, { locationId: '', userId: 'u1', search: 'nothing' })).toBe(false);
+  });
+
+  it('charts engaged time in minutes, or hours once any value of either series reaches 2 h', () => {
+    expect(chartDurationUnit([800, null, 90 * 60_000], null)).toBe(60_000);
+    expect(chartDurationUnit([0, null], [2 * 3_600_000])).toBe(3_600_000);
+    expect(chartDurationUnit([], null)).toBe(60_000);
+    expect(inUnit([90_000, null, 0], 60_000)).toEqual([1.5, null, 0]);
   });
 });

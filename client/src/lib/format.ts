@@ -33,6 +33,19 @@ export function formatDurationShort(ms: number): string {
   return `${Math.round(safe / HOUR)}h`;
 }
 
+/**
+ * The unit engaged time is charted in, so an axis gets round ticks (10m, 20m… or 30m, 1h,
+ * 1.5h…) instead of arbitrary millisecond steps: minutes, or hours once any value reaches 2 h.
+ */
+export function chartDurationUnit(...series: ((number | null)[] | null)[]): number {
+  const max = Math.max(0, ...series.flatMap((s) => s ?? []).map((v) => v ?? 0));
+  return max >= 2 * HOUR ? HOUR : MINUTE;
+}
+
+/** `values` (ms) in `unit`s; gaps stay gaps. */
+export const inUnit = (values: (number | null)[], unit: number): (number | null)[] =>
+  values.map((v) => (v === null ? null : v / unit));
+
 /** "just now", "4m ago", "2h ago", "3d ago": how long ago `thenMs` was, as of `nowMs`. */
 export function formatAgo(thenMs: number, nowMs: number): string {
   const diff = Math.max(0, nowMs - thenMs);

@@ -142,6 +142,12 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       );
     }
     const n = Math.max(1, conn.connected);
+    const perTrackerKB = (bytes: number) => bytes / n / 1024;
+    const median = (field: 'rss' | 'heapUsed') =>
+      quantile(
+        samples.map((x) => x[field]),
+        0.5,
+      );
     await gen.call('close');
     // The hold's tabs are gone: the hub ends their page views after its disconnect grace. That
     // work belongs to the hold, not to the throughput steps, so wait for it to be done.
@@ -194,23 +200,9 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       connected: conn.connected,
       refused: conn.refused,
       connectMs: conn.ms,
-      rssPerTrackerKB:
-        (quantile(
-          samples.map((x) => x.rss),
-          0.5,
-        ) -
-          base.rss) /
-        n /
-        1024,
-      rssMaxPerTrackerKB: (Math.max(...samples.map((x) => x.rss)) - base.rss) / n / 1024,
-      heapPerTrackerKB:
-        (quantile(
-          samples.map((x) => x.heapUsed),
-          0.5,
-        ) -
-          base.heapUsed) /
-        n /
-        1024,
+      rssPerTrackerKB: perTrackerKB(median('rss') - base.rss),
+      rssMaxPerTrackerKB: perTrackerKB(Math.max(...samples.map((x) => x.rss)) - base.rss),
+      heapPerTrackerKB: perTrackerKB(median('heapUsed') - base.heapUsed),
       cpu: cpuShare,
       dbCpu: dbShare,
       genCpu: hold.genCpu,

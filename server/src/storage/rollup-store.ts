@@ -32,6 +32,7 @@ const SOURCE_FIELDS = {
   updatedAt: 1,
 } as const;
 
+/** What names a page view's rollup (`rollupKeyOf`), with its id and change time: `changedSince` reads only these. */
 const KEY_FIELDS = {
   _id: 1,
   agencyId: 1,

@@ -11,6 +11,9 @@ await build({
   entryPoints: {
     main: 'src/main.ts',
     seed: 'src/cli/seed.ts',
+    // The embedded database's thread, beside the bundles that start it (embedded-mongo's
+    // WORKER_BUNDLE_NAME, which in-worker.ts loads relative to the bundle).
+    'embedded-mongo-worker': '../embedded-mongo/src/worker-entry.ts',
   },
   absWorkingDir: new URL('.', import.meta.url).pathname,
   outdir: 'dist',

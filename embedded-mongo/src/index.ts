@@ -18,6 +18,7 @@ import { DEFAULT_OPTIONS, defaultLog, type EmbeddedMongo, type EmbeddedMongoOpti
 
 export type { EmbeddedMongo, EmbeddedMongoOptions, LogFn, LogLevel } from './types.ts';
 export { SUPPORTED_COMMANDS } from './command-dispatcher.ts';
+export { startEmbeddedMongoInWorker, WORKER_BUNDLE_NAME, type InWorkerOptions } from './in-worker.ts';
 
 /** Version reported by buildInfo/serverStatus. */
 export const EMBEDDED_VERSION = '7.0.0-embedded';

@@ -68,11 +68,22 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-/** Wires the hub together. Nothing else joins the layers. */
-export async function createHub(config: Config, opts: { log?: Logger } = {}): Promise<Hub> {
+/**
+ * Wires the hub together. Nothing else joins the layers. `onDatabaseLost`: the embedded
+ * database's thread stopped on its own (main.ts shuts the hub down).
+ */
+export async function createHub(
+  config: Config,
+  opts: { log?: Logger; onDatabaseLost?: (err: Error) => void } = {},
+): Promise<Hub> {
   const log = opts.log ?? createLogger(config.LOG_LEVEL, { instance: config.INSTANCE_ID ?? process.pid });
   const metrics = createMetrics();
-  const db = await openDatabase({ mongoUrl: config.MONGO_URL, dataDir: config.DATA_DIR, log });
+  const db = await openDatabase({
+    mongoUrl: config.MONGO_URL,
+    dataDir: config.DATA_DIR,
+    log,
+    ...(opts.onDatabaseLost ? { onLost: opts.onDatabaseLost } : {}),
+  });
   const redis = config.REDIS_URL
     ? await connectRedis(config.REDIS_URL, log, () => metrics.dependencyErrors.inc({ dependency: 'redis' }))
     : null;

@@ -1,9 +1,9 @@
-import { ConfigError, loadConfig } from './config.ts';
-import { createHub } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createHub, type Hub } from './app.ts';
 
 /** Starts the hub and shuts it down gracefully on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -13,7 +13,33 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const hub = await createHub(config);
+  let hub: Hub | null = null;
+  let stopping = false;
+  // A signal, or the embedded database's thread gone (nothing could be stored): shut down
+  // gracefully, then exit with `code` so that a supervisor restarts the hub.
+  function stop(reason: string, code: number): void {
+    if (stopping) return;
+    stopping = true;
+    if (!hub) {
+      process.stderr.write(`Activity Hub failed to start: ${reason}\n`);
+      process.exit(code || 1);
+    }
+    const h = hub;
+    h.log.info({ reason }, 'shutting down');
+    const force = setTimeout(() => {
+      h.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS + 2_000);
+    force.unref();
+    h.close().then(
+      () => process.exit(code),
+      (err: unknown) => {
+        h.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  }
+  hub = await createHub(config, { onDatabaseLost: () => stop('embedded database stopped', 1) });
   const url = await hub.listen();
   hub.log.info(
     {
@@ -27,27 +53,9 @@ async function main(): Promise<void> {
     },
     `Activity Hub listening on ${url}`,
   );
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    hub.log.info({ signal }, 'signal received');
-    const force = setTimeout(() => {
-      hub.log.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS + 2_000);
-    force.unref();
-    hub.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        hub.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('unhandledRejection', (err) => hub.log.error({ err }, 'unhandled rejection'));
+  process.on('SIGINT', () => stop('SIGINT', 0));
+  process.on('SIGTERM', () => stop('SIGTERM', 0));
+  process.on('unhandledRejection', (err) => hub?.log.error({ err }, 'unhandled rejection'));
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logger.ts';
-import { startEmbeddedMongo } from '@activity-hub/embedded-mongo';
+import { startEmbeddedMongoInWorker } from '@activity-hub/embedded-mongo';
 import { DbAvailability } from './db-availability.ts';
 import { guardStorage } from './db-guard.ts';
 import {
@@ -41,18 +41,21 @@ export function redactUrl(url: string): string {
 
 /**
  * Connects to `MONGO_URL`, or starts the embedded MongoDB-wire server when it is unset
- * (single-machine default; `:memory:` keeps nothing on disk).
+ * (single-machine default; `:memory:` keeps nothing on disk). The embedded server runs on a
+ * thread of its own, so that its long commands never hold the hub's sockets and timers.
+ * `onLost` is called if that thread stops without being closed: nothing can be stored then.
  */
 export async function openDatabase(opts: {
   mongoUrl?: string | undefined;
   dataDir: string;
   log: Logger;
+  onLost?: (err: Error) => void;
 }): Promise<Database> {
   let url = opts.mongoUrl;
   let stopEmbedded: (() => Promise<void>) | null = null;
   if (!url) {
     const dataDir = opts.dataDir === ':memory:' ? ':memory:' : path.resolve(opts.dataDir, 'mongo');
-    const embedded = await startEmbeddedMongo({
+    const embedded = await startEmbeddedMongoInWorker({
       port: 0,
       dataDir,
       log: (level, msg, extra) =>
@@ -60,6 +63,10 @@ export async function openDatabase(opts: {
           { ...extra, component: 'embedded-mongo' },
           msg,
         ),
+      onExit: (err) => {
+        opts.log.fatal({ component: 'embedded-mongo', err }, 'embedded database thread stopped');
+        opts.onLost?.(err);
+      },
     });
     url = `${embedded.url.replace(/\/$/, '')}/${DB_NAME}`;
     stopEmbedded = () => embedded.close();

@@ -1,0 +1,30 @@
+/**
+ * The embedded server's own thread (see in-worker.ts): starts the server with the options it was
+ * given, reports its URL, forwards its log lines, and closes it when asked.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { startEmbeddedMongo } from './index.ts';
+import type { HostMessage, WorkerMessage, WorkerOptions } from './worker-messages.ts';
+
+const host = parentPort;
+if (!host) throw new Error('worker-entry.ts runs only as a worker thread');
+const send = (m: WorkerMessage) => host.postMessage(m);
+const opts = workerData as WorkerOptions;
+
+try {
+  const server = await startEmbeddedMongo({
+    ...opts,
+    log: (level, msg, extra) => send({ type: 'log', level, msg, ...(extra ? { extra } : {}) }),
+  });
+  host.on('message', (m: HostMessage) => {
+    if (m.type !== 'close') return;
+    server.close().then(
+      () => send({ type: 'closed' }),
+      (err: unknown) => send({ type: 'closed', error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+  send({ type: 'ready', url: server.url, port: server.port });
+} catch (err) {
+  const e = err as NodeJS.ErrnoException;
+  send({ type: 'failed', message: e.message ?? String(err), ...(e.code ? { code: e.code } : {}) });
+}

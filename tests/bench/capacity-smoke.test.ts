@@ -48,6 +48,8 @@ it('runs --quick end to end and prints every figure for every server', () => {
     for (const v of [
       r.rssPerTrackerKB,
       r.rssMaxPerTrackerKB,
+      r.heapTotalPerTrackerKB,
+      r.externalPerTrackerKB,
       r.cpu,
       r.genCpu,
       r.eldP99,

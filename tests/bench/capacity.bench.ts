@@ -12,7 +12,7 @@
 import { pathToFileURL } from 'node:url';
 import { ENGAGED_PER_HEARTBEAT } from './load/generator-constants.ts';
 import { cpuMeter, ms, quantile } from './load/stats.ts';
-import { startGenerator, startServer, storedCounts, type ServerKind } from './load/servers.ts';
+import { startGenerator, startServer, storedCounts, type Probe, type ServerKind } from './load/servers.ts';
 
 export interface CapacityOptions {
   trackers: number;
@@ -69,6 +69,9 @@ export interface ServerFigures {
   rssPerTrackerKB: number;
   rssMaxPerTrackerKB: number;
   heapPerTrackerKB: number;
+  /** Heap committed (used or not) and memory outside the heap (buffers), hold medians. */
+  heapTotalPerTrackerKB: number;
+  externalPerTrackerKB: number;
   cpu: number;
   dbCpu: number | null;
   genCpu: number;
@@ -109,7 +112,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     if (o.profileDir) server.startProfile();
     const cpu = cpuMeter(server.pid);
     const dbCpu = server.dbPid ? cpuMeter(server.dbPid) : null;
-    const samples: { rss: number; heapUsed: number }[] = [];
+    const samples: Probe[] = [];
     const sampler = setInterval(() => void server.probe().then((p) => samples.push(p)), q ? 2_000 : 5_000);
     const hold = await gen.call<{
       sent: number;
@@ -136,14 +139,14 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       console.error(
         `CPU profile of the hold: ${await server.stopProfile(`${o.profileDir}/${kind}-${o.trackers}.cpuprofile`)}`,
       );
-    if (o.heapSnapshotDir && kind !== 'bare') {
+    if (o.heapSnapshotDir) {
       console.error(
         `heap snapshot: ${await server.heapSnapshot(`${o.heapSnapshotDir}/${kind}-${o.trackers}.heapsnapshot`)}`,
       );
     }
     const n = Math.max(1, conn.connected);
     const perTrackerKB = (bytes: number) => bytes / n / 1024;
-    const median = (field: 'rss' | 'heapUsed') =>
+    const median = (field: 'rss' | 'heapUsed' | 'heapTotal' | 'external') =>
       quantile(
         samples.map((x) => x[field]),
         0.5,
@@ -203,6 +206,8 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       rssPerTrackerKB: perTrackerKB(median('rss') - base.rss),
       rssMaxPerTrackerKB: perTrackerKB(Math.max(...samples.map((x) => x.rss)) - base.rss),
       heapPerTrackerKB: perTrackerKB(median('heapUsed') - base.heapUsed),
+      heapTotalPerTrackerKB: perTrackerKB(median('heapTotal') - base.heapTotal),
+      externalPerTrackerKB: perTrackerKB(median('external') - base.external),
       cpu: cpuShare,
       dbCpu: dbShare,
       genCpu: hold.genCpu,
@@ -251,7 +256,12 @@ export function formatTable(rows: ServerFigures[]): string {
       'RSS per tracker (hold max)',
       (r) => cell(r, `${r.rssMaxPerTrackerKB.toFixed(1)} KB`, r.rssMaxPerTrackerKB, bare?.rssMaxPerTrackerKB),
     ],
-    ['heap per tracker (hold median)', (r) => `${r.heapPerTrackerKB.toFixed(1)} KB`],
+    [
+      'heap used / committed / external per tracker (hold median)',
+      (r) =>
+        [r.heapPerTrackerKB, r.heapTotalPerTrackerKB, r.externalPerTrackerKB].map((v) => v.toFixed(1)).join(' / ') +
+        ' KB',
+    ],
     [
       'server CPU (hold)',
       (r) => cell(r, pct(r.cpu), r.cpu, bare?.cpu) + (r.dbCpu !== null ? ` + DB ${pct(r.dbCpu)}` : ''),

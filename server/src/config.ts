@@ -65,6 +65,8 @@ const schema = z.object({
   RETENTION_INTERVAL_MS: int(1_000, 86_400_000).default(3_600_000),
   /** How often the leased rollup job runs; History reads catch up first, so this is not their freshness. */
   ROLLUP_INTERVAL_MS: int(1_000, 3_600_000).default(60_000),
+  /** The heap's growth past its live size before a full collection (heap-tuning.ts); 0: V8's own. */
+  HEAP_GROWING_PERCENT: int(0, 300).default(100),
   TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')

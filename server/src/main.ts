@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createHub, type Hub } from './app.ts';
+import { tuneHeap } from './heap-tuning.ts';
 
 /** Starts the hub and shuts it down gracefully on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  tuneHeap(config.HEAP_GROWING_PERCENT);
   let hub: Hub | null = null;
   let stopping = false;
   // A signal, or the embedded database's thread gone (nothing could be stored): shut down

@@ -2,8 +2,9 @@
  * Benchmark of the history summary:  npx tsx tests/bench/history.bench.ts
  *
  * Loads one agency with HISTORY_BENCH_PAGEVIEWS (default 1M) page views through the seed code
- * path into the embedded server in this process (':memory:'), and a 10k baseline agency in
- * another database of it (and both on MongoDB too when MONGO_URL is set). Measures
+ * path into an embedded server in this process (':memory:', opened as the hub opens it: on a
+ * thread of its own, with the patient monitor), and a 10k baseline agency into another (and
+ * both on MongoDB too when MONGO_URL is set). Measures
  * `HistoryStats.summary` as the route runs it (catch-up + rollup read) for day/30 days,
  * week/26 weeks and month/12 months (p50/p95), against the 10k baseline and, for the day case,
  * the same buckets aggregated from raw page views without rollups. Then the weekday × hour
@@ -19,7 +20,6 @@ import { calendarRange } from '../../server/src/domain/calendar-buckets.ts';
 import { heatmap } from '../../server/src/domain/heatmap.ts';
 import { HistoryStats } from '../../server/src/domain/history-stats.ts';
 import { RollupJob } from '../../server/src/domain/rollup-job.ts';
-import { startEmbeddedMongo } from '@activity-hub/embedded-mongo';
 import { seedDatabase } from '../../server/src/cli/seed-run.ts';
 import { createLogger } from '../../server/src/logger.ts';
 import { openDatabase, type Database } from '../../server/src/storage/database.ts';
@@ -69,9 +69,11 @@ interface Loaded {
 }
 
 /** Seeds one agency ("acme") with `pageviews` page views over a year, 50 users. */
-async function load(url: string, pageviews: number): Promise<Loaded> {
+/** `url` null: an embedded server of its own, in this process. */
+async function load(url: string | null, pageviews: number): Promise<Loaded> {
   const log = createLogger('silent');
-  const db = await openDatabase({ mongoUrl: `${url}bench_${randomUUID().slice(0, 8)}`, dataDir: ':memory:', log });
+  const mongoUrl = url ? `${url}bench_${randomUUID().slice(0, 8)}` : undefined;
+  const db = await openDatabase({ mongoUrl, dataDir: ':memory:', log });
   const stats = await openStatsStorage(db);
   const started = Date.now();
   // ~1M page views a year for 50 users is ~80 a working day each.
@@ -201,7 +203,7 @@ export function formatTable(results: HistoryBenchResult[]): string {
   return [head, ...rows].join('\n');
 }
 
-async function runTarget(target: string, url: string): Promise<HistoryBenchResult[]> {
+async function runTarget(target: string, url: string | null): Promise<HistoryBenchResult[]> {
   const small = await load(url, SMALL);
   const big = await load(url, BIG);
   console.log(
@@ -218,13 +220,7 @@ async function runTarget(target: string, url: string): Promise<HistoryBenchResul
 export async function run(): Promise<HistoryBenchResult[]> {
   const results: HistoryBenchResult[] = [];
   const inProcess = !(process.env.MONGO_URL && process.env.HISTORY_BENCH_SKIP_IN_PROCESS === '1');
-  const embedded = inProcess ? await startEmbeddedMongo({ port: 0, dataDir: ':memory:', log: () => undefined }) : null;
-  try {
-    if (embedded)
-      results.push(...(await runTarget('embedded', embedded.url.endsWith('/') ? embedded.url : `${embedded.url}/`)));
-  } finally {
-    await embedded?.close();
-  }
+  if (inProcess) results.push(...(await runTarget('embedded', null)));
   if (process.env.MONGO_URL)
     results.push(...(await runTarget('mongodb', process.env.MONGO_URL.replace(/\/[^/?]*(\?.*)?$/, '/'))));
   console.log(formatTable(results));

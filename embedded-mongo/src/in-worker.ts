@@ -17,6 +17,9 @@ import type { HostMessage, WorkerMessage, WorkerOptions } from './worker-message
 /** The file name a bundler must give worker-entry.ts, beside the bundle that imports this module. */
 export const WORKER_BUNDLE_NAME = 'embedded-mongo-worker.js';
 
+/** A thread that has not closed (journal flushed, sockets closed) after this long is stopped. */
+const CLOSE_TIMEOUT_MS = 30_000;
+
 export interface InWorkerOptions extends EmbeddedMongoOptions {
   /** Called once if the thread stops without being closed (a crash, or out of memory). */
   onExit?: (err: Error) => void;
@@ -30,7 +33,9 @@ function newWorker(workerData: WorkerOptions, resourceLimits: ResourceLimits | u
   if (!here.endsWith('.ts')) return new Worker(new URL(`./${WORKER_BUNDLE_NAME}`, here), options);
   // From source: the thread registers tsx's loader for itself, then loads the TypeScript entry.
   const entry = new URL('./worker-entry.ts', here).href;
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  // Resolved here, not from the thread's working directory (an eval'd thread has no file).
+  const tsxApi = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : 'tsx/esm/api';
+  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
   return new Worker(boot, { ...options, eval: true });
 }
 
@@ -40,14 +45,11 @@ export async function startEmbeddedMongoInWorker(opts: InWorkerOptions): Promise
   const workerOptions: WorkerOptions = rest;
   const worker = newWorker(workerOptions, resourceLimits);
   let closing: Promise<void> | null = null;
-  let closed: (() => void) | null = null;
+  let closed: ((error?: string) => void) | null = null;
 
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'log') log(m.level, m.msg, m.extra);
-    else if (m.type === 'closed') {
-      if (m.error) log('error', 'embedded mongo closed with an error', { error: m.error });
-      closed?.();
-    }
+    else if (m.type === 'closed') closed?.(m.error);
   });
 
   const ready = await new Promise<{ url: string; port: number }>((resolve, reject) => {
@@ -77,7 +79,7 @@ export async function startEmbeddedMongoInWorker(opts: InWorkerOptions): Promise
   });
   worker.on('exit', (code) => {
     exited = true;
-    closed?.();
+    closed?.(`the thread exited with code ${code} before it closed`);
     if (!closing) onExit?.(lastError ?? new Error(`embedded mongo thread exited with code ${code}`));
   });
 
@@ -87,10 +89,18 @@ export async function startEmbeddedMongoInWorker(opts: InWorkerOptions): Promise
     close: () => {
       closing ??= (async () => {
         if (exited) return;
-        const done = new Promise<void>((resolve) => (closed = resolve));
-        worker.postMessage({ type: 'close' } satisfies HostMessage);
-        await done;
+        let timer: NodeJS.Timeout | undefined;
+        const error = await new Promise<string | undefined>((resolve) => {
+          closed = resolve;
+          timer = setTimeout(
+            () => resolve(`not closed after ${CLOSE_TIMEOUT_MS} ms; thread stopped`),
+            CLOSE_TIMEOUT_MS,
+          );
+          worker.postMessage({ type: 'close' } satisfies HostMessage);
+        });
+        clearTimeout(timer);
         await worker.terminate();
+        if (error) throw new Error(`embedded mongo: ${error}`);
       })();
       return closing;
     },

@@ -2,13 +2,21 @@
  * The embedded server's own thread (see in-worker.ts): starts the server with the options it was
  * given, reports its URL, forwards its log lines, and closes it when asked.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { startEmbeddedMongo } from './index.ts';
 import type { HostMessage, WorkerMessage, WorkerOptions } from './worker-messages.ts';
 
-const host = parentPort;
-if (!host) throw new Error('worker-entry.ts runs only as a worker thread');
-const send = (m: WorkerMessage) => host.postMessage(m);
+if (!parentPort) throw new Error('worker-entry.ts runs only as a worker thread');
+const host: MessagePort = parentPort;
+function send(m: WorkerMessage): void {
+  try {
+    host.postMessage(m);
+  } catch (err) {
+    // A log line whose context cannot be copied to the host still arrives, without it.
+    if (m.type !== 'log') throw err;
+    host.postMessage({ type: 'log', level: m.level, msg: m.msg, extra: { extra: '[not cloneable]' } });
+  }
+}
 const opts = workerData as WorkerOptions;
 
 try {

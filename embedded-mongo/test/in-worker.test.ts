@@ -71,7 +71,12 @@ describe('embedded server on its own thread', () => {
       await coll.insertMany(Array.from({ length: 5_000 }, (_, i) => ({ k: (b * 5_000 + i) % 997, s: `v${i}` })));
     }
     // One command that keeps the database busy for a while: group and sort 100,000 documents.
-    const pipeline = [{ $group: { _id: { k: '$k', s: '$s' }, n: { $sum: 1 } } }, { $sort: { n: -1, _id: 1 } }];
+    // Its answer is one small document, so the time is the database's, not this thread's decoding.
+    const pipeline = [
+      { $group: { _id: { k: '$k', s: '$s' }, n: { $sum: 1 } } },
+      { $sort: { n: -1, _id: 1 } },
+      { $group: { _id: null, groups: { $sum: 1 } } },
+    ];
     let last = performance.now();
     let maxGap = 0;
     let ticks = 0;

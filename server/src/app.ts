@@ -119,8 +119,9 @@ export async function createHub(
     leaseMs: Math.max(30_000, 3 * config.ROLLUP_INTERVAL_MS),
     marginMs: 5_000,
     // Small steps, and a quarter of the loop at most: at 15,000 tabs a run is seconds of work,
-    // which taken at once queued acks and live updates behind it (navigation p99 325–451 ms;
-    // 95 ms with the job off; paced, 176–312 ms in steps of 2,000 keys, 146 ms in steps of 500).
+    // which taken at once queued acks and live updates behind it (database in its own process:
+    // navigation p99 325–451 ms; 95 ms with the job off; paced, 176–312 ms in steps of 2,000
+    // keys, 146 ms in steps of 500).
     batchKeys: 500,
     busyShare: 0.25,
     clock: Date.now,

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   function stop(reason: string, code: number): void {
     if (stopping) return;
     stopping = true;
+    process.exitCode = code;
     if (!hub) {
       process.stderr.write(`Activity Hub failed to start: ${reason}\n`);
       process.exit(code || 1);

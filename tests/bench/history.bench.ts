@@ -205,7 +205,10 @@ export function formatTable(results: HistoryBenchResult[]): string {
 
 async function runTarget(target: string, url: string | null): Promise<HistoryBenchResult[]> {
   const small = await load(url, SMALL);
-  const big = await load(url, BIG);
+  const big = await load(url, BIG).catch(async (err: unknown) => {
+    await small.db.close();
+    throw err;
+  });
   console.log(
     `${target}: loaded ${BIG.toLocaleString('en-US')} page views in ${(big.loadMs / 1000).toFixed(1)} s (${Math.round(BIG / (big.loadMs / 1000)).toLocaleString('en-US')}/s, rollups included); 10k in ${(small.loadMs / 1000).toFixed(1)} s`,
   );

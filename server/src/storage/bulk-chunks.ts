@@ -1,12 +1,12 @@
 import type { AnyBulkWriteOperation, BulkWriteResult, Collection, Document } from 'mongodb';
 
 /**
- * Statements per bulk write at most. The driver encodes a whole bulk write (and an in-process
- * database applies it) in one stretch of synchronous work, so large write sets go as bulk writes
- * of this size, one after another, and other work (acks, live updates, reads) runs between
- * them. (Sent together instead, an in-process database ran them back to back: the soak's
- * event-loop delay p99 was 101-125 ms against 49-78 ms one after another; one rollup run's
- * single bulk write of a few thousand upserts was a stretch of 866 ms.)
+ * Statements per bulk write at most. The driver encodes a whole bulk write in one stretch of
+ * synchronous work, and the database applies it in one, so large write sets go as bulk writes of
+ * this size, one after another, and other work (acks, live updates, reads) runs between them.
+ * (Measured while the embedded database still ran on the hub's thread, before b4908ed: sent
+ * together, the soak's event-loop delay p99 was 101-125 ms against 49-78 ms one after another;
+ * one rollup run's single bulk write of a few thousand upserts was a stretch of 866 ms.)
  */
 export const BULK_CHUNK = 500;
 
@@ -18,8 +18,8 @@ export const READ_BATCH = 1_000;
 
 /**
  * `$or` branches per query at most (the rollup job's reads name one range per branch): keeps
- * each query's plan small. (An in-process database plans each branch in one synchronous
- * stretch; 50 instead of 200 did not shorten the in-process hold's navigation p99.)
+ * each query's plan small. (With the embedded database on the hub's thread, before b4908ed, 50
+ * instead of 200 did not shorten the in-process hold's navigation p99.)
  */
 export const MAX_OR_CLAUSES = 200;
 

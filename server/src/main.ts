@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       process.exit(code || 1);
     }
     const h = hub;
-    h.log.info({ reason }, 'shutting down');
+    h.log.info({ reason }, 'stop requested');
     const force = setTimeout(() => {
       h.log.error('shutdown timed out; exiting');
       process.exit(1);

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 
 /** A free TCP port on 127.0.0.1. */
@@ -11,6 +12,32 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A free port below the kernel's ephemeral range, for a server a test kills and restarts on the
+ * same port: a port in that range can be handed to any `listen(0)` of the run while the server
+ * is down (seen: a killed database's port answered by another test's embedded database, so the
+ * hub saw its database come back, found nothing and answered `not_found`).
+ */
+export async function stablePort(): Promise<number> {
+  let low = 32_768;
+  try {
+    low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: assume the IANA range (49152 up), so anything below 32768 is outside it
+  }
+  const top = Math.min(low, 49_152) - 1;
+  for (let i = 0; i < 100; i++) {
+    const port = top - Math.floor(Math.random() * Math.min(15_000, top - 10_000));
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 export function hasCommand(cmd: string): boolean {
@@ -42,7 +69,8 @@ export class RedisServer {
 
   static async start(port?: number): Promise<RedisServer> {
     if (!hasCommand('redis-server')) throw new Error('redis-server is not installed (apt-get install redis-server)');
-    const r = new RedisServer(port ?? (await freePort()));
+    // Tests kill and restart it on the same port: one no `listen(0)` can be given meanwhile.
+    const r = new RedisServer(port ?? (await stablePort()));
     await r.startProcess();
     return r;
   }

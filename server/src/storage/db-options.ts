@@ -34,10 +34,10 @@ export const HELLO_SUSPECT_MS = 2_000;
 
 /**
  * The embedded server runs on its own thread in the hub's process (database.ts); if that thread
- * stops, the hub is told (`onLost`: main.ts shuts it down). What it can do is be slow: one large write (a seed, a
- * 100k-row insert) holds its thread, on a core it may share with the hub, and the tight monitor
- * timeouts above would then call a busy server dead and interrupt the write. So in-process, the
- * monitor is patient; every other bound stays.
+ * stops, the hub is told (`onLost`: main.ts shuts it down). What it can do is be slow: one large
+ * write (a seed, a 100k-row insert) holds its thread, on a core it may share with the hub, and
+ * the tight monitor timeouts above would then call a busy server dead and interrupt the write.
+ * So in-process, the monitor is patient; every other bound stays.
  */
 export const IN_PROCESS_OVERRIDES = {
   connectTimeoutMS: 60_000,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { eventually } from './hub.ts';
-import { freePort, stablePort } from './redis-server.ts';
+import { freePort } from './redis-server.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = path.join(ROOT, 'server/dist/main.js');
@@ -97,8 +97,8 @@ export async function startDbProcess(): Promise<DbProcess> {
 /** Starts `embedded-mongo/dist/cli.js` and waits for its `listening` line. */
 export async function startOwnedDbProcess(opts: { port?: number; dataDir?: string } = {}): Promise<OwnedDbProcess> {
   const dataDir = opts.dataDir ?? ':memory:';
-  // Killed and restarted on the same port: one no `listen(0)` of the run can be given meanwhile.
-  let port = opts.port ?? (await stablePort());
+  // Killed and restarted on the same port: one no `listen(0)` of the run can be given (freePort).
+  let port = opts.port ?? (await freePort());
   let c = await launchDb(port, dataDir);
   port = c.port;
   const gone = () => c.child.proc.exitCode !== null || c.child.proc.signalCode !== null;

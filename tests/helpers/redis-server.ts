@@ -2,25 +2,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /**
- * A free port below the kernel's ephemeral range, for a server a test kills and restarts on the
- * same port: a port in that range can be handed to any `listen(0)` of the run while the server
- * is down (seen: a killed database's port answered by another test's embedded database, so the
- * hub saw its database come back, found nothing and answered `not_found`).
+ * A free TCP port on 127.0.0.1, below the kernel's ephemeral range. Tests kill servers and
+ * restart them on the same port (a database, Redis, a hub); a port in that range can be handed
+ * to any `listen(0)` of the run while its server is down (seen: a killed database's port
+ * answered by another test's embedded database, so the hub saw its database come back, found
+ * nothing and answered `not_found`). Below the range, only an explicit bind can take it.
  */
-export async function stablePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   let low = 32_768;
   try {
     low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
@@ -69,8 +58,7 @@ export class RedisServer {
 
   static async start(port?: number): Promise<RedisServer> {
     if (!hasCommand('redis-server')) throw new Error('redis-server is not installed (apt-get install redis-server)');
-    // Tests kill and restart it on the same port: one no `listen(0)` can be given meanwhile.
-    const r = new RedisServer(port ?? (await stablePort()));
+    const r = new RedisServer(port ?? (await freePort()));
     await r.startProcess();
     return r;
   }

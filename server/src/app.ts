@@ -166,7 +166,8 @@ export async function createHub(
     metrics,
     log,
   });
-  const live = new LiveActivity(presence, new RoomPublisher(liveNsp), config.HEARTBEAT_INTERVAL_MS, (err) => {
+  const publisher = new RoomPublisher(liveNsp, { localRooms: redis === null });
+  const live = new LiveActivity(presence, publisher, config.HEARTBEAT_INTERVAL_MS, (err) => {
     metrics.dependencyErrors.inc({ dependency: redis ? 'redis' : 'presence' });
     log.warn({ err }, 'live update failed');
   });
@@ -318,6 +319,7 @@ export async function createHub(
           void rollupJob.stop();
           void limiter.close();
           void retention.stop();
+          publisher.close();
         },
       }),
   };

@@ -99,6 +99,22 @@ describe('liveReducer', () => {
     expect(state.pending).toBeNull();
   });
 
+  it('applies gathered progress like the same upserts one by one, and buffers each for the replay', () => {
+    const batch = [entry('a', 20), entry('b', 5), entry('a', 15), entry('c', 30)];
+    const oneByOne = run([upsert(entry('b', 9)), ...batch.map(upsert)]);
+    const gathered = run([upsert(entry('b', 9)), { kind: 'upserts', entries: batch }]);
+    expect(shown(gathered)).toEqual(shown(oneByOne));
+    expect(shown(gathered)).toEqual({ a: 20, b: 9, c: 30 });
+
+    const older = run([upsert(entry('a', 50))]);
+    expect(run([{ kind: 'upserts', entries: [entry('a', 40)] }], older).entries).toBe(older.entries);
+
+    // While a snapshot is due, each entry is kept as its own delta and replayed over it.
+    const state = run([{ kind: 'connected' }, { kind: 'upserts', entries: [entry('a', 25), entry('d', 3)] }]);
+    expect(state.pending).toHaveLength(2);
+    expect(shown(run([snapshot(entry('a', 10))], state))).toEqual({ a: 25, d: 3 });
+  });
+
   it('never changes the state it is given', () => {
     const before = run([{ kind: 'connected' }, upsert(entry('a', 10))]);
     const copy = { ...before, entries: new Map(before.entries), pending: [...(before.pending ?? [])] };

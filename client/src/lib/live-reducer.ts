@@ -10,6 +10,8 @@ export type LiveDelta = { kind: 'upsert'; entry: PresenceEntry } | { kind: 'remo
 
 export type LiveEvent =
   | LiveDelta
+  /** Several upserts at once (gathered heartbeat progress): the map is copied once for all. */
+  | { kind: 'upserts'; entries: readonly PresenceEntry[] }
   /** The socket (re)connected; the hub pushes a snapshot on every connect. */
   | { kind: 'connected' }
   /** We asked for one more snapshot (after a reconnect our map is stale). */
@@ -40,6 +42,11 @@ export function liveReducer(state: LiveState, event: LiveEvent): LiveState {
       return snapshotDone(state);
     case 'snapshot':
       return snapshotDone({ ...state, entries: applySnapshot(state, event.snapshot), loaded: true });
+    case 'upserts': {
+      const entries = upsertAll(state.entries, event.entries);
+      const deltas = event.entries.map((entry): LiveDelta => ({ kind: 'upsert', entry }));
+      return { ...state, entries, pending: state.pending && [...state.pending, ...deltas] };
+    }
     case 'upsert':
     case 'remove': {
       const entries =
@@ -88,6 +95,20 @@ function upsert(entries: ReadonlyMap<string, PresenceEntry>, entry: PresenceEntr
   const current = entries.get(entry.sessionId);
   if (current && current.updatedAt > entry.updatedAt) return entries;
   return new Map(entries).set(entry.sessionId, entry);
+}
+
+/** `upsert` of each entry, copying the map at most once. */
+function upsertAll(
+  entries: ReadonlyMap<string, PresenceEntry>,
+  incoming: readonly PresenceEntry[],
+): ReadonlyMap<string, PresenceEntry> {
+  let next: Map<string, PresenceEntry> | null = null;
+  for (const e of incoming) {
+    const current = (next ?? entries).get(e.sessionId);
+    if (current && current.updatedAt > e.updatedAt) continue;
+    (next ??= new Map(entries)).set(e.sessionId, e);
+  }
+  return next ?? entries;
 }
 
 /** Removes the tab; with `notAfter`, only a copy no newer than that. */

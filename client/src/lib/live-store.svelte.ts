@@ -89,6 +89,7 @@ export class LiveStore {
     });
     socket.on('snapshot', (snapshot) => this.#applySnapshot(snapshot));
     socket.on('upsert', (entry) => this.#dispatch({ kind: 'upsert', entry }));
+    socket.on('upserts', (entries) => this.#dispatch({ kind: 'upserts', entries }));
     socket.on('remove', (removal) => this.#dispatch({ kind: 'remove', removal }));
     socket.on('feed', (item) => (this.#feed = addToFeed(this.#feed, item, LIMITS.feedSize)));
     socket.on('bye', (bye) => this.#onBye(socket, bye));

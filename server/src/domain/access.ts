@@ -65,6 +65,23 @@ export function audienceOf(subject: { agencyId: string; userId: string }): strin
   return [agencyRoom(subject.agencyId), userRoom(subject.agencyId, subject.userId)];
 }
 
+/**
+ * The rooms that may receive each of `subjects` (audienceOf), as room → the subjects it may
+ * receive: an agency's room gets all of its subjects, a user's room only that user's. A socket
+ * is in one of these rooms only (liveRoomsFor), so a subject never reaches a socket twice.
+ */
+export function audiencesOf<S extends { agencyId: string; userId: string }>(subjects: Iterable<S>): Map<string, S[]> {
+  const out = new Map<string, S[]>();
+  for (const s of subjects) {
+    for (const room of audienceOf(s)) {
+      const list = out.get(room);
+      if (list) list.push(s);
+      else out.set(room, [s]);
+    }
+  }
+  return out;
+}
+
 /** True when `claims` may see a record owned by `subject`. */
 export function canSee(claims: Claims, subject: { agencyId: string; userId: string }): boolean {
   if (subject.agencyId !== claims.agencyId) return false;

@@ -50,7 +50,7 @@ export class LiveActivity {
 
   /**
    * Heartbeat progress, one presence-store round trip; pushed at once when the state changed,
-   * else throttled. A still-open page view the store has lost (a restarted single instance) is
+   * else throttled and left to the publisher to gather. A still-open page view the store has lost (a restarted single instance) is
    * rebuilt from `p.rec`, so the tab comes back online with its next heartbeat rather than at
    * its next navigation.
    */
@@ -70,11 +70,14 @@ export class LiveActivity {
       }
       const changed = hit.before !== state;
       const last = this.lastProgress.get(sessionId) ?? 0;
-      if (changed || at - last >= this.heartbeatIntervalMs * 0.8) {
+      if (changed) {
         this.lastProgress.set(sessionId, at);
         this.publisher.upsert(hit.entry);
+        this.feed('state', hit.entry);
+      } else if (at - last >= this.heartbeatIntervalMs * 0.8) {
+        this.lastProgress.set(sessionId, at);
+        this.publisher.progress(hit.entry);
       }
-      if (changed) this.feed('state', hit.entry);
     });
   }
 

@@ -64,6 +64,8 @@ export interface PresenceStore {
 /** Pushes live activity to dashboards; implemented by realtime/. */
 export interface LivePublisher {
   upsert(entry: PresenceEntry): void;
+  /** Heartbeat progress of a tab already shown: may be gathered with others for a moment. */
+  progress(entry: PresenceEntry): void;
   remove(removal: PresenceRemoval & { agencyId: string }): void;
   feed(item: FeedItem & { agencyId: string }): void;
 }

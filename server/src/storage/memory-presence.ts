@@ -33,14 +33,13 @@ export class MemoryPresenceStore implements PresenceStore {
     const hit = this.agencies.get(agencyId)?.get(sessionId);
     const now = this.clock();
     if (!hit || hit.expiresAt <= now || hit.entry.pageviewId !== pageviewId) return null;
-    const before = hit.entry.state;
-    const entry = {
-      ...hit.entry,
-      engagedMs: p.engagedMs,
-      state: p.state,
-      updatedAt: Math.max(hit.entry.updatedAt, p.at),
-    };
-    hit.entry = entry;
+    // In place, not a copy per heartbeat: whoever holds the entry (a publisher gathering
+    // progress) sends it as it is when sent, which is its newest state.
+    const { entry } = hit;
+    const before = entry.state;
+    entry.engagedMs = p.engagedMs;
+    entry.state = p.state;
+    entry.updatedAt = Math.max(entry.updatedAt, p.at);
     hit.expiresAt = now + this.ttlMs;
     return { entry, before };
   }

@@ -16,7 +16,8 @@ type LiveSocket = Socket<LiveServerToClientEvents, LiveClientToServerEvents>;
 /** Everything a dashboard socket received, in arrival order, with the local time of arrival. */
 export type LiveMessage =
   | { kind: 'snapshot'; body: PresenceSnapshot; t: number }
-  | { kind: 'upsert'; body: PresenceEntry; t: number }
+  /** `packet`: the number of the `upserts` packet it came in (gathered progress), else absent. */
+  | { kind: 'upsert'; body: PresenceEntry; t: number; packet?: number }
   | { kind: 'remove'; body: PresenceRemoval; t: number }
   | { kind: 'feed'; body: FeedItem; t: number };
 
@@ -29,7 +30,15 @@ export class LiveClient {
       const record = (body: unknown): void => void this.messages.push({ kind, body, t: Date.now() } as LiveMessage);
       socket.on(kind, record as never);
     }
+    // Gathered progress is recorded entry by entry, as the upserts it stands for.
+    socket.on('upserts', (entries) => {
+      const packet = ++this.upsertsPackets;
+      for (const body of entries) this.messages.push({ kind: 'upsert', body, t: Date.now(), packet });
+    });
   }
+
+  /** `upserts` packets received so far. */
+  upsertsPackets = 0;
 
   /** Connects and resolves once the first snapshot has arrived. */
   static async connect(url: string, token: string): Promise<LiveClient> {

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, PageviewItem } from '@activity-hub/protocol';
 import { agencyRoom, userRoom } from '../../../server/src/domain/access.ts';
-import { compositeKey } from '../../../server/src/domain/keys.ts';
+import { compositeKey, keyPart } from '../../../server/src/domain/keys.ts';
 import { pageviewKey, sessionKey } from '../../../server/src/domain/tracking-types.ts';
 import { apiGet, devToken, eventually, startHub, type TestHub } from '../../helpers/hub.ts';
 import { FakeTracker } from '../../helpers/track-client.ts';
@@ -21,6 +22,27 @@ describe('composite keys', () => {
         }
     const pv = new Set(tricky.flatMap((a) => tricky.map((i) => pageviewKey(a, i))));
     expect(pv.size).toBe(tricky.length ** 2);
+  });
+
+  it('escape a part exactly as encodeURIComponent does, whatever it holds', () => {
+    const part = fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.uuid(), fc.string());
+    fc.assert(
+      fc.property(part, (id) => {
+        let expected: string;
+        try {
+          expected = encodeURIComponent(id);
+        } catch {
+          // A lone surrogate cannot be encoded: refused the same way.
+          expect(() => keyPart(id)).toThrow(URIError);
+          return;
+        }
+        expect(keyPart(id)).toBe(expected);
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(keyPart("AZaz09-_.!~*'()")).toBe("AZaz09-_.!~*'()");
+    expect(keyPart('a b/c?d#é')).toBe('a%20b%2Fc%3Fd%23%C3%A9');
+    expect(compositeKey('x y', 'b', 'c:d')).toBe('x%20y:b:c%3Ad');
   });
 
   it('escape each part the same way room names do (one helper)', () => {

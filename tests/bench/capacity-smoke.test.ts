@@ -33,6 +33,8 @@ it('runs --quick end to end and prints every figure for every server', () => {
     'event-loop delay p99',
     'ack p50 / p99',
     'navigation → dashboard p50 / p99',
+    'GC, share of hold',
+    'database flushes: count, mean ms',
     'storm: first page views acked',
     'sustained heartbeats/s',
     'page views sent / acked / stored',
@@ -53,6 +55,9 @@ it('runs --quick end to end and prints every figure for every server', () => {
       r.cpu,
       r.genCpu,
       r.eldP99,
+      r.gcMinorShare,
+      r.gcMajorShare,
+      r.gcMaxMs,
       r.ackP50,
       r.ackP99,
       r.navP50,
@@ -61,8 +66,13 @@ it('runs --quick end to end and prints every figure for every server', () => {
     ])
       expect(Number.isFinite(v), `${r.server}: ${JSON.stringify(r)}`).toBe(true);
     expect(r.throughput.length, r.server).toBeGreaterThan(0);
+    // Every server allocates under load: a hold without one scavenge means the probe saw nothing.
+    expect(r.gcMinorShare, r.server).toBeGreaterThan(0);
     if (r.server === 'bare') expect(r.stored).toBeNull();
     else expect(r.stored?.pageviews, r.server).toBeGreaterThan(0);
+    // The hub's own flush histogram, read from its /metrics around the hold.
+    if (r.server === 'bare') expect(r.flushes).toBeNull();
+    else expect(r.flushes?.flushes, r.server).toBeGreaterThan(0);
   }
   expect(out).toMatch(/\(\d+(\.\d)?×\)/); // hub/bare ratios
 }, 300_000);

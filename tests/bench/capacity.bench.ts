@@ -12,6 +12,7 @@
 import { pathToFileURL } from 'node:url';
 import { ENGAGED_PER_HEARTBEAT } from './load/generator-constants.ts';
 import { cpuMeter, ms, quantile } from './load/stats.ts';
+import { flushesBetween, readHubMetrics, type FlushWindow } from './load/hub-metrics.ts';
 import { startGenerator, startServer, storedCounts, type Probe, type ServerKind } from './load/servers.ts';
 
 export interface CapacityOptions {
@@ -76,6 +77,12 @@ export interface ServerFigures {
   dbCpu: number | null;
   genCpu: number;
   eldP99: number;
+  /** Share of the hold spent in garbage collection: scavenges, full collections; the longest pause. */
+  gcMinorShare: number;
+  gcMajorShare: number;
+  gcMaxMs: number;
+  /** The hub's database flushes during the hold (null for bare). */
+  flushes: FlushWindow | null;
   ackP50: number;
   ackP99: number;
   navP50: number;
@@ -109,6 +116,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     const storm = await gen.call<{ ms: number; acked: number }>('storm', { timeoutMs: 120_000 });
     await new Promise((r) => setTimeout(r, 2_000));
     server.resetDelay();
+    const metricsBefore = kind === 'bare' ? null : await readHubMetrics(server.url);
     if (o.profileDir) server.startProfile();
     const cpu = cpuMeter(server.pid);
     const dbCpu = server.dbPid ? cpuMeter(server.dbPid) : null;
@@ -135,6 +143,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     const dbShare = dbCpu ? dbCpu() : null;
     const held = await server.probe();
     samples.push(held);
+    const flushes = metricsBefore ? flushesBetween(metricsBefore, await readHubMetrics(server.url)) : null;
     if (o.profileDir)
       console.error(
         `CPU profile of the hold: ${await server.stopProfile(`${o.profileDir}/${kind}-${o.trackers}.cpuprofile`)}`,
@@ -212,6 +221,10 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       dbCpu: dbShare,
       genCpu: hold.genCpu,
       eldP99: held.eldP99,
+      gcMinorShare: held.gcMinorMs / held.sinceResetMs,
+      gcMajorShare: (held.gcMajorMs + held.gcOtherMs) / held.sinceResetMs,
+      gcMaxMs: held.gcMaxMs,
+      flushes,
       ackP50: hold.ackP50,
       ackP99: hold.ackP99,
       navP50: hold.navP50,
@@ -235,6 +248,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
 }
 
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(0)}%`);
+const pct1 = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '–');
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(1)}×` : '–');
 
 /** The table: one column per server, hub/bare ratios in brackets. */
@@ -268,7 +282,18 @@ export function formatTable(rows: ServerFigures[]): string {
     ],
     ['generator CPU (hold)', (r) => pct(r.genCpu)],
     ['event-loop delay p99', (r) => `${ms(r.eldP99)} ms`],
+    [
+      'GC, share of hold: scavenges / full (longest pause)',
+      (r) => `${pct1(r.gcMinorShare)} / ${pct1(r.gcMajorShare)} (${ms(r.gcMaxMs)} ms)`,
+    ],
     ['ack p50 / p99', (r) => `${ms(r.ackP50)} / ${ms(r.ackP99)} ms`],
+    [
+      'database flushes: count, mean ms, p99 under, events each',
+      (r) =>
+        r.flushes
+          ? `${r.flushes.flushes}, ${ms(r.flushes.meanMs)} ms, ≤ ${r.flushes.p99UnderMs} ms, ${r.flushes.eventsPerFlush.toFixed(0)}`
+          : '–',
+    ],
     ['navigation → dashboard p50 / p99', (r) => `${ms(r.navP50)} / ${ms(r.navP99)} ms (${r.navSamples})`],
     [
       'hold events sent / acked',

@@ -1,13 +1,13 @@
 /**
  * Preloaded into every server under test (`node --import ./probe.mjs`): answers the benchmark's
- * IPC `probe` with memory and event-loop delay (perf_hooks), `reset` clears the delay
- * histogram, `{snapshot: file}` writes a heap snapshot, and `{profileStart: true}` then
+ * IPC `probe` with memory, event-loop delay and garbage collection time (perf_hooks), `reset`
+ * clears the delay histogram and the collection totals, `{snapshot: file}` writes a heap snapshot, and `{profileStart: true}` then
  * `{profileStop: file}` record a CPU profile of one phase (the inspector's sampling profiler)
  * and, beside it (`file` with `.heapprofile`), a sampling profile of every allocation of that
  * phase, collected or not: what the garbage collector has to deal with, by stack. It adds
  * nothing to the server's own code path.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { writeHeapSnapshot } from 'node:v8';
@@ -15,8 +15,23 @@ import { writeHeapSnapshot } from 'node:v8';
 if (process.send) {
   const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
+  // Time in garbage collection since the last reset: young generation (scavenges) and full
+  // (mark-compact) collections, and the longest single pause.
+  const gc = { since: performance.now(), minorMs: 0, majorMs: 0, otherMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = e.detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minorMs += e.duration;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.majorMs += e.duration;
+      else gc.otherMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (m) => {
-    if (m === 'reset') return eld.reset();
+    if (m === 'reset') {
+      Object.assign(gc, { since: performance.now(), minorMs: 0, majorMs: 0, otherMs: 0, maxMs: 0 });
+      return eld.reset();
+    }
     if (typeof m === 'object' && m.snapshot) return process.send({ snapshot: writeHeapSnapshot(m.snapshot) });
     if (typeof m === 'object' && m.profileStart) return startProfile();
     if (typeof m === 'object' && m.profileStop) return stopProfile(m.profileStop);
@@ -32,6 +47,11 @@ if (process.send) {
         external: mem.external,
         arrayBuffers: mem.arrayBuffers,
         ...delay,
+        gcMinorMs: gc.minorMs,
+        gcMajorMs: gc.majorMs,
+        gcOtherMs: gc.otherMs,
+        gcMaxMs: gc.maxMs,
+        sinceResetMs: performance.now() - gc.since,
       },
     });
   });

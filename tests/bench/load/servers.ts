@@ -26,6 +26,12 @@ export interface Probe {
   eldP50: number;
   eldP99: number;
   eldMax: number;
+  /** Garbage collection since the last reset: scavenges, full collections, the rest, longest pause. */
+  gcMinorMs: number;
+  gcMajorMs: number;
+  gcOtherMs: number;
+  gcMaxMs: number;
+  sinceResetMs: number;
 }
 
 export interface ServerUnderTest {

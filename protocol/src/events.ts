@@ -35,10 +35,10 @@ export interface LiveServerToClientEvents {
   snapshot: (snapshot: PresenceSnapshot) => void;
   upsert: (entry: PresenceEntry) => void;
   /**
-   * Heartbeat progress of tabs already shown (engaged time, state, last seen), gathered for a
-   * moment and sent together; each entry is whole and applies like an `upsert`. Everything
-   * else about a tab (a new page, a state change, going offline) comes at once, after any
-   * progress of the same agency still gathered.
+   * Heartbeat progress of tabs already shown (engaged time, last seen), gathered for a moment
+   * and sent together; each entry is whole and applies like an `upsert`. Everything else about
+   * a tab (a new page, a state change, going offline) comes at once, and a tab's progress never
+   * arrives after it.
    */
   upserts: (entries: PresenceEntry[]) => void;
   remove: (removal: PresenceRemoval) => void;

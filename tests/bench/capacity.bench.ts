@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- capacity [--trackers N] [--quick] [--json] [--only bare,hub,hub-db-process]`
  *                            `[--profile DIR] [--heap-snapshot DIR]` (a CPU profile of the hold, a heap snapshot after it)
+ *                            `[--node-flags "--flag …"]` (node flags for the server under test, for experiments)
  *
  * Issue 11's capacity benchmark. For each server (bare socket.io, the hub with its embedded
  * database in-process, the hub with the database in its own process), in one run:
@@ -21,6 +22,7 @@ export interface CapacityOptions {
   json: boolean;
   only: ServerKind[];
   profileDir: string | null;
+  nodeFlags: string[];
   heapSnapshotDir: string | null;
 }
 
@@ -36,6 +38,7 @@ export function parseOptions(argv: string[]): CapacityOptions {
     json: argv.includes('--json'),
     only: (get('--only')?.split(',') as ServerKind[] | undefined) ?? ['bare', 'hub', 'hub-db-process'],
     profileDir: get('--profile') ?? null,
+    nodeFlags: get('--node-flags')?.split(' ').filter(Boolean) ?? [],
     heapSnapshotDir: get('--heap-snapshot') ?? null,
   };
 }
@@ -102,7 +105,7 @@ export interface ServerFigures {
 
 async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigures> {
   const q = o.quick;
-  const server = await startServer(kind);
+  const server = await startServer(kind, { nodeFlags: o.nodeFlags });
   const gen = await startGenerator();
   try {
     await gen.call('target', { url: server.url });

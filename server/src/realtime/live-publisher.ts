@@ -27,8 +27,10 @@ export interface RoomPublisherOptions {
  * Publishes live activity to the rooms allowed to see it: the agency's room and the user's own.
  * One emit per event reaches both rooms, so each packet is encoded once, and with the Redis
  * adapter it reaches dashboards on every instance. Heartbeat progress is gathered per agency
- * (the newest entry per tab) and sent together; anything else about an agency first sends the
- * progress gathered for it, so a dashboard sees one agency's updates in the order they happened.
+ * (the newest entry per tab) and sent together. A tab's upsert or removal replaces what was
+ * gathered for that tab, so a tab's progress never arrives after its next page or its removal
+ * (other tabs' progress keeps gathering: one navigation a second per agency would otherwise
+ * send a packet each time).
  */
 export class RoomPublisher implements LivePublisher {
   /** Agency id → session id → the tab's newest progress. */
@@ -45,7 +47,7 @@ export class RoomPublisher implements LivePublisher {
   }
 
   upsert(entry: PresenceEntry): void {
-    this.sendGathered(entry.agencyId);
+    this.forget(entry.agencyId, entry.sessionId);
     this.live.to(audienceOf(entry)).emit('upsert', entry);
   }
 
@@ -60,13 +62,12 @@ export class RoomPublisher implements LivePublisher {
 
   remove(removal: PresenceRemoval & { agencyId: string }): void {
     const { agencyId, ...body } = removal;
-    this.sendGathered(agencyId);
+    this.forget(agencyId, body.sessionId);
     this.live.to(audienceOf({ agencyId, userId: body.userId })).emit('remove', body);
   }
 
   feed(item: FeedItem & { agencyId: string }): void {
     const { agencyId, ...body } = item;
-    this.sendGathered(agencyId);
     this.live.to(audienceOf({ agencyId, userId: body.userId })).emit('feed', body);
   }
 
@@ -78,12 +79,10 @@ export class RoomPublisher implements LivePublisher {
     this.count = 0;
   }
 
-  private sendGathered(agencyId: string): void {
+  /** Drops a tab's gathered progress: what is sent next about it is newer. */
+  private forget(agencyId: string, sessionId: string): void {
     const tabs = this.gathered.get(agencyId);
-    if (!tabs) return;
-    this.gathered.delete(agencyId);
-    this.count -= tabs.size;
-    this.send(tabs.values());
+    if (tabs?.delete(sessionId)) this.count--;
   }
 
   private sendAll(): void {

@@ -73,6 +73,11 @@ export class LiveClient {
       .filter((e) => !sessionId || e.sessionId === sessionId);
   }
 
+  /** The upserts received after message number `index`. */
+  upsertsAfter(index: number): PresenceEntry[] {
+    return this.messages.slice(index + 1).flatMap((m) => (m.kind === 'upsert' ? [m.body] : []));
+  }
+
   feed(kind?: FeedItem['kind']): FeedItem[] {
     return this.of('feed')
       .map((m) => m.body)

@@ -105,18 +105,25 @@ describe.each(setups)('/live gathered progress, %s', (_name, setup) => {
     expect(stranger.messages.map((m) => m.kind)).toEqual(['snapshot']);
     expect(namesake.messages.map((m) => m.kind)).toEqual(['snapshot']);
 
-    // Progress gathered for Cat, then Cat's next page right away: the gathered progress is sent
-    // first, not a gathering time later, after the page it is older than.
+    // Progress gathered for Cat, then Cat's next page right away, and Bob's progress then his
+    // unload: neither tab's progress arrives after its newer news (which would put Cat back on
+    // the page she left, or Bob back online).
     await sleep(HEARTBEAT_MS * 0.8 + 100);
-    const cat = trackers[2]!;
-    const beat = cat.heartbeat(pvs[2]!.id, 300);
+    const [, bob, cat] = trackers as [FakeTracker, FakeTracker, FakeTracker];
     const next = cat.pageview('/gather-next');
-    const [beatAck, nextAck] = await Promise.all([cat.send(beat), cat.send(next)]);
-    expect(beatAck.ok && nextAck.ok).toBe(true);
+    const sends = await Promise.all([
+      cat.send(cat.heartbeat(pvs[2]!.id, 300)),
+      cat.send(next),
+      bob.send(bob.heartbeat(pvs[1]!.id, 300)),
+      bob.send(bob.leave(pvs[1]!.id, 0, 'unload')),
+    ]);
+    expect(sends.every((r) => r.ok)).toBe(true);
     const moved = await boss.waitFor('upsert', (e) => e.pageviewId === next.id);
-    const catMessages = boss.messages.filter((m) => m.kind === 'upsert' && m.body.sessionId === cat.tabId);
-    const progressAt = catMessages.findIndex((m) => m.kind === 'upsert' && m.body.engagedMs > 250);
-    expect(progressAt).toBeGreaterThanOrEqual(0);
-    expect(progressAt).toBeLessThan(catMessages.indexOf(moved));
+    const gone = await boss.waitFor('remove', (r) => r.sessionId === bob.tabId);
+    await sleep(PROGRESS_GATHER_MS + 500);
+    const later = (sessionId: string, after: number) =>
+      boss.upsertsAfter(after).filter((e) => e.sessionId === sessionId);
+    expect(later(cat.tabId, boss.messages.indexOf(moved)).map((e) => e.pageviewId)).not.toContain(pvs[2]!.id);
+    expect(later(bob.tabId, boss.messages.indexOf(gone))).toEqual([]);
   });
 });

@@ -13,6 +13,12 @@ export const TIMING = {
   engagedToleranceMs: 2_000,
   /** Heartbeats are written at most this often, in one bulkWrite. */
   flushIntervalMs: 1_000,
+  /**
+   * Heartbeat progress reaches dashboards gathered, at most this late (the `/live` `upserts`
+   * event): at 15,000 tabs, one packet per heartbeat was 1,000 socket writes a second per
+   * dashboard. A quarter of a second on an engaged-time counter is not something a person sees.
+   */
+  liveProgressGatherMs: 250,
   /** A page view with no evidence for this long is closed by the sweeper. */
   staleAfterMs: 120_000,
   /**

@@ -166,11 +166,12 @@ export async function createHub(
     metrics,
     log,
   });
-  const publisher = new RoomPublisher(liveNsp, { localRooms: redis === null });
-  const live = new LiveActivity(presence, publisher, config.HEARTBEAT_INTERVAL_MS, (err) => {
+  const liveFailed = (err: unknown) => {
     metrics.dependencyErrors.inc({ dependency: redis ? 'redis' : 'presence' });
     log.warn({ err }, 'live update failed');
-  });
+  };
+  const publisher = new RoomPublisher(liveNsp, { localRooms: redis === null, onError: liveFailed });
+  const live = new LiveActivity(presence, publisher, config.HEARTBEAT_INTERVAL_MS, liveFailed);
   const batcher = new WriteBatcher(
     (ops) => applyOps(repo, ops),
     { intervalMs: config.FLUSH_INTERVAL_MS, urgentMs: config.URGENT_FLUSH_MS },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NAMESPACES } from '@activity-hub/protocol';
+import { NAMESPACES, TIMING } from '@activity-hub/protocol';
 
 /**
  * Building blocks of the OpenAPI document: JSON Schemas generated from the protocol's zod
@@ -84,6 +84,11 @@ export const SOCKETS = {
       serverToClient: {
         snapshot: ref('PresenceSnapshot'),
         upsert: ref('PresenceEntry'),
+        upserts: {
+          type: 'array',
+          items: ref('PresenceEntry'),
+          description: `Heartbeat progress of tabs already shown, gathered for up to ${TIMING.liveProgressGatherMs} ms; each entry applies like \`upsert\``,
+        },
         remove: 'PresenceRemoval: sessionId, userId, at',
         feed: 'FeedItem',
         bye: 'Goodbye',

@@ -1,15 +1,10 @@
-import type { FeedItem, PresenceEntry, PresenceRemoval } from '@activity-hub/protocol';
+import { TIMING, type FeedItem, type PresenceEntry, type PresenceRemoval } from '@activity-hub/protocol';
 import { audienceOf, audiencesOf } from '../domain/access.ts';
 import type { LivePublisher } from '../domain/ports.ts';
 import type { LiveNamespace } from './socket-types.ts';
 
-/**
- * How long heartbeat progress is gathered before it goes out as one `upserts` packet per room.
- * At 15,000 tabs heartbeating every 15 s, one packet per heartbeat was 1,000 socket writes a
- * second per dashboard, the hub's largest cost after garbage collection; gathered, it is four.
- * A quarter of a second on an engaged-time counter is not something a person sees.
- */
-export const PROGRESS_GATHER_MS = 250;
+/** How long heartbeat progress is gathered before it goes out as one `upserts` packet per room. */
+export const PROGRESS_GATHER_MS = TIMING.liveProgressGatherMs;
 
 /** Entries gathered over all agencies beyond which they are sent at once (bounds a packet). */
 const MAX_GATHERED = 1_000;
@@ -21,6 +16,8 @@ export interface RoomPublisherOptions {
    */
   localRooms: boolean;
   gatherMs?: number;
+  /** A failure to send gathered progress (it runs on a timer, outside any caller). */
+  onError?: (err: unknown) => void;
 }
 
 /**
@@ -37,6 +34,7 @@ export class RoomPublisher implements LivePublisher {
   private readonly gathered = new Map<string, Map<string, PresenceEntry>>();
   private count = 0;
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
   private readonly gatherMs: number;
 
   constructor(
@@ -52,6 +50,7 @@ export class RoomPublisher implements LivePublisher {
   }
 
   progress(entry: PresenceEntry): void {
+    if (this.closed) return;
     let tabs = this.gathered.get(entry.agencyId);
     if (!tabs) this.gathered.set(entry.agencyId, (tabs = new Map()));
     if (!tabs.has(entry.sessionId)) this.count++;
@@ -73,6 +72,7 @@ export class RoomPublisher implements LivePublisher {
 
   /** Drops what is gathered (at shutdown every dashboard is sent elsewhere anyway). */
   close(): void {
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.gathered.clear();
@@ -88,9 +88,16 @@ export class RoomPublisher implements LivePublisher {
   private sendAll(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    for (const tabs of this.gathered.values()) this.send(tabs.values());
+    const agencies = [...this.gathered.values()];
     this.gathered.clear();
     this.count = 0;
+    for (const tabs of agencies) {
+      try {
+        this.send(tabs.values());
+      } catch (err) {
+        this.opts.onError?.(err); // one agency's failure neither stops the others nor the hub
+      }
+    }
   }
 
   private send(entries: Iterable<PresenceEntry>): void {

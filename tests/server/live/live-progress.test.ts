@@ -1,8 +1,9 @@
 /**
- * Heartbeat progress on /live is gathered: the progress of many tabs reaches a dashboard as one
- * `upserts` packet per room, a moment later, in scope; and anything else about the agency sends
- * what was gathered first, so a dashboard still sees the agency's updates in order. On one hub
- * (rooms known locally) and across two hubs over Redis (every room published).
+ * Heartbeat progress on /live is gathered: the progress of many tabs reaches a dashboard in
+ * `upserts` packets, one per room, a moment later and in scope; and a tab's gathered progress
+ * never arrives after its next page or its removal. On one hub (rooms known locally) and across
+ * two hubs over Redis (every room published). tests/server/realtime/live-publisher.test.ts
+ * checks the gathering itself deterministically.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -51,7 +52,7 @@ describe.each(setups)('/live gathered progress, %s', (_name, setup) => {
     await Promise.all(hubs?.all.map((h) => h.stop()) ?? []);
   });
 
-  it('sends the progress of many tabs together, in scope, and before a later change of the agency', async () => {
+  it('sends the progress of many tabs together, in scope, never after the tab moved on', async () => {
     const { tracked, watched } = hubs;
     const a = await agencyCast(tracked.url, uniqueAgency('gather'));
     const other = uniqueAgency('other');
@@ -87,9 +88,10 @@ describe.each(setups)('/live gathered progress, %s', (_name, setup) => {
       live.waitFor('upsert', (e) => e.pageviewId === pvId && e.engagedMs > 0);
     const got = await Promise.all(pvs.map((pv) => progressOf(boss, pv.id)));
 
-    // One packet for the agency's room, holding every tab's whole entry, within the gathering time.
-    expect(got.map((m) => m.packet)).toEqual(got.map(() => got[0]!.packet));
-    expect(got[0]!.packet).toBeDefined();
+    // Gathered into packets for the agency's room (one, or two if the timer fell between the
+    // heartbeats), each entry whole, within the gathering time.
+    expect(got.every((m) => m.packet !== undefined)).toBe(true);
+    expect(new Set(got.map((m) => m.packet)).size).toBeLessThanOrEqual(2);
     expect(got.map((m) => m.body.userId).sort()).toEqual(['u-ada', 'u-bob', 'u-cat']);
     for (const [i, m] of got.entries()) {
       expect(m.body).toMatchObject({ sessionId: trackers[i]!.tabId, path: `/gather-${i}`, state: 'active' });

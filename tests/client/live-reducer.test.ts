@@ -6,6 +6,7 @@ import type { PresenceEntry, PresenceSnapshot } from '@activity-hub/protocol';
 import {
   INITIAL_LIVE_STATE,
   liveReducer,
+  REMOVALS_KEPT,
   replayDeltas,
   type LiveEvent,
   type LiveState,
@@ -113,6 +114,22 @@ describe('liveReducer', () => {
     const state = run([{ kind: 'connected' }, { kind: 'upserts', entries: [entry('a', 25), entry('d', 3)] }]);
     expect(state.pending).toHaveLength(2);
     expect(shown(run([snapshot(entry('a', 10))], state))).toEqual({ a: 25, d: 3 });
+  });
+
+  it('keeps a removed tab gone when an upsert no newer than its removal arrives late', () => {
+    // Another instance's gathered progress can arrive just after this removal.
+    let state = run([upsert(entry('a', 10)), remove('a', 20)]);
+    state = run([{ kind: 'upserts', entries: [entry('a', 15), entry('b', 15)] }, upsert(entry('a', 20))], state);
+    expect(shown(state)).toEqual({ b: 15 });
+    // Back for real (newer than its removal): shown again, and no longer held back.
+    state = run([upsert(entry('a', 25))], state);
+    expect(shown(state)).toEqual({ a: 25, b: 15 });
+    expect(state.removed.has('a')).toBe(false);
+
+    // Only the newest removals are remembered.
+    const many = run(Array.from({ length: REMOVALS_KEPT + 1 }, (_, i) => remove(`t${i}`, 100)));
+    expect(many.removed.size).toBe(REMOVALS_KEPT);
+    expect(shown(run([upsert(entry('t0', 50)), upsert(entry('t1', 50))], many))).toEqual({ t0: 50 });
   });
 
   it('never changes the state it is given', () => {

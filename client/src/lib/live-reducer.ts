@@ -28,9 +28,24 @@ export interface LiveState {
   readonly snapshotsDue: number;
   /** False until the first snapshot, so "nobody online" is not shown before we know. */
   readonly loaded: boolean;
+  /**
+   * Tabs removed, with the time of their removal (oldest first, at most REMOVALS_KEPT). With
+   * several hub instances an instance's gathered progress can arrive just after another's
+   * removal of the tab; an upsert no newer than the removal must not bring the tab back.
+   */
+  readonly removed: ReadonlyMap<string, number>;
 }
 
-export const INITIAL_LIVE_STATE: LiveState = { entries: new Map(), pending: null, snapshotsDue: 0, loaded: false };
+/** Removals remembered, for upserts that arrive late (see LiveState.removed). */
+export const REMOVALS_KEPT = 1_000;
+
+export const INITIAL_LIVE_STATE: LiveState = {
+  entries: new Map(),
+  pending: null,
+  snapshotsDue: 0,
+  loaded: false,
+  removed: new Map(),
+};
 
 export function liveReducer(state: LiveState, event: LiveEvent): LiveState {
   switch (event.kind) {
@@ -42,16 +57,27 @@ export function liveReducer(state: LiveState, event: LiveEvent): LiveState {
       return snapshotDone(state);
     case 'snapshot':
       return snapshotDone({ ...state, entries: applySnapshot(state, event.snapshot), loaded: true });
-    case 'upserts': {
-      const entries = upsertAll(state.entries, event.entries);
-      const deltas = event.entries.map((entry): LiveDelta => ({ kind: 'upsert', entry }));
-      return { ...state, entries, pending: state.pending && [...state.pending, ...deltas] };
-    }
     case 'upsert':
+    case 'upserts': {
+      const incoming = event.kind === 'upsert' ? [event.entry] : event.entries;
+      const fresh = incoming.filter((e) => !((state.removed.get(e.sessionId) ?? -Infinity) >= e.updatedAt));
+      if (fresh.length === 0) return state;
+      const deltas = fresh.map((entry): LiveDelta => ({ kind: 'upsert', entry }));
+      return {
+        ...state,
+        entries: upsertAll(state.entries, fresh),
+        pending: state.pending && [...state.pending, ...deltas],
+        removed: forgetRemovals(state.removed, fresh),
+      };
+    }
     case 'remove': {
-      const entries =
-        event.kind === 'upsert' ? upsert(state.entries, event.entry) : remove(state.entries, event.removal);
-      return { ...state, entries, pending: state.pending && [...state.pending, event] };
+      const entries = remove(state.entries, event.removal);
+      return {
+        ...state,
+        entries,
+        pending: state.pending && [...state.pending, event],
+        removed: rememberRemoval(state.removed, event.removal),
+      };
     }
   }
 }
@@ -95,6 +121,28 @@ function upsert(entries: ReadonlyMap<string, PresenceEntry>, entry: PresenceEntr
   const current = entries.get(entry.sessionId);
   if (current && current.updatedAt > entry.updatedAt) return entries;
   return new Map(entries).set(entry.sessionId, entry);
+}
+
+function rememberRemoval(removed: ReadonlyMap<string, number>, r: PresenceRemoval): ReadonlyMap<string, number> {
+  const next = new Map(removed);
+  next.delete(r.sessionId); // re-inserted last: the map stays oldest first
+  next.set(r.sessionId, Math.max(r.at, removed.get(r.sessionId) ?? -Infinity));
+  for (const oldest of next.keys()) {
+    if (next.size <= REMOVALS_KEPT) break;
+    next.delete(oldest);
+  }
+  return next;
+}
+
+/** A tab back after its removal (an upsert newer than it) is no longer held back. */
+function forgetRemovals(
+  removed: ReadonlyMap<string, number>,
+  back: readonly PresenceEntry[],
+): ReadonlyMap<string, number> {
+  if (!back.some((e) => removed.has(e.sessionId))) return removed;
+  const next = new Map(removed);
+  for (const e of back) next.delete(e.sessionId);
+  return next;
 }
 
 /** `upsert` of each entry, copying the map at most once. */

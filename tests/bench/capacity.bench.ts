@@ -80,7 +80,10 @@ export interface ServerFigures {
   dbCpu: number | null;
   genCpu: number;
   eldP99: number;
-  /** Share of the hold spent in garbage collection: scavenges, full collections; the longest pause. */
+  /**
+   * Share of the hold (from its start to the probe after its drain) spent in garbage collection:
+   * scavenges; full collections with incremental marking steps; the longest pause.
+   */
   gcMinorShare: number;
   gcMajorShare: number;
   gcMaxMs: number;
@@ -286,7 +289,7 @@ export function formatTable(rows: ServerFigures[]): string {
     ['generator CPU (hold)', (r) => pct(r.genCpu)],
     ['event-loop delay p99', (r) => `${ms(r.eldP99)} ms`],
     [
-      'GC, share of hold: scavenges / full (longest pause)',
+      'GC, share of hold: scavenges / full and incremental marking (longest pause)',
       (r) => `${pct1(r.gcMinorShare)} / ${pct1(r.gcMajorShare)} (${ms(r.gcMaxMs)} ms)`,
     ],
     ['ack p50 / p99', (r) => `${ms(r.ackP50)} / ${ms(r.ackP99)} ms`],
@@ -294,7 +297,7 @@ export function formatTable(rows: ServerFigures[]): string {
       'database flushes: count, mean ms, p99 under, events each',
       (r) =>
         r.flushes
-          ? `${r.flushes.flushes}, ${ms(r.flushes.meanMs)} ms, ≤ ${r.flushes.p99UnderMs} ms, ${r.flushes.eventsPerFlush.toFixed(0)}`
+          ? `${r.flushes.flushes}, ${ms(r.flushes.meanMs)} ms, ${Number.isFinite(r.flushes.p99UnderMs) ? `≤ ${r.flushes.p99UnderMs} ms` : 'beyond the largest bucket'}, ${r.flushes.eventsPerFlush.toFixed(0)}`
           : '–',
     ],
     ['navigation → dashboard p50 / p99', (r) => `${ms(r.navP50)} / ${ms(r.navP99)} ms (${r.navSamples})`],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FeedKind, PresenceEntry } from '@activity-hub/protocol';
+import { compositeKey } from './keys.ts';
 import { presenceOf, type LiveDelta, type ProgressUpdate, type TabGone } from './live-deltas.ts';
 import type { LivePublisher, PresenceStore } from './ports.ts';
 
@@ -9,6 +10,10 @@ import type { LivePublisher, PresenceStore } from './ports.ts';
  * one update per tab per heartbeat interval.
  */
 export class LiveActivity {
+  /**
+   * When each tab's progress was last published, by agency and tab: tab ids come from browsers,
+   * and another agency's tab with the same id must not hold back this one's updates.
+   */
   private lastProgress = new Map<string, number>();
 
   constructor(
@@ -30,7 +35,7 @@ export class LiveActivity {
       const next = known ? { ...entry, onlineSince: Math.min(known.onlineSince, entry.onlineSince) } : entry;
       await this.presence.upsert(next);
       this.publisher.upsert(next);
-      this.lastProgress.set(next.sessionId, next.updatedAt);
+      this.lastProgress.set(compositeKey(next.agencyId, next.sessionId), next.updatedAt);
       if (isNewTab && !known) this.feed('online', next);
       this.feed('pageview', next);
     });
@@ -56,6 +61,7 @@ export class LiveActivity {
    */
   async progress(p: ProgressUpdate): Promise<void> {
     const { sessionId, state, at } = p;
+    const tab = compositeKey(p.agencyId, sessionId);
     await this.guard(async () => {
       const hit = await this.presence.progress(p);
       if (!hit) {
@@ -64,18 +70,18 @@ export class LiveActivity {
         const back: PresenceEntry = { ...presenceOf(p.rec, state, p.device), engagedMs: p.engagedMs, updatedAt: at };
         await this.presence.upsert(back);
         this.publisher.upsert(back);
-        this.lastProgress.set(sessionId, at);
+        this.lastProgress.set(tab, at);
         this.feed('online', back);
         return;
       }
       const changed = hit.before !== state;
-      const last = this.lastProgress.get(sessionId) ?? 0;
+      const last = this.lastProgress.get(tab) ?? 0;
       if (changed) {
-        this.lastProgress.set(sessionId, at);
+        this.lastProgress.set(tab, at);
         this.publisher.upsert(hit.entry);
         this.feed('state', hit.entry);
       } else if (at - last >= this.heartbeatIntervalMs * 0.8) {
-        this.lastProgress.set(sessionId, at);
+        this.lastProgress.set(tab, at);
         this.publisher.progress(hit.entry);
       }
     });
@@ -88,7 +94,7 @@ export class LiveActivity {
       const entry = await this.presence.get(agencyId, sessionId);
       if (!entry || (pageviewId && entry.pageviewId !== pageviewId)) return;
       if (!(await this.presence.remove(agencyId, sessionId))) return;
-      this.lastProgress.delete(sessionId);
+      this.lastProgress.delete(compositeKey(agencyId, sessionId));
       this.publisher.remove({ agencyId, sessionId, userId: entry.userId, at });
       this.feed('offline', { ...entry, updatedAt: at });
     });

@@ -60,7 +60,7 @@ export function liveReducer(state: LiveState, event: LiveEvent): LiveState {
     case 'upsert':
     case 'upserts': {
       const incoming = event.kind === 'upsert' ? [event.entry] : event.entries;
-      const fresh = incoming.filter((e) => !((state.removed.get(e.sessionId) ?? -Infinity) >= e.updatedAt));
+      const fresh = incoming.filter((e) => !removedSince(state.removed, e));
       if (fresh.length === 0) return state;
       const deltas = fresh.map((entry): LiveDelta => ({ kind: 'upsert', entry }));
       return {
@@ -118,9 +118,13 @@ function snapshotDone(state: LiveState): LiveState {
 
 /** Sets the entry unless the map holds a newer copy (an upsert that raced ahead of a snapshot). */
 function upsert(entries: ReadonlyMap<string, PresenceEntry>, entry: PresenceEntry): ReadonlyMap<string, PresenceEntry> {
-  const current = entries.get(entry.sessionId);
-  if (current && current.updatedAt > entry.updatedAt) return entries;
-  return new Map(entries).set(entry.sessionId, entry);
+  return upsertAll(entries, [entry]);
+}
+
+/** Whether the entry's tab was removed at or after the entry's time (a late upsert). */
+function removedSince(removed: ReadonlyMap<string, number>, e: PresenceEntry): boolean {
+  const at = removed.get(e.sessionId);
+  return at !== undefined && at >= e.updatedAt;
 }
 
 function rememberRemoval(removed: ReadonlyMap<string, number>, r: PresenceRemoval): ReadonlyMap<string, number> {

@@ -55,9 +55,9 @@ export class LiveActivity {
 
   /**
    * Heartbeat progress, one presence-store round trip; pushed at once when the state changed,
-   * else throttled and left to the publisher to gather. A still-open page view the store has lost (a restarted single instance) is
-   * rebuilt from `p.rec`, so the tab comes back online with its next heartbeat rather than at
-   * its next navigation.
+   * else throttled and left to the publisher to gather. A still-open page view the store has
+   * lost (a restarted single instance) is rebuilt from `p.rec`, so the tab comes back online
+   * with its next heartbeat rather than at its next navigation.
    */
   async progress(p: ProgressUpdate): Promise<void> {
     const { sessionId, state, at } = p;

@@ -15,7 +15,6 @@ export interface RoomPublisherOptions {
    * socket here are then skipped instead of encoded for nobody.
    */
   localRooms: boolean;
-  gatherMs?: number;
   /** A failure to send gathered progress (it runs on a timer, outside any caller). */
   onError?: (err: unknown) => void;
 }
@@ -35,14 +34,11 @@ export class RoomPublisher implements LivePublisher {
   private count = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly gatherMs: number;
 
   constructor(
     private readonly live: LiveNamespace,
     private readonly opts: RoomPublisherOptions = { localRooms: false },
-  ) {
-    this.gatherMs = opts.gatherMs ?? PROGRESS_GATHER_MS;
-  }
+  ) {}
 
   upsert(entry: PresenceEntry): void {
     this.forget(entry.agencyId, entry.sessionId);
@@ -56,7 +52,7 @@ export class RoomPublisher implements LivePublisher {
     if (!tabs.has(entry.sessionId)) this.count++;
     tabs.set(entry.sessionId, entry);
     if (this.count >= MAX_GATHERED) this.sendAll();
-    else this.timer ??= setTimeout(() => this.sendAll(), this.gatherMs).unref();
+    else this.timer ??= setTimeout(() => this.sendAll(), PROGRESS_GATHER_MS).unref();
   }
 
   remove(removal: PresenceRemoval & { agencyId: string }): void {

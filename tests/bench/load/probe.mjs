@@ -1,11 +1,11 @@
 /**
  * Preloaded into every server under test (`node --import ./probe.mjs`): answers the benchmark's
  * IPC `probe` with memory, event-loop delay and garbage collection time (perf_hooks), `reset`
- * clears the delay histogram and the collection totals, `{snapshot: file}` writes a heap snapshot, and `{profileStart: true}` then
- * `{profileStop: file}` record a CPU profile of one phase (the inspector's sampling profiler)
- * and, beside it (`file` with `.heapprofile`), a sampling profile of every allocation of that
- * phase, collected or not: what the garbage collector has to deal with, by stack. It adds
- * nothing to the server's own code path.
+ * clears the delay histogram and the collection totals, `{snapshot: file}` writes a heap
+ * snapshot, and `{profileStart: true}` then `{profileStop: file}` record a CPU profile of one
+ * phase (the inspector's sampling profiler) and, beside it (`file` with `.heapprofile`), a
+ * sampling profile of every allocation of that phase, collected or not: what the garbage
+ * collector has to deal with, by stack. It adds nothing to the server's own code path.
  */
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
@@ -17,7 +17,8 @@ if (process.send) {
   eld.enable();
   // Time in garbage collection since the last reset: young generation (scavenges) and full
   // (mark-compact) collections, and the longest single pause.
-  const gc = { since: performance.now(), minorMs: 0, majorMs: 0, otherMs: 0, maxMs: 0 };
+  const zero = () => ({ since: performance.now(), minorMs: 0, majorMs: 0, otherMs: 0, maxMs: 0 });
+  const gc = zero();
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = e.detail?.kind;
@@ -29,7 +30,7 @@ if (process.send) {
   }).observe({ entryTypes: ['gc'] });
   process.on('message', (m) => {
     if (m === 'reset') {
-      Object.assign(gc, { since: performance.now(), minorMs: 0, majorMs: 0, otherMs: 0, maxMs: 0 });
+      Object.assign(gc, zero());
       return eld.reset();
     }
     if (typeof m === 'object' && m.snapshot) return process.send({ snapshot: writeHeapSnapshot(m.snapshot) });

@@ -7,9 +7,19 @@ interface Pending {
   /** Statements the ops make once merged: one per page view credited, one per other op or key. */
   statements: number;
   credited: Set<string>;
+  /** When (performance.now()) its first op was queued, and its first urgent one; 0: none yet. */
+  since: number;
+  urgentSince: number;
 }
 
-const emptyBatch = (): Pending => ({ ops: [], waiters: [], statements: 0, credited: new Set() });
+const emptyBatch = (): Pending => ({
+  ops: [],
+  waiters: [],
+  statements: 0,
+  credited: new Set(),
+  since: 0,
+  urgentSince: 0,
+});
 
 export interface FlushStats {
   ops: number;
@@ -60,7 +70,6 @@ export class WriteBatcher {
   /** When the timer fires (performance.now()). */
   private deadline = 0;
   private inFlight: Promise<void> | null = null;
-  private urgent = false;
   private readonly intervalMs: number;
   private readonly urgentMs: number;
   private readonly fullStatements: number;
@@ -91,6 +100,7 @@ export class WriteBatcher {
 
   private add(ops: WriteOp[]): void {
     const b = this.pending;
+    if (b.since === 0) b.since = performance.now();
     for (const op of ops) {
       b.ops.push(op);
       if (op.kind !== 'credit') b.statements += op.kind === 'alive' ? op.keys.length : 1;
@@ -105,16 +115,25 @@ export class WriteBatcher {
     return this.pending.ops.length;
   }
 
+  /**
+   * Sets the timer for the pending batch. Its deadline counts from when its oldest op (oldest
+   * urgent op) was queued, not from now: ops queued while a flush was in flight have waited for
+   * that flush already. (Counted from the end of the flight, a heartbeat waited the flight, a
+   * whole interval and its own flush: over 2 s at a 1 s interval when flushes took 300 ms.)
+   */
   private schedule(urgent: boolean): void {
-    if (urgent) this.urgent = true;
+    const b = this.pending;
+    const now = performance.now();
+    if (urgent && b.urgentSince === 0) b.urgentSince = now;
     if (this.inFlight) return; // the flush in flight reschedules when it ends
-    const full = this.pending.statements >= this.fullStatements;
-    const delay = full ? 0 : this.urgent ? this.urgentMs : this.intervalMs;
-    const at = performance.now() + delay;
+    let due = b.since + this.intervalMs;
+    if (b.urgentSince > 0) due = Math.min(due, b.urgentSince + this.urgentMs);
+    if (b.statements >= this.fullStatements) due = now;
+    const at = Math.max(now, due);
     if (this.timer && this.deadline <= at) return; // already due as soon
     if (this.timer) clearTimeout(this.timer);
     this.deadline = at;
-    this.timer = setTimeout(() => void this.flush(), delay);
+    this.timer = setTimeout(() => void this.flush(), at - now);
   }
 
   /** Writes everything queued now; resolves when done (failures reject the waiters, not this). */
@@ -125,7 +144,6 @@ export class WriteBatcher {
     const batch = this.pending;
     if (batch.ops.length === 0 && batch.waiters.length === 0) return;
     this.pending = emptyBatch();
-    this.urgent = false;
     const started = performance.now();
     this.inFlight = this.apply(batch.ops).then(
       () => {
@@ -151,7 +169,7 @@ export class WriteBatcher {
       await this.inFlight;
     } finally {
       this.inFlight = null;
-      if (this.pending.waiters.length > 0 || this.pending.ops.length > 0) this.schedule(this.urgent);
+      if (this.pending.waiters.length > 0 || this.pending.ops.length > 0) this.schedule(false);
     }
   }
 

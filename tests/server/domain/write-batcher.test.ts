@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { WriteOp } from '../../../server/src/domain/tracking-types.ts';
 import { WriteBatcher } from '../../../server/src/domain/write-batcher.ts';
 
@@ -153,6 +153,40 @@ describe('WriteBatcher', () => {
     release();
     await Promise.all([...first, ...second]);
     expect(batches).toEqual([10, 25]);
+  });
+
+  it("counts a batch's deadline from its oldest op, also when that op was queued during a flush", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const written: number[] = [];
+      let release!: () => void;
+      const b = new WriteBatcher(
+        async () => {
+          written.push(performance.now());
+          if (written.length === 1) await new Promise<void>((r) => (release = r));
+        },
+        { intervalMs: 1_000 },
+      );
+      const t0 = performance.now();
+      const first = b.submit([alive(1)], false);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(written).toEqual([t0 + 1_000]); // the first flush, held in flight
+      const second = b.submit([alive(2)], false); // queued at t0 + 1,000, during the flight
+      await vi.advanceTimersByTimeAsync(400);
+      release(); // the flight ends at t0 + 1,400
+      await first;
+      await vi.advanceTimersByTimeAsync(600);
+      // Written one interval after it was queued, not one interval after the flight ended.
+      expect(written).toEqual([t0 + 1_000, t0 + 2_000]);
+      await second;
+      // An op whose deadline passed during a flight goes as soon as the flight ends.
+      const third = b.submit([alive(3)], false);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(written).toHaveLength(3);
+      await third;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('drains everything on shutdown', async () => {

@@ -40,7 +40,7 @@ export interface Credit {
   ms: number;
 }
 
-/** The writes the tracking service asks storage for; applied in one bulkWrite per flush. */
+/** The writes the tracking service asks storage for; a flush applies them together, merged. */
 export type WriteOp =
   | { kind: 'open'; pageview: PageviewRecord; session: SessionRecord }
   | {

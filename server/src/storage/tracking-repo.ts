@@ -1,22 +1,14 @@
-import type { Collection } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { CreditConflict, StoredPageview, TrackingRepository } from '../domain/ports.ts';
 import { seqGuard, type StoredSeqs } from '../domain/seq-window.ts';
 import { sessionKey, type ClosedPageview, type EndReason, type WriteOp } from '../domain/tracking-types.ts';
 import type { Models, PageviewDoc } from './models.ts';
 import { toClosed, toRecord } from './pageview-docs.ts';
-import { bulkInChunks } from './bulk-chunks.ts';
-import { buildWrites, type Update } from './tracking-writes.ts';
+import { updateInChunks } from './bulk-chunks.ts';
+import { buildWrites } from './tracking-writes.ts';
 
 /** Documents written before seq dedupe have no floor: treat all their seqs as unseen. */
 const seenOf = (d: PageviewDoc): StoredSeqs => ({ floor: d.seqFloor ?? -1, seqs: d.seqs ?? [] });
-
-/** Writes one phase's independent statements; resolves with the count matched or upserted. */
-async function writePhase(coll: Collection<PageviewDoc>, list: Update[]): Promise<number> {
-  let matched = 0;
-  await bulkInChunks(coll, list, { each: (res) => (matched += res.matchedCount + res.upsertedCount) });
-  return matched;
-}
 
 /**
  * Tracking storage on MongoDB. Batched writes go through the driver's collection API
@@ -42,16 +34,16 @@ export class MongoTrackingRepository implements TrackingRepository {
     const w = buildWrites(ops, new Date());
     // In order (a session's open precedes its end), in chunks like the page view writes: a storm's
     // flush holds up to one upsert per tab.
-    const sessionsDone = w.sessions.length ? bulkInChunks(this.sessions, w.sessions, { ordered: true }) : null;
+    const sessionsDone = w.sessions.length ? updateInChunks(this.sessions, w.sessions, { ordered: true }) : null;
     // Awaited last: handled now, so that a failing page view write (database down) does not
     // leave this one's rejection unhandled.
     sessionsDone?.catch(() => {});
     const conflicts: CreditConflict[] = [];
-    const opened = await writePhase(this.pageviews, w.opens);
-    const credited = await writePhase(this.pageviews, w.creditWrites);
+    const opened = await updateInChunks(this.pageviews, w.opens);
+    const credited = await updateInChunks(this.pageviews, w.creditWrites);
     if (opened + credited < w.opens.length + w.creditWrites.length)
       conflicts.push(...(await this.findConflicts(w.credits)));
-    await writePhase(this.pageviews, w.then);
+    await updateInChunks(this.pageviews, w.then);
     if (sessionsDone) await sessionsDone;
     return { conflicts };
   }

@@ -1,14 +1,14 @@
-import type { AnyBulkWriteOperation } from 'mongodb';
 import type { CreditConflict } from '../domain/ports.ts';
 import { seqGuard } from '../domain/seq-window.ts';
 import type { WriteOp } from '../domain/tracking-types.ts';
 import { fromRecord } from './pageview-docs.ts';
+import type { UpdateStatement } from './bulk-chunks.ts';
 import type { PageviewDoc, SessionDoc } from './models.ts';
 
-export type Update = AnyBulkWriteOperation<PageviewDoc>;
-type SessionUpdate = AnyBulkWriteOperation<SessionDoc>;
+export type Update = UpdateStatement<PageviewDoc>;
+type SessionUpdate = UpdateStatement<SessionDoc>;
 
-/** The bulk writes for one flush. */
+/** The update statements of one flush (run as `update` commands: bulk-chunks.ts). */
 export interface BatchWrites {
   /**
    * Three phases, each after the one before, each of independent statements (one per page view
@@ -39,33 +39,29 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
     switch (op.kind) {
       case 'open': {
         opens.push({
-          updateOne: {
-            filter: { _id: op.pageview.key },
-            update: {
-              $setOnInsert: {
-                ...fromRecord(op.pageview),
-                seqFloor: -1,
-                seqs: [],
-                // Sign of life is when the hub heard from the tab, not when the event happened:
-                // a backlog replayed after an outage is alive, however old its events are.
-                aliveAt: now,
-                updatedAt: now,
-              },
+          q: { _id: op.pageview.key },
+          u: {
+            $setOnInsert: {
+              ...fromRecord(op.pageview),
+              seqFloor: -1,
+              seqs: [],
+              // Sign of life is when the hub heard from the tab, not when the event happened:
+              // a backlog replayed after an outage is alive, however old its events are.
+              aliveAt: now,
+              updatedAt: now,
             },
-            upsert: true,
           },
+          upsert: true,
         });
         const { key: sKey, startedAt: sStarted, lastSeenAt: sSeen, endedAt: _e, ...srest } = op.session;
         sessions.push({
-          updateOne: {
-            filter: { _id: sKey },
-            update: {
-              $setOnInsert: { ...srest, startedAt: new Date(sStarted) },
-              $max: { lastSeenAt: new Date(sSeen) },
-              $set: { endedAt: null },
-            },
-            upsert: true,
+          q: { _id: sKey },
+          u: {
+            $setOnInsert: { ...srest, startedAt: new Date(sStarted) },
+            $max: { lastSeenAt: new Date(sSeen) },
+            $set: { endedAt: null },
           },
+          upsert: true,
         });
         break;
       }
@@ -78,28 +74,22 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
       }
       case 'end':
         then.push({
-          updateOne: {
-            filter: { _id: op.key, endedAt: null },
-            update: {
-              $set: { endedAt: new Date(op.at), endReason: op.reason, updatedAt: now },
-              $max: { lastSeenAt: new Date(op.at) },
-            },
+          q: { _id: op.key, endedAt: null },
+          u: {
+            $set: { endedAt: new Date(op.at), endReason: op.reason, updatedAt: now },
+            $max: { lastSeenAt: new Date(op.at) },
           },
         });
         break;
       case 'endSession':
         sessions.push({
-          updateOne: {
-            filter: { _id: op.key, endedAt: null },
-            update: { $set: { endedAt: new Date(op.at) }, $max: { lastSeenAt: new Date(op.at) } },
-          },
+          q: { _id: op.key, endedAt: null },
+          u: { $set: { endedAt: new Date(op.at) }, $max: { lastSeenAt: new Date(op.at) } },
         });
         break;
       case 'alive':
         for (const key of op.keys)
-          then.push({
-            updateOne: { filter: { _id: key, endedAt: null }, update: { $max: { aliveAt: new Date(op.at) } } },
-          });
+          then.push({ q: { _id: key, endedAt: null }, u: { $max: { aliveAt: new Date(op.at) } } });
         break;
     }
   }
@@ -109,14 +99,12 @@ export function buildWrites(ops: WriteOp[], now: Date): BatchWrites {
     const ms = c.credits.reduce((a, x) => a + x.ms, 0);
     const seen = new Date(lastSeenAt);
     credits.push({
-      updateOne: {
-        filter: { _id: c.key, ...guard.filter },
-        update: {
-          $inc: { engagedMs: ms },
-          $push: guard.push,
-          $max: { lastSeenAt: seen, aliveAt: now, seqFloor: guard.floor },
-          $set: { updatedAt: now },
-        },
+      q: { _id: c.key, ...guard.filter },
+      u: {
+        $inc: { engagedMs: ms },
+        $push: guard.push,
+        $max: { lastSeenAt: seen, aliveAt: now, seqFloor: guard.floor },
+        $set: { updatedAt: now },
       },
     });
   }

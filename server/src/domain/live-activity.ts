@@ -20,12 +20,17 @@ export class LiveActivity {
     private readonly presence: PresenceStore,
     private readonly publisher: LivePublisher,
     private readonly heartbeatIntervalMs: number,
+    /**
+     * Live updates are best effort: a presence-store error is reported here and never fails an
+     * ack. Each method catches its own (a shared async wrapper cost a closure and two promises
+     * per heartbeat).
+     */
     private readonly onError: (err: unknown) => void,
   ) {}
 
   /** A page view started: the tab's entry moves to the new page. */
   async pageview(entry: PresenceEntry, isNewTab: boolean): Promise<void> {
-    await this.guard(async () => {
+    try {
       const known = await this.presence.get(entry.agencyId, entry.sessionId);
       // Tab ids come from browsers: another user's live tab with the same id is not overwritten.
       if (known && known.userId !== entry.userId) return;
@@ -38,7 +43,9 @@ export class LiveActivity {
       this.lastProgress.set(compositeKey(next.agencyId, next.sessionId), next.updatedAt);
       if (isNewTab && !known) this.feed('online', next);
       this.feed('pageview', next);
-    });
+    } catch (err) {
+      this.onError(err);
+    }
   }
 
   /** Publishes what a tracking transition produced. */
@@ -62,7 +69,7 @@ export class LiveActivity {
   async progress(p: ProgressUpdate): Promise<void> {
     const { sessionId, state, at } = p;
     const tab = compositeKey(p.agencyId, sessionId);
-    await this.guard(async () => {
+    try {
       const hit = await this.presence.progress(p);
       if (!hit) {
         // Rare: the entry is gone (a restarted single instance) or shows another page view.
@@ -84,20 +91,24 @@ export class LiveActivity {
         this.lastProgress.set(tab, at);
         this.publisher.progress(hit.entry);
       }
-    });
+    } catch (err) {
+      this.onError(err);
+    }
   }
 
   /** The tab went away (unload, disconnect, timeout). Only the current page view removes it. */
   async offline(gone: TabGone): Promise<void> {
     const { agencyId, sessionId, pageviewId, at } = gone;
-    await this.guard(async () => {
+    try {
       const entry = await this.presence.get(agencyId, sessionId);
       if (!entry || (pageviewId && entry.pageviewId !== pageviewId)) return;
       if (!(await this.presence.remove(agencyId, sessionId))) return;
       this.lastProgress.delete(compositeKey(agencyId, sessionId));
       this.publisher.remove({ agencyId, sessionId, userId: entry.userId, at });
       this.feed('offline', { ...entry, updatedAt: at });
-    });
+    } catch (err) {
+      this.onError(err);
+    }
   }
 
   private feed(kind: FeedKind, e: PresenceEntry): void {
@@ -113,14 +124,5 @@ export class LiveActivity {
       title: e.title,
       ...(kind === 'state' ? { state: e.state } : {}),
     });
-  }
-
-  /** Live updates are best effort: a presence-store error must never fail an ack. */
-  private async guard(fn: () => Promise<void>): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      this.onError(err);
-    }
   }
 }

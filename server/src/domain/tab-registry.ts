@@ -56,15 +56,23 @@ export class TabRegistry {
   private readonly byConnection = new Map<string, string | string[]>();
   private readonly orphans = new Map<string, TabState>();
 
-  /** Runs `fn` after every earlier task of the same key has settled. */
+  /**
+   * Runs `fn` after every earlier task of the same key has settled, or at once when none is
+   * queued (the common case: a tab sends an event every few seconds).
+   */
   serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.queues.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => {});
-    this.queues.set(key, tail);
-    void tail.then(() => {
-      if (this.queues.get(key) === tail) this.queues.delete(key);
-    });
+    const prev = this.queues.get(key);
+    let run: Promise<T>;
+    try {
+      run = prev === undefined ? fn() : prev.then(fn, fn);
+    } catch (err) {
+      run = Promise.reject(err as Error); // a task that throws before its promise fails like one that rejects
+    }
+    this.queues.set(key, run);
+    const done = () => {
+      if (this.queues.get(key) === run) this.queues.delete(key);
+    };
+    run.then(done, done);
     return run;
   }
 

@@ -29,10 +29,12 @@ interface Written {
 
 /**
  * How long a page view lookup waits for others to share its query. A navigation reaches the live
- * view before its lookup; only its ack waits. At 250 navigations a second, one query per turn
- * of the event loop was a round trip per navigation.
+ * view before its lookup; only its ack waits, and that waits for an urgent flush anyway
+ * (URGENT_FLUSH_MS, 50 ms by default). At 250 navigations a second, one query per turn of the
+ * event loop was a round trip per navigation; a 10 ms window still made a hundred `find`
+ * commands a second, more than every other database command of the hold together.
  */
-const LOOKUP_WINDOW_MS = 10;
+const LOOKUP_WINDOW_MS = 50;
 
 /** Refuses a page view of someone else (ids come from browsers and can be guessed or reused). */
 function assertOwner(pv: OpenPageview, claims: Claims): void {
@@ -93,7 +95,9 @@ export class TrackingService {
     if (ctx.connection && !ctx.connection.connected) throw new AppError('unavailable', 'The connection closed');
     if (event.type === 'pageview') return this.pageview(ctx, tabKey, event);
     // Refused events allocate nothing: the tab is touched only once the event is accepted.
-    const pv = await this.openPageview(pageviewKey(ctx.claims.agencyId, event.pageviewId));
+    const pvKey = pageviewKey(ctx.claims.agencyId, event.pageviewId);
+    // Most events find their page view in memory: they then wait for nothing before their write.
+    const pv = this.tabs.pageview(pvKey) ?? (await this.loadPageview(pvKey));
     if (!pv) throw new AppError('not_found', 'Unknown page view');
     assertOwner(pv, ctx.claims);
     // The tab key carries the user, so a tab here is always the sender's own.
@@ -191,6 +195,11 @@ export class TrackingService {
   }
 
   private async openPageview(key: string): Promise<OpenPageview | undefined> {
-    return this.tabs.pageview(key) ?? this.tabs.load(key, () => this.loader.load(key));
+    return this.tabs.pageview(key) ?? this.loadPageview(key);
+  }
+
+  /** A page view this instance does not hold, from storage (lookups close in time share a query). */
+  private loadPageview(key: string): Promise<OpenPageview | undefined> {
+    return this.tabs.load(key, () => this.loader.load(key));
   }
 }

@@ -6,7 +6,10 @@
  */
 export class BatchLoader<V> {
   private queued = new Map<string, { resolve: (v: V | null) => void; reject: (e: unknown) => void }[]>();
-  private scheduled = false;
+  /** The window's timer, while the queued keys wait for it. */
+  private timer: NodeJS.Timeout | null = null;
+  /** The queued keys go on the next turn of the event loop. */
+  private immediate = false;
 
   constructor(
     private readonly fetch: (keys: string[]) => Promise<Map<string, V>>,
@@ -14,23 +17,32 @@ export class BatchLoader<V> {
     private readonly windowMs = 0,
   ) {}
 
-  load(key: string): Promise<V | null> {
+  /**
+   * Resolves with the key's value, or null. `soon`: someone waits for this answer before they
+   * can be served at all, so it (and everything queued with it) goes on the next turn instead
+   * of at the end of the window.
+   */
+  load(key: string, soon = false): Promise<V | null> {
     return new Promise((resolve, reject) => {
       const waiting = this.queued.get(key);
       if (waiting) waiting.push({ resolve, reject });
       else this.queued.set(key, [{ resolve, reject }]);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        if (this.windowMs > 0) setTimeout(() => this.run(), this.windowMs);
-        else setImmediate(() => this.run());
-      }
+      if (this.immediate) return;
+      if (soon || this.windowMs <= 0) {
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = null;
+        this.immediate = true;
+        setImmediate(() => this.run());
+      } else this.timer ??= setTimeout(() => this.run(), this.windowMs);
     });
   }
 
   private run(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.immediate = false;
     const all = this.queued;
     this.queued = new Map();
-    this.scheduled = false;
     const keys = [...all.keys()];
     for (let i = 0; i < keys.length; i += this.maxBatch) {
       const part = keys.slice(i, i + this.maxBatch);

@@ -27,14 +27,18 @@ interface Written {
   written: Promise<void>;
 }
 
+/** A page view lookup under way. */
+type Lookup = Promise<OpenPageview | undefined>;
+
 /**
- * How long a page view lookup waits for others to share its query. A navigation reaches the live
- * view before its lookup; only its ack waits. At 250 navigations a second, one query per turn
- * of the event loop was a round trip per navigation. (50 ms made a fifth of the `find` commands,
- * but a tab's page views wait for each other's lookups, so a burst of 50 from one tab took
- * 2.5 s; and a new tab, which is shown only after its lookup, reached dashboards later.)
+ * How long a page view lookup waits for others to share its query. At 250 navigations a second,
+ * one query per turn of the event loop was a round trip per navigation, and a 10 ms window still
+ * made a hundred `find` commands a second: the same hold took 67–68% CPU against 58% with this
+ * window. A navigation of a tab this instance follows reaches dashboards before its lookup and
+ * only its ack waits (for an urgent flush too). A lookup that decides whether anything is shown
+ * at all (a tab this instance does not follow yet) does not wait for the window (`soon`).
  */
-const LOOKUP_WINDOW_MS = 10;
+const LOOKUP_WINDOW_MS = 50;
 
 /** Refuses a page view of someone else (ids come from browsers and can be guessed or reused). */
 function assertOwner(pv: OpenPageview, claims: Claims): void {
@@ -83,17 +87,32 @@ export class TrackingService {
   /** Handles one validated event. Events of one tab are applied in order. */
   async handle(ctx: TrackContext, event: TrackEvent): Promise<void> {
     const tabKey = sessionKey(ctx.claims.agencyId, ctx.claims.sub, event.tabId);
+    const lookup = event.type === 'pageview' ? this.prefetch(ctx, tabKey, event) : undefined;
     // The in-memory step runs in order per tab; the durable write is awaited outside the queue.
-    const { written } = await this.tabs.serialize(tabKey, () => this.apply(ctx, tabKey, event));
+    const { written } = await this.tabs.serialize(tabKey, () => this.apply(ctx, tabKey, event, lookup));
     await written;
   }
 
-  private async apply(ctx: TrackContext, tabKey: string, event: TrackEvent): Promise<Written> {
+  /**
+   * Starts the lookup of a page view this instance does not hold, before the tab's queue: page
+   * views that one tab sends together (an outbox replayed, a `/collect` batch) then share one
+   * query instead of each waiting for the one before to be looked up. Undefined when held.
+   */
+  private prefetch(ctx: TrackContext, tabKey: string, e: PageviewEvent): Lookup | undefined {
+    const key = pageviewKey(ctx.claims.agencyId, e.id);
+    if (this.tabs.pageview(key)) return undefined;
+    const soon = !this.isNewer(tabKey, e.seq); // not shown before its lookup (see pageview())
+    const started = this.tabs.load(key, () => this.loader.load(key, soon));
+    started.catch(() => {}); // awaited in the queue, unless the event is refused before that
+    return started;
+  }
+
+  private async apply(ctx: TrackContext, tabKey: string, event: TrackEvent, lookup?: Lookup): Promise<Written> {
     // Queued behind others when its socket closed: the ack could not arrive, so the tracker
     // still holds it and re-sends it on its next connection. Applying it now would only revive
     // a tab that is gone.
     if (ctx.connection && !ctx.connection.connected) throw new AppError('unavailable', 'The connection closed');
-    if (event.type === 'pageview') return this.pageview(ctx, tabKey, event);
+    if (event.type === 'pageview') return this.pageview(ctx, tabKey, event, lookup);
     // Refused events allocate nothing: the tab is touched only once the event is accepted.
     const pvKey = pageviewKey(ctx.claims.agencyId, event.pageviewId);
     // Most events find their page view in memory: they then wait for nothing before their write.
@@ -118,13 +137,13 @@ export class TrackingService {
     return { written };
   }
 
-  private async pageview(ctx: TrackContext, tabKey: string, e: PageviewEvent): Promise<Written> {
+  private async pageview(ctx: TrackContext, tabKey: string, e: PageviewEvent, lookup?: Lookup): Promise<Written> {
     const now = this.deps.clock();
     const key = pageviewKey(ctx.claims.agencyId, e.id);
     // A navigation of a tab this instance follows, newer than anything it has seen from the tab,
     // reaches the live view now rather than after the page view lookup's database round trip.
     const shown = this.isNewer(tabKey, e.seq) && this.show(ctx, tabKey, e, now);
-    const existing = await this.openPageview(key).catch((err: unknown) => {
+    const existing = await this.openPageview(key, lookup).catch((err: unknown) => {
       // The database is out: the event is refused (the tracker keeps it and retries), but the
       // live view still shows where the user is.
       if (err instanceof AppError && err.code === 'unavailable') {
@@ -194,8 +213,9 @@ export class TrackingService {
     });
   }
 
-  private async openPageview(key: string): Promise<OpenPageview | undefined> {
-    return this.tabs.pageview(key) ?? this.loadPageview(key);
+  /** The page view in memory (an earlier event of the tab may have added it), else looked up. */
+  private async openPageview(key: string, started?: Lookup): Promise<OpenPageview | undefined> {
+    return this.tabs.pageview(key) ?? (started ? await started : this.loadPageview(key));
   }
 
   /** A page view this instance does not hold, from storage (lookups close in time share a query). */

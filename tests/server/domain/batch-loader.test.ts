@@ -53,4 +53,31 @@ describe('BatchLoader', () => {
     expect(await Promise.all([first, second])).toEqual(['a', 'b']);
     expect(calls).toEqual([['a', 'b']]);
   });
+
+  it('a soon key goes on the next turn, with everything queued, without waiting for the window', async () => {
+    const calls: string[][] = [];
+    const loader = new BatchLoader<string>(
+      async (keys) => {
+        calls.push(keys);
+        return new Map(keys.map((k) => [k, k]));
+      },
+      1_000,
+      60_000,
+    );
+    const waited = loader.load('a');
+    const soon = loader.load('b', true);
+    const same = loader.load('c'); // queued in the same turn: rides along
+    expect(await Promise.all([waited, soon, same])).toEqual(['a', 'b', 'c']);
+    expect(calls).toEqual([['a', 'b', 'c']]);
+    // The window starts again afterwards: the next key waits for it, a soon one does not.
+    const later = loader.load('d');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toHaveLength(1);
+    expect(await loader.load('e', true)).toBe('e');
+    expect(await later).toBe('d');
+    expect(calls).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
+  });
 });

@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { BatchLoader } from '../../../server/src/domain/batch-loader.ts';
 
+/** A loader with a window, whose storage answers every key with itself and records its calls. */
+function windowed(windowMs: number) {
+  const calls: string[][] = [];
+  const loader = new BatchLoader<string>(
+    async (keys) => {
+      calls.push(keys);
+      return new Map(keys.map((k) => [k, k]));
+    },
+    1_000,
+    windowMs,
+  );
+  return { calls, loader };
+}
+
 /** Page view lookups of one turn of the event loop go to storage together. */
 describe('BatchLoader', () => {
   it('fetches the keys of one turn in one call, each key once, and answers null for missing ones', async () => {
@@ -38,15 +52,7 @@ describe('BatchLoader', () => {
   });
 
   it('with windowMs, keys asked for within the window of the first share one call', async () => {
-    const calls: string[][] = [];
-    const loader = new BatchLoader<string>(
-      async (keys) => {
-        calls.push(keys);
-        return new Map(keys.map((k) => [k, k]));
-      },
-      1_000,
-      40,
-    );
+    const { calls, loader } = windowed(40);
     const first = loader.load('a');
     await new Promise((r) => setTimeout(r, 10));
     const second = loader.load('b');
@@ -55,15 +61,7 @@ describe('BatchLoader', () => {
   });
 
   it('a soon key goes on the next turn, with everything queued, without waiting for the window', async () => {
-    const calls: string[][] = [];
-    const loader = new BatchLoader<string>(
-      async (keys) => {
-        calls.push(keys);
-        return new Map(keys.map((k) => [k, k]));
-      },
-      1_000,
-      60_000,
-    );
+    const { calls, loader } = windowed(60_000);
     const waited = loader.load('a');
     const soon = loader.load('b', true);
     const same = loader.load('c'); // queued in the same turn: rides along

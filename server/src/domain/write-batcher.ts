@@ -35,9 +35,9 @@ export interface FlushStats {
 const SETTLE_SLICE = 500;
 
 /**
- * Statements that make a batch worth writing at once: a flush is written in bulk writes of 500
- * statements (storage/bulk-chunks.ts), so a batch this large saves no round trip by waiting for
- * the timer, and waiting only adds to every ack's latency. Counted after merging (all credits of
+ * Statements that make a batch worth writing at once: a flush is written in update commands of
+ * 500 statements (storage/bulk-chunks.ts), so a batch this large saves no round trip by waiting
+ * for the timer, and waiting only adds to every ack's latency. Counted after merging (all credits of
  * a page view in a batch are one update), so heartbeats of the same tabs keep merging instead of
  * filling the batch; while a flush is in flight the next batch keeps growing.
  */

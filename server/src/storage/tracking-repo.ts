@@ -11,8 +11,9 @@ import { buildWrites } from './tracking-writes.ts';
 const seenOf = (d: PageviewDoc): StoredSeqs => ({ floor: d.seqFloor ?? -1, seqs: d.seqs ?? [] });
 
 /**
- * Tracking storage on MongoDB. Batched writes go through the driver's collection API
- * (`Model.collection`), not hydrated documents: mongoose hydration is far too slow on this path.
+ * Tracking storage on MongoDB. A flush's writes go as `update` commands (bulk-chunks.ts) and
+ * reads through the driver's collection API, not hydrated documents: mongoose hydration is far
+ * too slow on this path.
  */
 export class MongoTrackingRepository implements TrackingRepository {
   constructor(

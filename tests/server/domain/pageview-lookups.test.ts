@@ -17,7 +17,7 @@ const claims: Claims = {
   email: 'una@example.com',
   scope: 'track',
   exp: Math.floor(Date.now() / 1000) + 3_600,
-} as Claims;
+};
 const ctx: TrackContext = { claims, userAgent: 'test', device: 'desktop', connection: null };
 
 /** A service over fakes: storage that counts its lookups and stores nothing, a live side that records. */

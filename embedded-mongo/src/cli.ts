@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { startEmbeddedMongo, type LogFn } from './index.ts';
 
 const USAGE = `Usage: embedded-mongo --data-dir <dir|:memory:> [--port <0-65535>] [--host <addr>]
-                      [--cursor-timeout-ms <ms>] [--ttl-interval-ms <ms>] [--compact-threshold-bytes <n>] [--verbose]`;
+                      [--cursor-timeout-ms <ms>] [--ttl-interval-ms <ms>] [--compact-threshold-bytes <n>]
+                      [--slow-ms <ms>] [--verbose]`;
 
 interface CliOptions {
   dataDir: string;
@@ -21,6 +22,7 @@ interface CliOptions {
   cursorTimeoutMs?: number;
   ttlIntervalMs?: number;
   compactThresholdBytes?: number;
+  slowMs?: number;
   verbose: boolean;
 }
 
@@ -66,6 +68,9 @@ export function parseArgs(argv: string[]): CliOptions | 'help' {
         break;
       case '--compact-threshold-bytes':
         out.compactThresholdBytes = positiveInt(flag, value, 1024, Number.MAX_SAFE_INTEGER);
+        break;
+      case '--slow-ms':
+        out.slowMs = positiveInt(flag, value, 1, 2 ** 31);
         break;
       default:
         throw new UsageError(`unknown option '${arg}'`);

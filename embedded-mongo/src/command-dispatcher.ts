@@ -71,6 +71,8 @@ export class Dispatcher {
   constructor(
     private readonly journal: Journal | null,
     private readonly log: LogFn,
+    /** Commands slower than this are logged (mongod's slowms). */
+    private readonly slowMs = Infinity,
   ) {}
 
   /** Executes `command` against database `db` (the request's `$db`). */
@@ -78,6 +80,7 @@ export class Dispatcher {
     const name = Object.keys(command)[0];
     const seqBefore = this.journal?.appendedSeq ?? 0;
     let reply: Document;
+    const started = performance.now();
     try {
       if (name === undefined) throw new MongoCommandError(ErrorCode.FailedToParse, 'Empty command object');
       const handler = Object.hasOwn(HANDLERS, name) ? HANDLERS[name] : undefined;
@@ -93,7 +96,6 @@ export class Dispatcher {
       refuseUnsupported(command);
       const limit = TIMED_READS.has(name) ? maxTimeOf(command) : 0;
       const ctx: CommandContext = { ...base, db: checkDbName(db ?? 'admin') };
-      const started = limit ? performance.now() : 0;
       reply = { ...handler(command, ctx), ok: 1 };
       if (limit && performance.now() - started > limit)
         throw new MongoCommandError(ErrorCode.MaxTimeMSExpired, 'operation exceeded time limit');
@@ -104,8 +106,25 @@ export class Dispatcher {
       }
       reply = mongoErr.toReply();
     }
+    const ms = performance.now() - started;
+    if (ms > this.slowMs) this.log('info', 'slow command', slowEntry(name, command, ms, reply));
     const seqAfter = this.journal?.appendedSeq ?? 0;
     const durable = this.journal && seqAfter > seqBefore ? this.journal.waitFor(seqAfter) : null;
     return { reply, durable };
   }
+}
+
+/** What mongod's slow query log says of a command: its name, namespace, duration and size. */
+function slowEntry(name: string | undefined, command: Document, ms: number, reply: Document): Record<string, unknown> {
+  const batch = (reply.cursor as { firstBatch?: unknown[]; nextBatch?: unknown[] } | undefined) ?? {};
+  const returned = (batch.firstBatch ?? batch.nextBatch)?.length;
+  const ops = (command.updates ?? command.deletes ?? command.documents) as unknown[] | undefined;
+  return {
+    command: name,
+    ns: typeof command[name ?? ''] === 'string' ? command[name ?? ''] : command.collection,
+    ms: Math.round(ms),
+    ...(returned !== undefined ? { returned } : {}),
+    ...(Array.isArray(ops) ? { ops: ops.length } : {}),
+    ...(reply.ok === 1 ? {} : { code: reply.code }),
+  };
 }

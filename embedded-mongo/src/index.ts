@@ -28,7 +28,7 @@ function checkOptions(opts: EmbeddedMongoOptions): void {
     throw new TypeError("dataDir must be a directory path or ':memory:'");
   const port = opts.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`invalid port ${String(opts.port)}`);
-  for (const key of ['cursorTimeoutMs', 'ttlIntervalMs', 'compactThresholdBytes'] as const) {
+  for (const key of ['cursorTimeoutMs', 'ttlIntervalMs', 'compactThresholdBytes', 'slowMs'] as const) {
     const v = opts[key];
     if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new RangeError(`${key} must be a positive number`);
   }
@@ -52,7 +52,7 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions): Promise<Em
   const catalog = store?.catalog ?? new Catalog();
   const cursors = new CursorManager(opts.cursorTimeoutMs ?? DEFAULT_OPTIONS.cursorTimeoutMs);
   const stopTtl = startTtlMonitor(catalog, opts.ttlIntervalMs ?? DEFAULT_OPTIONS.ttlIntervalMs, log);
-  const dispatcher = new Dispatcher(store?.journal ?? null, log);
+  const dispatcher = new Dispatcher(store?.journal ?? null, log, opts.slowMs ?? DEFAULT_OPTIONS.slowMs);
   const connections = new Set<Connection>();
   const info: ServerInfo = {
     host,

@@ -30,6 +30,8 @@ export interface EmbeddedMongoOptions {
   ttlIntervalMs?: number;
   /** Journal size in bytes that triggers compaction into a snapshot (default 64 MiB). */
   compactThresholdBytes?: number;
+  /** Commands that take longer are logged at `info` as `slow command` (default 100 ms, mongod's slowms). */
+  slowMs?: number;
 }
 
 /** Handle returned by {@link startEmbeddedMongo}. */
@@ -50,6 +52,8 @@ export const DEFAULT_OPTIONS = {
   ttlIntervalMs: 60_000,
   /** Journal size that triggers a snapshot; small enough to keep restarts fast. */
   compactThresholdBytes: 64 * 1024 * 1024,
+  /** mongod's slowms. */
+  slowMs: 100,
 } as const;
 
 /** Default logger: only warnings and errors, as JSON lines on stderr. */

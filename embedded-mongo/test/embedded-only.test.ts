@@ -164,6 +164,45 @@ describe('mingo differences we override (raw mingo vs our engine)', () => {
   });
 });
 
+describe('the slow command log (mongod slowms)', () => {
+  it('logs each command slower than slowMs with its name, namespace, duration and size', async () => {
+    const logged: Record<string, unknown>[] = [];
+    const server = await startEmbeddedMongo({
+      dataDir: ':memory:',
+      slowMs: 0.001,
+      log: (level, msg, extra) => void (msg === 'slow command' && logged.push({ level, ...extra })),
+    });
+    const client = await MongoClient.connect(server.url);
+    try {
+      const c = client.db(uniqueDbName('slow')).collection('things');
+      await c.insertMany(Array.from({ length: 300 }, (_, i) => ({ i })));
+      await c.find({ i: { $gte: 100 } }, { batchSize: 50 }).toArray();
+      expect(logged).toContainEqual(
+        expect.objectContaining({ level: 'info', command: 'insert', ns: 'things', ops: 300 }),
+      );
+      expect(logged).toContainEqual(expect.objectContaining({ command: 'find', ns: 'things', returned: 50 }));
+      expect(logged).toContainEqual(expect.objectContaining({ command: 'getMore', ns: 'things', returned: 50 }));
+      for (const entry of logged) expect(entry.ms).toEqual(expect.any(Number));
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('stays quiet for commands under the default 100 ms', async () => {
+    const logged: string[] = [];
+    const server = await startEmbeddedMongo({ dataDir: ':memory:', log: (_l, msg) => void logged.push(msg) });
+    const client = await MongoClient.connect(server.url);
+    try {
+      await client.db('admin').command({ ping: 1 });
+      expect(logged).not.toContain('slow command');
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
+
 describe('CLI argument validation', () => {
   it.each([
     [['--port', 'abc', '--data-dir', ':memory:'], /--port expects an integer/],
@@ -171,16 +210,20 @@ describe('CLI argument validation', () => {
     [['--port', '0'], /--data-dir is required/],
     [['--data-dir', ':memory:', '--bogus', '1'], /unknown option '--bogus'/],
     [['--data-dir'], /--data-dir requires a value/],
+    [['--data-dir', ':memory:', '--slow-ms', '0'], /--slow-ms must be between 1/],
   ])('rejects %j', (args, message) => {
     expect(() => parseArgs(args)).toThrow(UsageError);
     expect(() => parseArgs(args)).toThrow(message);
   });
 
   it('accepts --flag value and --flag=value forms', () => {
-    expect(parseArgs(['--data-dir=/tmp/x', '--port', '27017', '--ttl-interval-ms=1000'])).toMatchObject({
+    expect(
+      parseArgs(['--data-dir=/tmp/x', '--port', '27017', '--ttl-interval-ms=1000', '--slow-ms=250']),
+    ).toMatchObject({
       dataDir: '/tmp/x',
       port: 27017,
       ttlIntervalMs: 1000,
+      slowMs: 250,
     });
     expect(parseArgs(['--help'])).toBe('help');
   });

@@ -14,7 +14,14 @@ import { pathToFileURL } from 'node:url';
 import { ENGAGED_PER_HEARTBEAT } from './load/generator-constants.ts';
 import { cpuMeter, ms, quantile } from './load/stats.ts';
 import { flushesBetween, readHubMetrics, type FlushWindow } from './load/hub-metrics.ts';
-import { startGenerator, startServer, storedCounts, type Probe, type ServerKind } from './load/servers.ts';
+import {
+  startGenerator,
+  startServer,
+  storedCounts,
+  type Probe,
+  type ServerKind,
+  type SlowCommand,
+} from './load/servers.ts';
 
 export interface CapacityOptions {
   trackers: number;
@@ -91,6 +98,10 @@ export interface ServerFigures {
   flushes: FlushWindow | null;
   ackP50: number;
   ackP99: number;
+  /** Seconds of the hold (from its start) in which an event sent took over a second to be acked. */
+  stalls: { sec: number; ms: number }[];
+  /** Commands the database process logged as slower than 100 ms during the hold, seconds from its start. */
+  dbSlow: (SlowCommand & { sec: number })[];
   navP50: number;
   navP99: number;
   navSamples: number;
@@ -138,6 +149,8 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       navP99: number;
       navSamples: number;
       genCpu: number;
+      startedAt: number;
+      stalls: { sec: number; ms: number }[];
     }>('hold', {
       seconds: q ? 8 : 120,
       heartbeatMs: q ? 5_000 : 15_000,
@@ -145,6 +158,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       drainMs: 30_000,
     });
     clearInterval(sampler);
+    const holdEnded = Date.now();
     const cpuShare = cpu();
     const dbShare = dbCpu ? dbCpu() : null;
     const held = await server.probe();
@@ -233,6 +247,11 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       flushes,
       ackP50: hold.ackP50,
       ackP99: hold.ackP99,
+      stalls: hold.stalls,
+      dbSlow: server
+        .slowCommands()
+        .filter((c) => c.at >= hold.startedAt && c.at <= holdEnded)
+        .map((c) => ({ ...c, sec: Math.floor((c.at - hold.startedAt) / 1000) })),
       navP50: hold.navP50,
       navP99: hold.navP99,
       navSamples: hold.navSamples,
@@ -256,6 +275,15 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(0)}%`);
 const pct1 = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '–');
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(1)}×` : '–');
+
+/** How many commands the database logged as slow, the longest, and the kinds that were slow most often. */
+function slowSummary(slow: SlowCommand[]): string {
+  if (slow.length === 0) return '0';
+  const kinds = new Map<string, number>();
+  for (const c of slow) kinds.set(`${c.command} ${c.ns}`, (kinds.get(`${c.command} ${c.ns}`) ?? 0) + 1);
+  const most = [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  return `${slow.length} (${Math.max(...slow.map((c) => c.ms))} ms; ${most.map(([k, n]) => `${k} ${n}`).join(', ')})`;
+}
 
 /** The table: one column per server, hub/bare ratios in brackets. */
 export function formatTable(rows: ServerFigures[]): string {
@@ -293,6 +321,11 @@ export function formatTable(rows: ServerFigures[]): string {
       (r) => `${pct1(r.gcMinorShare)} / ${pct1(r.gcMajorShare)} (${ms(r.gcMaxMs)} ms)`,
     ],
     ['ack p50 / p99', (r) => `${ms(r.ackP50)} / ${ms(r.ackP99)} ms`],
+    [
+      'seconds of the hold with an ack > 1 s (slowest)',
+      (r) => `${r.stalls.length} (${ms(Math.max(0, ...r.stalls.map((x) => x.ms)))} ms)`,
+    ],
+    ['database commands > 100 ms in the hold (longest; most)', (r) => slowSummary(r.dbSlow)],
     [
       'database flushes: count, mean ms, p99 under, events each',
       (r) =>

@@ -58,11 +58,7 @@ export async function openDatabase(opts: {
     const embedded = await startEmbeddedMongoInWorker({
       port: 0,
       dataDir,
-      log: (level, msg, extra) =>
-        opts.log[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'debug'](
-          { ...extra, component: 'embedded-mongo' },
-          msg,
-        ),
+      log: (level, msg, extra) => opts.log[level]({ ...extra, component: 'embedded-mongo' }, msg),
       onExit: (err) => {
         opts.log.fatal({ component: 'embedded-mongo', err }, 'embedded database thread stopped');
         opts.onLost?.(err);

@@ -25,6 +25,9 @@ let dashboards: EioConnection[] = [];
 const navSent = new Map<string, number>();
 let navLatencies: number[] = [];
 let ackLatencies: number[] = [];
+/** During a hold: for each second of it (by send time), the slowest ack of an event sent then. */
+let slowestBySecond: number[] | null = null;
+let holdStarted = 0;
 const totals = {
   pageviewsSent: 0,
   pageviewsAcked: 0,
@@ -39,7 +42,12 @@ const countError = (code: string) => (totals.errors[code] = (totals.errors[code]
 function onAck(kind: 'pageview' | 'heartbeat', sent: number, lat: number[]) {
   return (reply: string) => {
     if (reply.startsWith('[{"ok":true')) {
-      lat.push(performance.now() - sent);
+      const took = performance.now() - sent;
+      lat.push(took);
+      if (slowestBySecond) {
+        const s = Math.floor((sent - holdStarted) / 1000);
+        if (s >= 0) slowestBySecond[s] = Math.max(slowestBySecond[s] ?? 0, took);
+      }
       if (kind === 'pageview') totals.pageviewsAcked++;
       else totals.heartbeatsAcked++;
     } else countError(/"code":"(\w+)"/.exec(reply)?.[1] ?? 'unknown');
@@ -166,6 +174,9 @@ async function hold(seconds: number, heartbeatMs: number, navMs: number, drainMs
   const n = tabs.length;
   const cpu0 = process.cpuUsage();
   const started = performance.now();
+  const startedAt = Date.now();
+  holdStarted = started;
+  slowestBySecond = [];
   let hbDone = 0;
   let navDone = 0;
   let sent = 0;
@@ -186,6 +197,9 @@ async function hold(seconds: number, heartbeatMs: number, navMs: number, drainMs
   const genCpu = cpuShare(cpu0, started);
   const pending = await drain(drainMs);
   await sleep(500); // the last navigations' broadcasts
+  // Stalls: the seconds of the hold in which some event sent took over a second to be acked.
+  const stalls = [...slowestBySecond.entries()].filter(([, v]) => v > 1_000).map(([sec, v]) => ({ sec, ms: v }));
+  slowestBySecond = null;
   const errors = Object.fromEntries(
     Object.entries(totals.errors)
       .map(([k, v]) => [k, v - (errors0[k] ?? 0)])
@@ -203,6 +217,8 @@ async function hold(seconds: number, heartbeatMs: number, navMs: number, drainMs
     navP50: quantile(navLatencies, 0.5),
     navP99: quantile(navLatencies, 0.99),
     genCpu,
+    startedAt,
+    stalls,
   };
   navSent.clear();
   return r;

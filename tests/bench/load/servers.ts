@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BSON, MongoClient } from 'mongodb';
 import { freePort, waitForPort } from '../../helpers/redis-server.ts';
@@ -34,12 +35,24 @@ export interface Probe {
   sinceResetMs: number;
 }
 
+/** A command the database process logged as slow (`--slow-ms`): when (epoch ms), what, how long. */
+export interface SlowCommand {
+  at: number;
+  command: string;
+  ns: string;
+  ms: number;
+  returned?: number;
+  ops?: number;
+}
+
 export interface ServerUnderTest {
   kind: ServerKind;
   url: string;
   pid: number;
   /** The database's own process, when it has one. */
   dbPid: number | null;
+  /** Commands the database process logged as slower than 100 ms so far (empty without one). */
+  slowCommands(): SlowCommand[];
   /** The MongoDB URL (with database name) the hub writes to; null for bare. */
   mongoUrl: string | null;
   /** Memory and event-loop delay; `afterGc` (server started with `--expose-gc`) collects garbage first. */
@@ -64,10 +77,17 @@ function exitOf(p: ChildProcess): Promise<void> {
     : new Promise((r) => p.once('exit', () => r()));
 }
 
-async function startDbProcess(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+interface DbProcess {
+  url: string;
+  pid: number;
+  slow: SlowCommand[];
+  stop: () => Promise<void>;
+}
+
+async function startDbProcess(): Promise<DbProcess> {
   if (process.env.MONGO_URL) {
     const base = process.env.MONGO_URL.replace(/\/[^/?]*(\?.*)?$/, '/');
-    return { url: `${base}bench_${Date.now().toString(36)}`, pid: 0, stop: async () => {} };
+    return { url: `${base}bench_${Date.now().toString(36)}`, pid: 0, slow: [], stop: async () => {} };
   }
   const [cmd, args] = pinned(1, [
     process.execPath,
@@ -76,8 +96,15 @@ async function startDbProcess(): Promise<{ url: string; pid: number; stop: () =>
     '0',
     '--data-dir',
     ':memory:',
+    '--slow-ms',
+    '100',
   ]);
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const slow: SlowCommand[] = [];
+  createInterface({ input: p.stderr! }).on('line', (line) => {
+    const entry = parseSlow(line);
+    if (entry) slow.push(entry);
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     p.stdout!.on('data', (d: Buffer) => {
@@ -90,8 +117,26 @@ async function startDbProcess(): Promise<{ url: string; pid: number; stop: () =>
   return {
     url: `${url.replace(/\/$/, '')}/activityhub`,
     pid: p.pid!,
+    slow,
     stop: async () => void (p.kill('SIGTERM'), await exitOf(p)),
   };
+}
+
+function parseSlow(line: string): SlowCommand | null {
+  try {
+    const x = JSON.parse(line) as Partial<SlowCommand> & { msg?: string; time?: string };
+    if (x.msg !== 'slow command' || typeof x.ms !== 'number') return null;
+    return {
+      at: Date.parse(x.time ?? ''),
+      command: String(x.command),
+      ns: String(x.ns),
+      ms: x.ms,
+      ...(x.returned !== undefined ? { returned: x.returned } : {}),
+      ...(x.ops !== undefined ? { ops: x.ops } : {}),
+    };
+  } catch {
+    return null;
+  }
 }
 
 /** The embedded database's port inside a hub process: its listening socket other than `httpPort`. */
@@ -163,6 +208,7 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
     url: `http://127.0.0.1:${port}`,
     pid: p.pid!,
     dbPid: db?.pid || null,
+    slowCommands: () => db?.slow ?? [],
     mongoUrl,
     probe: (o) =>
       new Promise<Probe>((resolve) => {

@@ -126,6 +126,12 @@ export async function createHub(
     busyShare: 0.25,
     clock: Date.now,
     onError: (err) => log.warn({ err }, 'rollup job failed'),
+    onRun: (r) => {
+      metrics.rollupRuns.inc({ kind: r.kind });
+      metrics.rollupWork.inc({ kind: r.kind }, r.workMs / 1000);
+      metrics.rollupPageviews.inc(r.changed);
+      metrics.rollupKeys.inc(r.keys);
+    },
   });
   const stats = new HistoryStats(db.guard(statsStorage.reader), () => rollupJob.catchUp());
   const retention = new RetentionJob(db.guard(statsStorage.jobState), {

@@ -88,6 +88,28 @@ export function createMetrics() {
       help: 'New sockets refused at the handshake with over_capacity',
       registers: [registry],
     }),
+    rollupRuns: new Counter({
+      name: 'hub_rollup_runs_total',
+      help: 'Rollup runs finished: periodic (paced, leased) or catch-up (before a statistics read)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    rollupWork: new Counter({
+      name: 'hub_rollup_work_seconds_total',
+      help: 'Time rollup runs spent working (a periodic run rests between steps; rests not counted)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    rollupPageviews: new Counter({
+      name: 'hub_rollup_pageviews_total',
+      help: 'Changed page views rollup runs read and recomputed',
+      registers: [registry],
+    }),
+    rollupKeys: new Counter({
+      name: 'hub_rollup_keys_total',
+      help: 'Rollups (15-minute buckets) recomputed',
+      registers: [registry],
+    }),
     httpRequests: new Counter({
       name: 'hub_http_requests_total',
       help: 'HTTP requests by route and status',
@@ -100,6 +122,10 @@ export function createMetrics() {
   for (const namespace of ['track', 'live']) m.socketsConnected.set({ namespace }, 0);
   for (const dependency of ['database', 'redis']) m.dependencyErrors.inc({ dependency }, 0);
   for (const reason of ['timeout', 'disconnect']) m.pageviewsClosed.inc({ reason }, 0);
+  for (const kind of ['periodic', 'catch-up']) {
+    m.rollupRuns.inc({ kind }, 0);
+    m.rollupWork.inc({ kind }, 0);
+  }
   return m;
 }
 

@@ -13,7 +13,13 @@
 import { pathToFileURL } from 'node:url';
 import { ENGAGED_PER_HEARTBEAT } from './load/generator-constants.ts';
 import { cpuMeter, ms, quantile } from './load/stats.ts';
-import { flushesBetween, readHubMetrics, type FlushWindow } from './load/hub-metrics.ts';
+import {
+  flushesBetween,
+  readHubMetrics,
+  rollupsBetween,
+  type FlushWindow,
+  type RollupWindow,
+} from './load/hub-metrics.ts';
 import {
   startGenerator,
   startServer,
@@ -96,6 +102,8 @@ export interface ServerFigures {
   gcMaxMs: number;
   /** The hub's database flushes during the hold (null for bare). */
   flushes: FlushWindow | null;
+  /** The rollup job's periodic runs that finished during the hold (null for bare). */
+  rollups: RollupWindow | null;
   ackP50: number;
   ackP99: number;
   /** Seconds of the hold (from its start) in which an event sent took over a second to be acked. */
@@ -163,7 +171,9 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     const dbShare = dbCpu ? dbCpu() : null;
     const held = await server.probe();
     samples.push(held);
-    const flushes = metricsBefore ? flushesBetween(metricsBefore, await readHubMetrics(server.url)) : null;
+    const metricsAfter = metricsBefore ? await readHubMetrics(server.url) : null;
+    const flushes = metricsBefore && metricsAfter ? flushesBetween(metricsBefore, metricsAfter) : null;
+    const rollups = metricsBefore && metricsAfter ? rollupsBetween(metricsBefore, metricsAfter) : null;
     if (o.profileDir)
       console.error(
         `CPU profile of the hold: ${await server.stopProfile(`${o.profileDir}/${kind}-${o.trackers}.cpuprofile`)}`,
@@ -245,6 +255,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       gcMajorShare: (held.gcMajorMs + held.gcOtherMs) / held.sinceResetMs,
       gcMaxMs: held.gcMaxMs,
       flushes,
+      rollups,
       ackP50: hold.ackP50,
       ackP99: hold.ackP99,
       stalls: hold.stalls,
@@ -331,6 +342,13 @@ export function formatTable(rows: ServerFigures[]): string {
       (r) =>
         r.flushes
           ? `${r.flushes.flushes}, ${ms(r.flushes.meanMs)} ms, ${Number.isFinite(r.flushes.p99UnderMs) ? `≤ ${r.flushes.p99UnderMs} ms` : 'beyond the largest bucket'}, ${r.flushes.eventsPerFlush.toFixed(0)}`
+          : '–',
+    ],
+    [
+      'rollup runs in the hold: runs, work s, page views, rollups',
+      (r) =>
+        r.rollups
+          ? `${r.rollups.runs}, ${r.rollups.workS.toFixed(1)} s, ${r.rollups.pageviews}, ${r.rollups.keys}`
           : '–',
     ],
     ['navigation → dashboard p50 / p99', (r) => `${ms(r.navP50)} / ${ms(r.navP99)} ms (${r.navSamples})`],

@@ -33,6 +33,8 @@ export interface RollupJobOptions {
   busyShare?: number;
   clock: () => number;
   onError: (err: unknown) => void;
+  /** After each run that finished: what it did, its wall time and the time its steps worked. */
+  onRun?: (run: RollupRunReport) => void;
 }
 
 export interface RollupRunStats {
@@ -40,6 +42,14 @@ export interface RollupRunStats {
   keys: number;
   written: number;
   deleted: number;
+}
+
+export interface RollupRunReport extends RollupRunStats {
+  /** A periodic run (paced) or a catch-up before a read. */
+  kind: 'periodic' | 'catch-up';
+  wallMs: number;
+  /** Wall time less the rests a paced run took. */
+  workMs: number;
 }
 
 const JOB = 'rollups';
@@ -63,6 +73,8 @@ export class RollupJob {
   /** Set when someone waits for the run in progress: it stops resting. */
   private hurry = false;
   private wake: (() => void) | null = null;
+  /** Milliseconds the run in progress has rested. */
+  private restedMs = 0;
   /**
    * Page view states (id -> updatedAt) this process has rolled up and may see again inside the
    * margin. Skipping them is safe: the recomputation that followed read at least that state, and
@@ -124,9 +136,18 @@ export class RollupJob {
 
   private begin(paced: boolean): Promise<RollupRunStats> {
     this.hurry = !paced;
-    this.running = this.runOnce().finally(() => {
-      this.running = null;
-    });
+    this.restedMs = 0;
+    const started = performance.now();
+    this.running = this.runOnce()
+      .then((stats) => {
+        const wallMs = performance.now() - started;
+        const kind = paced ? 'periodic' : 'catch-up';
+        this.opts.onRun?.({ ...stats, kind, wallMs, workMs: wallMs - this.restedMs });
+        return stats;
+      })
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 
@@ -142,6 +163,7 @@ export class RollupJob {
     const result = await work();
     if (this.hurry || share >= 1) return result;
     const restMs = ((performance.now() - started) * (1 - share)) / share;
+    const restFrom = performance.now();
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -151,6 +173,7 @@ export class RollupJob {
       const timer = setTimeout(done, restMs);
       this.wake = done;
     });
+    this.restedMs += performance.now() - restFrom;
     return result;
   }
 

@@ -1,7 +1,8 @@
 /**
- * The hub's own histograms, read from its `/metrics` (loopback callers need no token) before and
+ * The hub's own metrics, read from its `/metrics` (loopback callers need no token) before and
  * after a phase: how long its database flushes took and how many events each carried, so a
- * slow ack can be told apart as waiting for a flush or waiting for the event loop.
+ * slow ack can be told apart as waiting for a flush or waiting for the event loop; and what its
+ * rollup job did meanwhile.
  */
 
 /** One histogram's buckets (cumulative counts by upper bound), sum and count. */
@@ -34,11 +35,49 @@ export interface FlushWindow {
   eventsPerFlush: number;
 }
 
-export type HubMetrics = { flush: Histogram; events: Histogram };
+/** A counter's value, summed over its label sets (or only those whose labels include `labels`). */
+function counter(text: string, name: string, labels = ''): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (labels && !line.includes(labels)) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+/** The rollup job's periodic runs in a phase (catch-ups only come with History reads). */
+export interface RollupWindow {
+  runs: number;
+  workS: number;
+  pageviews: number;
+  keys: number;
+}
+
+export type HubMetrics = { flush: Histogram; events: Histogram; rollups: RollupWindow };
 
 export async function readHubMetrics(url: string): Promise<HubMetrics> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return { flush: histogram(text, 'hub_flush_latency_ms'), events: histogram(text, 'hub_flush_batch_events') };
+  return {
+    flush: histogram(text, 'hub_flush_latency_ms'),
+    events: histogram(text, 'hub_flush_batch_events'),
+    rollups: {
+      runs: counter(text, 'hub_rollup_runs_total', 'kind="periodic"'),
+      workS: counter(text, 'hub_rollup_work_seconds_total', 'kind="periodic"'),
+      pageviews: counter(text, 'hub_rollup_pageviews_total'),
+      keys: counter(text, 'hub_rollup_keys_total'),
+    },
+  };
+}
+
+/** What the rollup job did between two readings. */
+export function rollupsBetween(a: HubMetrics, b: HubMetrics): RollupWindow {
+  return {
+    runs: b.rollups.runs - a.rollups.runs,
+    workS: b.rollups.workS - a.rollups.workS,
+    pageviews: b.rollups.pageviews - a.rollups.pageviews,
+    keys: b.rollups.keys - a.rollups.keys,
+  };
 }
 
 /** The flushes between two readings. */

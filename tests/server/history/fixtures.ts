@@ -111,7 +111,7 @@ export function rollupJob(
   st: Pick<StatsStorage, 'rollups' | 'jobState'>,
   owner: string,
   batchKeys: number,
-  more: Pick<RollupJobOptions, 'levelKeys' | 'busyShare'> = {},
+  more: Pick<RollupJobOptions, 'levelKeys' | 'busyShare' | 'onRun'> = {},
 ): RollupJob {
   return new RollupJob(st.rollups, st.jobState, {
     owner,

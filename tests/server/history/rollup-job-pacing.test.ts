@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RollupKey } from '../../../server/src/domain/rollup-keys.ts';
-import type { RollupJob } from '../../../server/src/domain/rollup-job.ts';
+import type { RollupJob, RollupJobOptions, RollupRunReport } from '../../../server/src/domain/rollup-job.ts';
 import type { JobStateStore, RollupStore } from '../../../server/src/domain/stats-ports.ts';
 import { rollupJob } from './fixtures.ts';
 
@@ -52,8 +52,8 @@ function fakes(changed: number) {
   return { store, state, steps };
 }
 
-const job = (f: ReturnType<typeof fakes>, busyShare: number): RollupJob =>
-  rollupJob({ rollups: f.store, jobState: f.state }, 'me', 1, { busyShare });
+const job = (f: ReturnType<typeof fakes>, busyShare: number, more: Pick<RollupJobOptions, 'onRun'> = {}): RollupJob =>
+  rollupJob({ rollups: f.store, jobState: f.state }, 'me', 1, { busyShare, ...more });
 
 describe('rollup job pacing', () => {
   it('a periodic run rests so that its steps take at most their share of the wall clock', async () => {
@@ -66,6 +66,23 @@ describe('rollup job pacing', () => {
     expect(f.steps).toHaveLength(5);
     const worked = f.steps.reduce((a, b) => a + b, 0);
     expect(took).toBeGreaterThanOrEqual(worked / 0.5 - 5);
+  });
+
+  it('reports each run: its kind, its wall time, and the time it worked (rests left out)', async () => {
+    const f = fakes(3);
+    const reports: RollupRunReport[] = [];
+    const j = job(f, 0.5, { onRun: (r) => reports.push(r) });
+    await j.tick();
+    await j.catchUp();
+    expect(reports.map((r) => [r.kind, r.changed, r.keys])).toEqual([
+      ['periodic', 3, 3],
+      ['catch-up', 3, 3],
+    ]);
+    const [periodic, catchUp] = reports as [RollupRunReport, RollupRunReport];
+    // Five steps of 40 ms each; the periodic run rested as long again.
+    expect(periodic.workMs).toBeGreaterThanOrEqual(5 * STEP_MS - 5);
+    expect(periodic.wallMs).toBeGreaterThanOrEqual(periodic.workMs * 2 - 10);
+    expect(catchUp.wallMs - catchUp.workMs).toBeLessThan(1);
   });
 
   it('a catch-up runs flat out', async () => {

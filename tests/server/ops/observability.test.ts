@@ -58,6 +58,8 @@ describe('observability', () => {
       'hub_flush_batch_events_count',
       'hub_flush_latency_ms_count',
       'hub_pageviews_open',
+      'hub_rollup_pageviews_total',
+      'hub_rollup_keys_total',
     ]) {
       expect(metricValue(before, name), name).not.toBeNull();
     }
@@ -66,6 +68,7 @@ describe('observability', () => {
     expect(metricValue(before, 'hub_sockets_connected', { namespace: 'live' })).toBe(0);
     expect(metricValue(before, 'hub_dependency_errors_total', { dependency: 'database' })).toBe(0);
     expect(metricValue(before, 'hub_dependency_errors_total', { dependency: 'redis' })).toBe(0);
+    expect(metricValue(before, 'hub_rollup_work_seconds_total', { kind: 'catch-up' })).toBe(0);
 
     const dash = await LiveClient.connect(hub.url, boss);
     const tr = await FakeTracker.connect(hub.url, token);
@@ -90,6 +93,17 @@ describe('observability', () => {
     expect(metricValue(after, 'hub_http_requests_total', { route: '/api/v1/auth/dev', status: '200' })).toBeGreaterThan(
       0,
     );
+    // A History read catches the rollups up first, and says so.
+    const from = new Date(Date.now() - 86_400_000).toISOString();
+    const to = new Date(Date.now() + 86_400_000).toISOString();
+    const summary = await fetch(`${hub.url}/api/v1/summary?from=${from}&to=${to}`, {
+      headers: { authorization: `Bearer ${boss}` },
+    });
+    expect(summary.status).toBe(200);
+    const rolled = await scrape(hub.url);
+    expect(metricValue(rolled, 'hub_rollup_runs_total', { kind: 'catch-up' })).toBeGreaterThan(0);
+    expect(metricValue(rolled, 'hub_rollup_pageviews_total')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(rolled, 'hub_rollup_keys_total')).toBeGreaterThanOrEqual(1);
     // The open page-view gauge is computed at each scrape.
     await eventually(async () => ((await value('hub_pageviews_open')) ?? 0) >= 1, 8_000, 250);
 

@@ -314,8 +314,14 @@ describe('incremental rollup levels', () => {
     // More page views that day: the run goes on, and the answer follows them.
     await insertPageviews(t, [
       { agencyId, userId: 'u9', locationId: 'loc-big', path: long(0), startedAt: new Date(day + 3_600_000) },
+      { agencyId, userId: 'u0', locationId: 'loc-big', path: long(1), startedAt: new Date(day + 3_600_000) },
     ]);
     await job('g').catchUp();
+    // The user-days of the overflowed location are refreshed from their own rollups.
+    const levels = await stored(agencyId);
+    const wantLevels = await expected(agencyId);
+    expect(levels.days).toEqual(wantLevels.days);
+    expect(levels.months).toEqual(wantLevels.months);
     const rows = await st.reader.pageTotals(
       { agencyId },
       { source: 'rollups', from: new Date(day), to: new Date(day + 86_400_000) },
@@ -336,6 +342,7 @@ describe('incremental rollup levels', () => {
     const want = sum(pvs.map((p) => ({ path: p.path, pageviews: 1, users: [p.userId] })));
     expect(want).toHaveLength(1_503);
     expect(want.find((r) => r.path === long(0))).toEqual({ path: long(0), pageviews: 2, users: ['u0', 'u9'] });
+    expect(want.find((r) => r.path === long(1))).toEqual({ path: long(1), pageviews: 2, users: ['u1', 'u0'].sort() });
     expect(sum(rows)).toEqual(want);
   });
 
@@ -376,10 +383,10 @@ describe('incremental rollup levels', () => {
         { $inc: { engagedMs: 15_000 }, $set: { updatedAt: new Date() } },
       );
       await recompute(store, [rollupKeyOf({ ...pv, startedAt: pv.startedAt.getTime() })]);
-      // The bucket holds 40 page views of 20 users on 2 paths: its rollups, the user's 2 and the
-      // location's 40, then one user-day, one month and one path-day. Rebuilt whole, the user's
-      // day alone is 192 rollups and the location's 3,840.
-      expect(read.get('rollups') ?? 0, JSON.stringify([...read])).toBe(42);
+      // The bucket holds 40 page views of 20 users on 2 paths: its rollups, the location's 40
+      // (read once for the user-day and the path-day), then one user-day, one month and one
+      // path-day. Rebuilt whole, the user's day alone is 192 rollups and the location's 3,840.
+      expect(read.get('rollups') ?? 0, JSON.stringify([...read])).toBe(40);
       expect(read.get('rollup_days') ?? 0).toBeLessThanOrEqual(2);
       expect(read.get('rollup_months') ?? 0).toBe(1);
       expect(read.get('rollup_path_days') ?? 0).toBe(1);

@@ -1,8 +1,8 @@
-import type { AnyBulkWriteOperation, BulkWriteResult, Collection, Document, Filter, UpdateFilter } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Document, Filter, UpdateFilter } from 'mongodb';
 
 /**
- * Statements per bulk write at most. The driver encodes a whole bulk write in one stretch of
- * synchronous work, and the database applies it in one, so large write sets go as bulk writes of
+ * Statements per write command at most. The driver encodes a whole command in one stretch of
+ * synchronous work, and the database applies it in one, so large write sets go as commands of
  * this size, one after another, and other work (acks, live updates, reads) runs between them.
  * (Measured while the embedded database still ran on the hub's thread, before b4908ed: sent
  * together, the soak's event-loop delay p99 was 101-125 ms against 49-78 ms one after another;
@@ -23,42 +23,67 @@ export const READ_BATCH = 1_000;
  */
 export const MAX_OR_CLAUSES = 200;
 
+/** Duplicate key: a version-guarded upsert that lost to a newer version, or a compare-and-set insert that met a document. */
+const DUPLICATE_KEY = 11000;
+
+interface WriteReply {
+  n?: number;
+  writeErrors?: { index: number; code: number; errmsg?: string }[];
+  writeConcernError?: { code: number; errmsg?: string };
+}
+
+/** The error of a command whose statements failed, shaped like the driver's `MongoWriteError`. */
+function writeError(coll: Collection<Document>, verb: string, reply: WriteReply): Error | null {
+  const failed = reply.writeErrors?.[0] ?? reply.writeConcernError;
+  if (!failed) return null;
+  return Object.assign(new Error(`${verb} of ${coll.collectionName} failed: ${failed.errmsg ?? failed.code}`), {
+    name: 'MongoWriteError',
+    code: failed.code,
+    writeErrors: reply.writeErrors,
+  });
+}
+
 /**
- * Whether a bulk write failed only on duplicate keys: version-guarded upserts that lost to a
- * newer version, or compare-and-set inserts that met a document (rollup-cas.ts).
+ * Runs inserts, single-document updates and single-document deletes, in no particular order, as
+ * `insert`, `update` and `delete` commands of at most `BULK_CHUNK` statements, one after
+ * another; resolves with how many documents they inserted, matched (or upserted) and deleted.
+ * With `duplicatesLost`, a statement that fails on a duplicate key counts as lost, not as a
+ * failure (the rollup job's version guards and compare-and-set); any other failure fails the
+ * call. The rollup job's path, for the reason `updateInChunks` gives.
  */
-export function onlyDuplicateKeys(err: unknown): boolean {
-  const errors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-  const list = Array.isArray(errors) ? errors : errors ? [errors] : null;
-  return !!list && list.every((e) => e.code === 11000);
-}
-
-export interface ChunkOptions {
-  /** Called with every chunk's result. */
-  each?: (res: BulkWriteResult) => void;
-  /** A chunk's failure that is expected (true) lets the next chunks run; any other stops them. */
-  tolerate?: (err: unknown) => boolean;
-  /**
-   * Statements that must apply in their order (later ones may touch the same documents): each
-   * chunk is an ordered bulk write, and the chunks still go one after another.
-   */
-  ordered?: boolean;
-}
-
-/** Writes statements in bulk writes of at most `BULK_CHUNK`, one after another (unordered unless asked). */
-export async function bulkInChunks<T extends Document>(
+export async function writeUnordered<T extends Document>(
   coll: Collection<T>,
   ops: AnyBulkWriteOperation<T>[],
-  { each, tolerate, ordered = false }: ChunkOptions = {},
-): Promise<void> {
-  for (let i = 0; i < ops.length; i += BULK_CHUNK) {
-    try {
-      const res = await coll.bulkWrite(ops.slice(i, i + BULK_CHUNK), { ordered });
-      each?.(res);
-    } catch (err) {
-      if (!tolerate?.(err)) throw err;
-    }
+  { duplicatesLost = false }: { duplicatesLost?: boolean } = {},
+): Promise<number> {
+  const documents: Document[] = [];
+  const updates: Document[] = [];
+  const deletes: Document[] = [];
+  for (const op of ops) {
+    if ('insertOne' in op) documents.push(op.insertOne.document);
+    else if ('updateOne' in op) {
+      const { filter, update, upsert } = op.updateOne;
+      updates.push({ q: filter, u: update, upsert: upsert ?? false });
+    } else if ('deleteOne' in op) deletes.push({ q: op.deleteOne.filter, limit: 1 });
+    else throw new TypeError(`writeUnordered: unsupported statement ${Object.keys(op)[0]}`);
   }
+  const c = coll as unknown as Collection<Document>;
+  let n = 0;
+  const run = async (verb: 'insert' | 'update' | 'delete', field: string, list: Document[]) => {
+    for (let i = 0; i < list.length; i += BULK_CHUNK) {
+      const command = { [verb]: c.collectionName, [field]: list.slice(i, i + BULK_CHUNK), ordered: false };
+      const reply = (await c.db.command(command)) as WriteReply;
+      const lost =
+        duplicatesLost && !reply.writeConcernError && reply.writeErrors?.every((e) => e.code === DUPLICATE_KEY);
+      const err = lost ? null : writeError(c, verb, reply);
+      if (err) throw err;
+      n += reply.n ?? 0;
+    }
+  };
+  await run('insert', 'documents', documents);
+  await run('update', 'updates', updates);
+  await run('delete', 'deletes', deletes);
+  return n;
 }
 
 /** One statement of an `update` command, typed against the collection's document. */
@@ -66,12 +91,6 @@ export interface UpdateStatement<T extends Document> {
   q: Filter<T>;
   u: UpdateFilter<T>;
   upsert?: boolean;
-}
-
-interface UpdateReply {
-  n?: number;
-  writeErrors?: { index: number; code: number; errmsg?: string }[];
-  writeConcernError?: { code: number; errmsg?: string };
 }
 
 /**
@@ -92,15 +111,9 @@ export async function updateInChunks<T extends Document>(
   let n = 0;
   for (let i = 0; i < statements.length; i += BULK_CHUNK) {
     const updates = statements.slice(i, i + BULK_CHUNK);
-    const reply = (await coll.db.command({ update: coll.collectionName, updates, ordered })) as UpdateReply;
-    const failed = reply.writeErrors?.[0] ?? reply.writeConcernError;
-    if (failed) {
-      throw Object.assign(new Error(`update of ${coll.collectionName} failed: ${failed.errmsg ?? failed.code}`), {
-        name: 'MongoWriteError',
-        code: failed.code,
-        writeErrors: reply.writeErrors,
-      });
-    }
+    const reply = (await coll.db.command({ update: coll.collectionName, updates, ordered })) as WriteReply;
+    const err = writeError(coll as unknown as Collection<Document>, 'update', reply);
+    if (err) throw err;
     n += reply.n ?? 0;
   }
   return n;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Binary, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
-import { bulkInChunks, onlyDuplicateKeys, READ_BATCH } from './bulk-chunks.ts';
+import { READ_BATCH, writeUnordered } from './bulk-chunks.ts';
 
 /**
  * Compare-and-set for the rollup levels above the rollups (see domain/rollup-refresh.ts).
@@ -96,13 +96,9 @@ export async function compareAndSet<T extends { _id: string }>(
       ops.push({ deleteOne: { filter: { _id: id, rev } } });
     }
   }
-  let applied = 0;
-  await bulkInChunks(coll as unknown as Collection<StringIdDoc>, ops, {
-    each: (r) => (applied += r.matchedCount + r.insertedCount + r.deletedCount),
-    tolerate: onlyDuplicateKeys,
-  });
+  const applied = await writeUnordered(coll as unknown as Collection<StringIdDoc>, ops, { duplicatesLost: true });
   if (applied === ops.length) return [];
-  // Some lost (or a chunk with a lost insert reported no counts): look at what is stored now.
+  // Some lost: look at what is stored now.
   const stored = await readRevs(coll, [...expected.keys()]);
   const lost = ([id, rev]: [string, string | null]) => (rev === null ? stored.has(id) : stored.get(id) !== rev);
   return [...expected].filter(lost).map(([id]) => id);

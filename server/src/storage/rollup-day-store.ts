@@ -1,7 +1,7 @@
 import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import { DAY_MS, dayId, foldDays, type DayKey, type DayValues } from '../domain/rollup-days.ts';
 import type { RollupKey, RollupValues } from '../domain/rollup-keys.ts';
-import { bulkInChunks, MAX_OR_CLAUSES, onlyDuplicateKeys, READ_BATCH } from './bulk-chunks.ts';
+import { MAX_OR_CLAUSES, READ_BATCH, writeUnordered } from './bulk-chunks.ts';
 import { compareAndSet, readRevs } from './rollup-cas.ts';
 import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
 
@@ -55,13 +55,14 @@ export const dayValuesOf = (d: RollupDayDoc): { day: number; values: DayValues }
 
 /**
  * Runs writes whose version-guarded upserts may lose to newer ones (E11000 on `_id`): that is
- * fine. In chunks (bulk-chunks.ts), so one rollup run is not one long stretch of encoding.
+ * fine. In chunks of write commands (bulk-chunks.ts), so one rollup run is not one long stretch
+ * of encoding.
  */
 export async function bulkIgnoringStale<T extends Document>(
   coll: Collection<T>,
   ops: AnyBulkWriteOperation<T>[],
 ): Promise<void> {
-  await bulkInChunks(coll, ops, { tolerate: onlyDuplicateKeys });
+  await writeUnordered(coll, ops, { duplicatesLost: true });
 }
 
 /**

@@ -3,7 +3,7 @@ import { foldDays } from '../../../server/src/domain/rollup-days.ts';
 import { foldRollups, rollupId, rollupKeyOf, type RollupKey } from '../../../server/src/domain/rollup-keys.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
 import { MongoJobStateStore } from '../../../server/src/storage/job-state-store.ts';
-import { BULK_CHUNK, bulkInChunks } from '../../../server/src/storage/bulk-chunks.ts';
+import { BULK_CHUNK, writeUnordered } from '../../../server/src/storage/bulk-chunks.ts';
 import { bulkIgnoringStale } from '../../../server/src/storage/rollup-day-store.ts';
 import { MongoRollupStore, rollupUpsert } from '../../../server/src/storage/rollup-store.ts';
 import { openStatsStorage, type StatsStorage } from '../../../server/src/storage/stats-storage.ts';
@@ -235,26 +235,31 @@ describe('rollup job', () => {
     expect(await st.collections.rollups.findOne({ _id: rollupId(key(n - 1)) })).toMatchObject({ pageviews: 1 });
   });
 
-  it('ordered chunks keep their order across chunk edges and stop at the first failure', async () => {
+  it('write commands count what they applied across chunk edges; a lost duplicate is not a failure, others are', async () => {
     const meta = st.collections.meta;
-    const setOwner = (id: string, owner: string) => ({
-      updateOne: { filter: { _id: id }, update: { $set: { owner } } },
+    const ids = Array.from({ length: BULK_CHUNK + 10 }, (_, i) => `w-${i}`);
+    const inserts = ids.map((id) => ({ insertOne: { document: { _id: id, owner: 'first' } } }));
+    expect(await writeUnordered(meta, inserts)).toBe(ids.length);
+    const mixed = [
+      // Lost: already there.
+      { insertOne: { document: { _id: 'w-0', owner: 'again' } } },
+      { insertOne: { document: { _id: 'w-new', owner: 'new' } } },
+      ...ids
+        .slice(0, BULK_CHUNK + 5)
+        .map((id) => ({ updateOne: { filter: { _id: id }, update: { $set: { owner: 'b' } } } })),
+      // Matches nothing.
+      { updateOne: { filter: { _id: 'w-1', owner: 'nobody' }, update: { $set: { owner: 'c' } } } },
+      { deleteOne: { filter: { _id: ids.at(-1)! } } },
+    ];
+    await expect(writeUnordered(meta, mixed)).rejects.toMatchObject({ name: 'MongoWriteError', code: 11000 });
+    expect(await writeUnordered(meta, mixed, { duplicatesLost: true })).toBe(1 + BULK_CHUNK + 5 + 0 + 0);
+    expect(await meta.findOne({ _id: 'w-0' })).toMatchObject({ owner: 'b' });
+    expect(await meta.countDocuments({ _id: { $in: [...ids, 'w-new'] } })).toBe(ids.length);
+    // Any other failure fails the call, lost duplicates or not.
+    const bad = [{ updateOne: { filter: { _id: 'w-2' }, update: { $bogus: { owner: 'x' } } } }];
+    await expect(writeUnordered(meta, bad as never, { duplicatesLost: true })).rejects.toMatchObject({
+      name: 'MongoWriteError',
     });
-    // Every update after the chunk edge needs the insert at the start of the first chunk.
-    const inOrder = [
-      { insertOne: { document: { _id: 'ordered-a', owner: 'first' } } },
-      ...Array.from({ length: BULK_CHUNK + 10 }, (_, i) => setOwner('ordered-a', `o${i}`)),
-    ];
-    await bulkInChunks(meta, inOrder, { ordered: true });
-    expect(await meta.findOne({ _id: 'ordered-a' })).toMatchObject({ owner: `o${BULK_CHUNK + 9}` });
-    // A duplicate insert in the first chunk: nothing after it runs, in that chunk or the next.
-    const failing = [
-      { insertOne: { document: { _id: 'ordered-b', owner: 'first' } } },
-      { insertOne: { document: { _id: 'ordered-b', owner: 'again' } } },
-      ...Array.from({ length: BULK_CHUNK + 10 }, (_, i) => setOwner('ordered-b', `o${i}`)),
-    ];
-    await expect(bulkInChunks(meta, failing, { ordered: true })).rejects.toMatchObject({ code: 11000 });
-    expect(await meta.findOne({ _id: 'ordered-b' })).toMatchObject({ owner: 'first' });
   });
 });
 

@@ -184,26 +184,31 @@ describe('incremental rollup levels', () => {
     // Just before this store's first write to each level, another run stores a new page view of
     // the same user, location and day in another slot, and refreshes every level: our write loses.
     const writes = new Map<string, number>();
+    const interlope = async (name: string) => {
+      writes.set(name, (writes.get(name) ?? 0) + 1);
+      if (writes.get(name) !== 1) return;
+      const d = docs[0]!;
+      const [late] = await insertPageviews(t, [
+        { ...d, id: undefined, startedAt: new Date(d.startedAt.getTime() + 3 * 900_000), locationId: d.locationId },
+      ]);
+      await recompute(other, [rollupKeyOf({ ...late!, startedAt: late!.startedAt.getTime() })]);
+    };
+    // Writes go as write commands through the collection's `db` (storage/bulk-chunks.ts).
     const interloping = <T extends Document>(coll: Collection<T>, name: string) =>
       new Proxy(coll, {
         get(target, prop) {
-          if (prop === 'bulkWrite')
-            return async (ops: Document[], options?: Document) => {
-              writes.set(name, (writes.get(name) ?? 0) + 1);
-              if (writes.get(name) === 1) {
-                const d = docs[0]!;
-                const [late] = await insertPageviews(t, [
-                  {
-                    ...d,
-                    id: undefined,
-                    startedAt: new Date(d.startedAt.getTime() + 3 * 900_000),
-                    locationId: d.locationId,
-                  },
-                ]);
-                await recompute(other, [rollupKeyOf({ ...late!, startedAt: late!.startedAt.getTime() })]);
-              }
-              return target.bulkWrite(ops as never, options);
-            };
+          if (prop === 'db')
+            return new Proxy(target.db, {
+              get(db, p) {
+                if (p === 'command')
+                  return async (command: Document) => {
+                    if ('insert' in command || 'update' in command || 'delete' in command) await interlope(name);
+                    return db.command(command);
+                  };
+                const v = Reflect.get(db, p) as unknown;
+                return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(db) : v;
+              },
+            });
           const v = Reflect.get(target, prop) as unknown;
           return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
         },

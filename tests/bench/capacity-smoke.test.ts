@@ -39,6 +39,10 @@ it('runs --quick end to end and prints every figure for every server', () => {
     'sustained heartbeats/s',
     'page views sent / acked / stored',
     'heartbeats sent / acked / stored',
+    'seconds of the hold with an ack > 1 s',
+    'database commands > 100 ms in the hold',
+    'rollup runs in the hold',
+    'History /summary right after the hold',
   ])
     expect(out).toContain(label);
   const json = JSON.parse(out.slice(out.indexOf('\n{') + 1)) as { results: ServerFigures[] };
@@ -73,6 +77,14 @@ it('runs --quick end to end and prints every figure for every server', () => {
     // The hub's own flush histogram, read from its /metrics around the hold.
     if (r.server === 'bare') expect(r.flushes).toBeNull();
     else expect(r.flushes?.flushes, r.server).toBeGreaterThan(0);
+    expect(Array.isArray(r.stalls) && Array.isArray(r.dbSlow), r.server).toBe(true);
+    // The rollup counters and a History read, from the hub itself.
+    if (r.server === 'bare') expect([r.rollups, r.historyMs]).toEqual([null, null]);
+    else {
+      expect(r.rollups, r.server).toMatchObject({ runs: expect.any(Number), pageviews: expect.any(Number) });
+      expect(r.historyMs, r.server).toHaveLength(3);
+      for (const v of r.historyMs!) expect(v, r.server).toBeGreaterThan(0);
+    }
   }
   expect(out).toMatch(/\(\d+(\.\d)?×\)/); // hub/bare ratios
 }, 300_000);

@@ -12,6 +12,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { ENGAGED_PER_HEARTBEAT } from './load/generator-constants.ts';
+import { dashboardToken } from './load/tokens.ts';
 import { cpuMeter, ms, quantile } from './load/stats.ts';
 import {
   flushesBetween,
@@ -113,6 +114,11 @@ export interface ServerFigures {
   navP50: number;
   navP99: number;
   navSamples: number;
+  /**
+   * One agency's `/summary` for today, read three times right after the hold (null for bare):
+   * the first waits for the rollups to catch up with whatever the periodic run has not done yet.
+   */
+  historyMs: number[] | null;
   holdSent: number;
   holdAcked: number;
   holdErrors: Record<string, number>;
@@ -183,6 +189,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
         `heap snapshot: ${await server.heapSnapshot(`${o.heapSnapshotDir}/${kind}-${o.trackers}.heapsnapshot`)}`,
       );
     }
+    const historyMs = kind === 'bare' ? null : await historyReads(server.url);
     const n = Math.max(1, conn.connected);
     const perTrackerKB = (bytes: number) => bytes / n / 1024;
     const median = (field: 'rss' | 'heapUsed' | 'heapTotal' | 'external') =>
@@ -266,6 +273,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       navP50: hold.navP50,
       navP99: hold.navP99,
       navSamples: hold.navSamples,
+      historyMs,
       holdSent: hold.sent,
       holdAcked: hold.acked,
       holdErrors: hold.errors,
@@ -281,6 +289,26 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     await gen.stop();
     await server.stop();
   }
+}
+
+/** Reads one agency's `/summary` for today three times, one after another; their latencies. */
+async function historyReads(url: string): Promise<number[]> {
+  const token = await dashboardToken(0);
+  const day = new Date();
+  day.setUTCHours(0, 0, 0, 0);
+  const from = day.toISOString();
+  const to = new Date(day.getTime() + 86_400_000).toISOString();
+  const out: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    const res = await fetch(`${url}/api/v1/summary?from=${from}&to=${to}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`/summary answered ${res.status}`);
+    out.push(performance.now() - started);
+  }
+  return out;
 }
 
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(0)}%`);
@@ -352,6 +380,10 @@ export function formatTable(rows: ServerFigures[]): string {
           : '–',
     ],
     ['navigation → dashboard p50 / p99', (r) => `${ms(r.navP50)} / ${ms(r.navP99)} ms (${r.navSamples})`],
+    [
+      'History /summary right after the hold: first (catch-up) / then',
+      (r) => (r.historyMs ? `${r.historyMs.map(ms).join(' / ')} ms` : '–'),
+    ],
     [
       'hold events sent / acked',
       (r) =>

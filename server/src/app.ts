@@ -133,7 +133,7 @@ export async function createHub(
       metrics.rollupKeys.inc(r.keys);
     },
   });
-  const stats = new HistoryStats(db.guard(statsStorage.reader), () => rollupJob.catchUp());
+  const stats = new HistoryStats(db.guard(statsStorage.reader), (agencyId) => rollupJob.catchUpAgency(agencyId));
   const retention = new RetentionJob(db.guard(statsStorage.jobState), {
     owner,
     retentionDays: config.RETENTION_DAYS,
@@ -245,7 +245,8 @@ export async function createHub(
     stats,
     exporter: db.guard(statsStorage.exporter),
     activity,
-    heatmap: (filter, spec) => heatmap(db.guard(statsStorage.reader), () => rollupJob.catchUp(), filter, spec),
+    heatmap: (filter, spec) =>
+      heatmap(db.guard(statsStorage.reader), (agencyId) => rollupJob.catchUpAgency(agencyId), filter, spec),
     erase: (claims, userId) =>
       eraseUserActivity(
         {

@@ -80,7 +80,7 @@ export function hourIntervals(lo: number, hi: number, tz: string): { boundaries:
  */
 export async function heatmap(
   reader: StatsReader,
-  catchUp: () => Promise<unknown>,
+  catchUp: (agencyId: string) => Promise<unknown>,
   filter: HistoryFilter & { from: Date; to: Date },
   spec: { tz: string; weekStart: (typeof WEEKDAYS)[number] },
 ): Promise<Heatmap> {
@@ -105,7 +105,7 @@ export async function heatmap(
     );
     rows.forEach((r, i) => add(cells[i] as [number, number], r));
   };
-  await catchUp();
+  await catchUp(filter.agencyId);
   const lo = ceilToBucket(from);
   const hi = floorToBucket(to);
   if (lo >= hi) await read('pageviews', from, to);

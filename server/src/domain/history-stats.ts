@@ -29,7 +29,8 @@ function totalsOf(rows: BucketRow[]): Totals {
 export class HistoryStats {
   constructor(
     private readonly reader: StatsReader,
-    private readonly catchUp: () => Promise<unknown>,
+    /** Brings the rollups of one agency up to date (RollupJob.catchUpAgency). */
+    private readonly catchUp: (agencyId: string) => Promise<unknown>,
   ) {}
 
   /** Calendar buckets of the zone covering [from, to), their totals and the previous period's. */
@@ -39,7 +40,7 @@ export class HistoryStats {
     // Historic zone rules (local mean time before ~1900) are not on 15-minute edges: answer
     // those from page views rather than approximately.
     const source = all.every(isBucketAligned) ? 'rollups' : 'pageviews';
-    await this.catchUp();
+    await this.catchUp(filter.agencyId);
     const rows = await this.reader.bucketTotals(
       scopeOf(filter),
       source,
@@ -68,7 +69,7 @@ export class HistoryStats {
 
   /** Paths by page views (most first), with engaged time and distinct users. */
   async topPages(filter: HistoryFilter, limit: number): Promise<TopPage[]> {
-    await this.catchUp();
+    await this.catchUp(filter.agencyId);
     const scope = scopeOf(filter);
     const parts = await Promise.all(rangeSegments(filter.from, filter.to).map((s) => this.reader.pageTotals(scope, s)));
     const byPath = new Map<string, { pageviews: number; engagedMs: number; users: Set<string> }>();
@@ -93,7 +94,7 @@ export class HistoryStats {
 
   /** Users by page views (most first): totals, last activity, most-used location, name. */
   async users(filter: HistoryFilter, limit: number): Promise<UserStats[]> {
-    await this.catchUp();
+    await this.catchUp(filter.agencyId);
     const scope = scopeOf(filter);
     const parts = await Promise.all(rangeSegments(filter.from, filter.to).map((s) => this.reader.userTotals(scope, s)));
     type Acc = { pageviews: number; engagedMs: number; lastSeen: number; name: string; locations: Map<string, number> };

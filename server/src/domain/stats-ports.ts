@@ -41,8 +41,8 @@ export interface StatsReader {
 
 /** The writer side of rollup maintenance; implemented in storage/. */
 export interface RollupStore {
-  /** Page views whose `updatedAt` is at or after `since`: their id, rollup key and `updatedAt`. */
-  changedSince(since: Date): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }>;
+  /** Page views (of one agency, if given) whose `updatedAt` is at or after `since`: their id, rollup key and `updatedAt`. */
+  changedSince(since: Date, agencyId?: string): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }>;
   /**
    * Recomputes these rollups from their page views and `$set`s them (upsert), deleting the
    * ones left with no page view. Idempotent: running it twice, or on two instances, is

@@ -117,12 +117,16 @@ export class MongoRollupStore implements RollupStore {
     private readonly horizon: () => number = () => 0,
   ) {}
 
-  async *changedSince(since: Date): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }> {
+  async *changedSince(
+    since: Date,
+    agencyId?: string,
+  ): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }> {
     // Uses the { updatedAt: 1 } index; no sort, the job only needs the set and the maximum.
     // Only what names the rollup: every open page view changes between runs, so this read is
-    // the job's largest, and the values come from the recomputation's own read.
+    // the job's largest, and the values come from the recomputation's own read. One agency's
+    // changes (a History read's catch-up) are filtered by the database from the same range.
     const cursor = this.pageviews.find(
-      { updatedAt: { $gte: since } },
+      { updatedAt: { $gte: since }, ...(agencyId === undefined ? {} : { agencyId }) },
       { projection: KEY_FIELDS, batchSize: READ_BATCH },
     );
     try {

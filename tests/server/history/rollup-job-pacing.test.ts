@@ -12,7 +12,7 @@ import { rollupJob } from './fixtures.ts';
 const STEP_MS = 40;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function fakes(changed: number) {
+function fakes(changed: number, log: string[] = []) {
   const steps: number[] = [];
   const timed = async () => {
     const t = performance.now();
@@ -27,9 +27,14 @@ function fakes(changed: number) {
     bucketStart: 0,
   });
   let runs = 0;
+  /** The agency each read of changes asked for (undefined: every agency). */
+  const reads: (string | undefined)[] = [];
+  const watermarks: number[] = [];
   const store: RollupStore = {
     // Every run finds the same page views changed again.
-    async *changedSince() {
+    async *changedSince(_since, agencyId) {
+      reads.push(agencyId);
+      log.push(`read ${agencyId ?? 'all'}`);
       runs++;
       for (let i = 0; i < changed; i++) yield { id: `pv${i}`, key: key(i), updatedAt: runs * 1_000 + i };
     },
@@ -47,9 +52,9 @@ function fakes(changed: number) {
     tryLease: () => Promise.resolve(true),
     releaseLease: () => Promise.resolve(),
     watermark: () => Promise.resolve(null),
-    advanceWatermark: () => Promise.resolve(),
+    advanceWatermark: (_job, at) => (watermarks.push(at), Promise.resolve()),
   };
-  return { store, state, steps };
+  return { store, state, steps, reads, watermarks };
 }
 
 const job = (f: ReturnType<typeof fakes>, busyShare: number, more: Pick<RollupJobOptions, 'onRun'> = {}): RollupJob =>
@@ -118,6 +123,42 @@ describe('rollup job pacing', () => {
     expect(f.steps).toHaveLength(3);
     // Still paced: each step's rest is four times the step.
     expect(performance.now() - started).toBeGreaterThanOrEqual(worked * 4 - STEP_MS - 5);
+  });
+
+  it("an agency's catch-up does not wait for a resting periodic run, reads that agency only and leaves the watermark", async () => {
+    const f = fakes(3);
+    const j = job(f, 0.01);
+    const periodic = j.tick();
+    await wait(STEP_MS * 2);
+    const started = performance.now();
+    expect(await j.catchUpAgency('a')).toMatchObject({ changed: 3, keys: 3 });
+    // Five steps of 40 ms, no rests; the periodic run is still resting (about 4 s per step).
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(f.reads).toEqual([undefined, 'a']);
+    expect(f.watermarks).toEqual([]);
+    await j.stop();
+    await periodic;
+    // The periodic run, woken by stop(), moved the watermark; the agency's catch-up never did.
+    expect(f.watermarks).toHaveLength(1);
+  });
+
+  it("callers during an agency's catch-up share exactly one more, and a full catch-up waits for it", async () => {
+    const log: string[] = [];
+    const f = fakes(2, log);
+    const j = job(f, 1);
+    const first = j.catchUpAgency('a').then(() => log.push('a done'));
+    const second = j.catchUpAgency('a');
+    const third = j.catchUpAgency('a');
+    const other = j.catchUpAgency('b').then(() => log.push('b done'));
+    const all = j.catchUp();
+    const reads = f.reads;
+    await Promise.all([first, second, third, other, all]);
+    expect(second).toBe(third);
+    // a and b, then one more for a's later callers; the full catch-up read only after a and b were done.
+    expect(reads.filter((r) => r === 'a')).toHaveLength(2);
+    expect(reads.filter((r) => r === 'b')).toHaveLength(1);
+    expect(log.indexOf('read all')).toBeGreaterThan(log.indexOf('a done'));
+    expect(log.indexOf('read all')).toBeGreaterThan(log.indexOf('b done'));
   });
 
   it('stop() wakes a resting run instead of waiting out its rest', async () => {

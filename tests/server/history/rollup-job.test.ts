@@ -125,6 +125,38 @@ describe('rollup job', () => {
     expect(r).toMatchObject({ pageviews: 1, engagedMs: 5_000 });
   });
 
+  it("an agency's catch-up reads that agency's changes only, and follows them exactly", async () => {
+    const [mine, theirs] = await insertPageviews(t, [
+      { agencyId: 'scoped-a', userId: 'sa', startedAt: '2026-05-11T10:00:00Z', engagedMs: 1_000 },
+      { agencyId: 'scoped-b', userId: 'sb', startedAt: '2026-05-11T10:00:00Z', engagedMs: 1_000 },
+    ]);
+    const seen: string[] = [];
+    const store = {
+      async *changedSince(since: Date, agencyId?: string) {
+        for await (const c of st.rollups.changedSince(since, agencyId)) {
+          seen.push(c.key.agencyId);
+          yield c;
+        }
+      },
+      recomputeRollups: (keys: RollupKey[]) => st.rollups.recomputeRollups(keys),
+      refreshLevels: (keys: RollupKey[]) => st.rollups.refreshLevels(keys),
+    };
+    const j = rollupJob({ rollups: store, jobState: st.jobState }, 'scoped', 50);
+    for (const d of [mine!, theirs!])
+      await t.hub.db.models.pageviews.updateOne(
+        { _id: d._id },
+        { $inc: { engagedMs: 4_000 }, $set: { updatedAt: new Date() } },
+      );
+    await j.catchUpAgency('scoped-a');
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen)).toEqual(new Set(['scoped-a']));
+    const rollupOf = (d: PageviewDoc) =>
+      st.collections.rollups.findOne({ _id: rollupId(rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })) });
+    expect(await rollupOf(mine!)).toMatchObject({ pageviews: 1, engagedMs: 5_000 });
+    const day = await st.collections.days.findOne({ agencyId: 'scoped-a', userId: 'sa' });
+    expect(day).toMatchObject({ pageviews: 1, engagedMs: 5_000 });
+  });
+
   it('picks up a write stamped just behind the watermark (inside the margin)', async () => {
     const j = job('g');
     await j.catchUp();

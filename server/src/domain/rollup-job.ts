@@ -1,4 +1,4 @@
-import { rollupId, type RollupKey } from './rollup-keys.ts';
+import { rollupPass, ROLLUP_JOB, type RollupRunStats } from './rollup-pass.ts';
 import type { JobStateStore, RollupStore } from './stats-ports.ts';
 
 export interface RollupJobOptions {
@@ -37,13 +37,6 @@ export interface RollupJobOptions {
   onRun?: (run: RollupRunReport) => void;
 }
 
-export interface RollupRunStats {
-  changed: number;
-  keys: number;
-  written: number;
-  deleted: number;
-}
-
 export interface RollupRunReport extends RollupRunStats {
   /** A periodic run (paced) or a catch-up before a read. */
   kind: 'periodic' | 'catch-up';
@@ -51,8 +44,6 @@ export interface RollupRunReport extends RollupRunStats {
   /** Wall time less the rests a paced run took. */
   workMs: number;
 }
-
-const JOB = 'rollups';
 
 /** One run: periodic (paced) or a catch-up, of every agency or of one; the time it rested. */
 interface Run {
@@ -67,10 +58,11 @@ interface Run {
  * the page views themselves and `$set`. Nothing is ever added up incrementally, so a run that
  * repeats work, overlaps another instance's run or dies half way leaves correct rollups.
  *
- * The periodic run takes a lease so that normally one instance does the work; `catchUp()`
- * (called before every statistics read, so answers are exact right after writes) needs no
- * lease, because it is idempotent anyway. In one process runs never overlap: a catch-up
- * asked for during a run waits for it and then runs once more for everyone waiting.
+ * The periodic run takes a lease so that normally one instance does the work. A catch-up needs
+ * no lease, because it is idempotent anyway: `catchUpAgency()` before every statistics read (so
+ * answers are exact right after writes) runs beside the periodic run; `catchUp()` waits for the
+ * runs in progress and then runs once more for everyone waiting. A pass is one function
+ * (rollup-pass.ts); this class decides when passes run, how they rest, and who waits.
  */
 export class RollupJob {
   private timer: NodeJS.Timeout | null = null;
@@ -112,7 +104,7 @@ export class RollupJob {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);
-    await this.state.releaseLease(JOB, this.opts.owner).catch(() => undefined);
+    await this.state.releaseLease(ROLLUP_JOB, this.opts.owner).catch(() => undefined);
   }
 
   /**
@@ -121,7 +113,7 @@ export class RollupJob {
    */
   async tick(): Promise<RollupRunStats | null> {
     if (this.running) return null;
-    if (!(await this.state.tryLease(JOB, this.opts.owner, this.opts.leaseMs))) return null;
+    if (!(await this.state.tryLease(ROLLUP_JOB, this.opts.owner, this.opts.leaseMs))) return null;
     if (this.running) return null;
     return this.begin(true);
   }
@@ -211,54 +203,8 @@ export class RollupJob {
     return result;
   }
 
-  private async runOnce(run: Run): Promise<RollupRunStats> {
-    const { marginMs, batchKeys, clock } = this.opts;
-    const watermark = await this.state.watermark(JOB);
-    const since = Math.max(0, (watermark ?? 0) - marginMs);
-    for (const [id, at] of this.recent) if (at < since) this.recent.delete(id);
-    const stats: RollupRunStats = { changed: 0, keys: 0, written: 0, deleted: 0 };
-    let newest = watermark ?? 0;
-    let pending = new Map<string, RollupKey>();
-    let pendingIds: [string, number][] = [];
-    // Rollups recomputed whose levels are not refreshed yet, and the page view states behind them:
-    // those go into `recent` only once the levels are done too.
-    let levels = new Map<string, RollupKey>();
-    let levelIds: [string, number][] = [];
-    const refresh = async () => {
-      await this.store.refreshLevels([...levels.values()], (chunk) => this.step(run, chunk));
-      for (const [id, at] of levelIds) this.recent.set(id, at);
-      levels = new Map();
-      levelIds = [];
-    };
-    const flush = async () => {
-      const keys = [...pending.values()];
-      const r = await this.step(run, () => this.store.recomputeRollups(keys));
-      stats.keys += pending.size;
-      stats.written += r.written;
-      stats.deleted += r.deleted;
-      for (const [id, k] of pending) levels.set(id, k);
-      for (const x of pendingIds) levelIds.push(x);
-      pending = new Map();
-      pendingIds = [];
-      if (levels.size >= (this.opts.levelKeys ?? 200_000)) await refresh();
-    };
-    for await (const { id, key, updatedAt } of this.store.changedSince(new Date(since), run.agencyId)) {
-      newest = Math.max(newest, updatedAt);
-      // Re-read because of the margin, but this process already rolled up exactly this state.
-      if (this.recent.get(id) === updatedAt) continue;
-      stats.changed++;
-      pending.set(rollupId(key), key);
-      pendingIds.push([id, updatedAt]);
-      if (pending.size >= batchKeys) await flush();
-    }
-    if (pending.size > 0) await flush();
-    if (levels.size > 0) await refresh();
-    // Never past our own clock: a page view stamped in the future by a skewed instance must not
-    // make us skip writes stamped correctly in between; it is simply re-read until then.
-    // One agency's catch-up leaves the watermark to the runs that read every agency.
-    const next = Math.min(newest, clock());
-    if (run.agencyId === undefined && next > (watermark ?? -1)) await this.state.advanceWatermark(JOB, next);
-    return stats;
+  private runOnce(run: Run): Promise<RollupRunStats> {
+    return rollupPass(this.store, this.state, this.opts, this.recent, (work) => this.step(run, work), run.agencyId);
   }
 }
 

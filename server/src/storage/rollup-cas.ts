@@ -115,14 +115,20 @@ const ROUNDS = 5;
 
 /**
  * Writes `all` with `write` (which returns the ids that lost), then again what lost, until
- * nothing does: only a concurrent write makes one lose, so a few rounds settle it.
+ * nothing does: only a concurrent write makes one lose, so a few rounds settle it. With
+ * `firstLost`, the caller has written the first round itself (refreshLevels: user-days and
+ * path-days on one read) and these ids lost it; it counts as one of the rounds.
  */
-export async function untilSettled<T>(all: Map<string, T>, write: (part: Map<string, T>) => Promise<string[]>) {
-  let part = all;
-  for (let round = 0; part.size > 0; round++) {
+export async function untilSettled<T>(
+  all: Map<string, T>,
+  write: (part: Map<string, T>) => Promise<string[]>,
+  firstLost?: string[],
+) {
+  const only = (ids: string[]) => new Map(ids.map((id) => [id, all.get(id) as T]));
+  let part = firstLost === undefined ? all : only(firstLost);
+  for (let round = firstLost === undefined ? 0 : 1; part.size > 0; round++) {
     if (round === ROUNDS)
       throw new Error(`rollup levels: ${part.size} documents still changing after ${ROUNDS} rounds`);
-    const lost = await write(part);
-    part = new Map(lost.map((id) => [id, all.get(id) as T]));
+    part = only(await write(part));
   }
 }

@@ -53,7 +53,7 @@ export async function refreshLevels(c: Omit<StatsCollections, 'meta'>, keys: Rol
   ]);
   const lostDays = await writeDays(c, days, storedDays, [...below, ...belowAlone]);
   const lostPathDays = await writePathDays(c, pathDays, storedPathDays, below);
-  await untilSettled(subset(days, lostDays), (t) => refreshDays(c, t));
+  await untilSettled(days, (t) => refreshDays(c, t), lostDays);
   const months = new Map<string, { key: MonthKey; days: DayKey[] }>();
   for (const { key } of days.values()) {
     const m = monthKeyOf(key);
@@ -62,10 +62,8 @@ export async function refreshLevels(c: Omit<StatsCollections, 'meta'>, keys: Rol
     else months.set(monthId(m), { key: m, days: [key] });
   }
   await untilSettled(months, (t) => refreshMonths(c, t));
-  await untilSettled(subset(pathDays, lostPathDays), (t) => refreshPathDays(c, t));
+  await untilSettled(pathDays, (t) => refreshPathDays(c, t), lostPathDays);
 }
-
-const subset = <T>(all: Map<string, T>, ids: string[]) => new Map(ids.map((id) => [id, all.get(id) as T]));
 
 /** A document of a level with the slots (indexes in its UTC day) a run recomputed. */
 interface Touched<K> {

@@ -102,7 +102,7 @@ export class TrackingService {
     const key = pageviewKey(ctx.claims.agencyId, e.id);
     if (this.tabs.pageview(key)) return undefined;
     const soon = !this.isNewer(tabKey, e.seq); // not shown before its lookup (see pageview())
-    const started = this.tabs.load(key, () => this.loader.load(key, soon));
+    const started = this.loadPageview(key, soon);
     started.catch(() => {}); // awaited in the queue, unless the event is refused before that
     return started;
   }
@@ -218,8 +218,11 @@ export class TrackingService {
     return this.tabs.pageview(key) ?? (started ? await started : this.loadPageview(key));
   }
 
-  /** A page view this instance does not hold, from storage (lookups close in time share a query). */
-  private loadPageview(key: string): Promise<OpenPageview | undefined> {
-    return this.tabs.load(key, () => this.loader.load(key));
+  /**
+   * A page view this instance does not hold, from storage (lookups close in time share a query;
+   * `soon`: this one does not wait for the window, see BatchLoader.load).
+   */
+  private loadPageview(key: string, soon = false): Promise<OpenPageview | undefined> {
+    return this.tabs.load(key, () => this.loader.load(key, soon));
   }
 }

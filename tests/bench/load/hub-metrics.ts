@@ -4,6 +4,7 @@
  * slow ack can be told apart as waiting for a flush or waiting for the event loop; and what its
  * rollup job did meanwhile.
  */
+import { metricValue } from '../../helpers/hub-process.ts';
 
 /** One histogram's buckets (cumulative counts by upper bound), sum and count. */
 interface Histogram {
@@ -35,17 +36,6 @@ export interface FlushWindow {
   eventsPerFlush: number;
 }
 
-/** A counter's value, summed over its label sets (or only those whose labels include `labels`). */
-function counter(text: string, name: string, labels = ''): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (labels && !line.includes(labels)) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
 /** The rollup job's periodic runs in a phase (catch-ups only come with History reads). */
 export interface RollupWindow {
   runs: number;
@@ -62,10 +52,10 @@ export async function readHubMetrics(url: string): Promise<HubMetrics> {
     flush: histogram(text, 'hub_flush_latency_ms'),
     events: histogram(text, 'hub_flush_batch_events'),
     rollups: {
-      runs: counter(text, 'hub_rollup_runs_total', 'kind="periodic"'),
-      workS: counter(text, 'hub_rollup_work_seconds_total', 'kind="periodic"'),
-      pageviews: counter(text, 'hub_rollup_pageviews_total'),
-      keys: counter(text, 'hub_rollup_keys_total'),
+      runs: metricValue(text, 'hub_rollup_runs_total', { kind: 'periodic' }) ?? 0,
+      workS: metricValue(text, 'hub_rollup_work_seconds_total', { kind: 'periodic' }) ?? 0,
+      pageviews: metricValue(text, 'hub_rollup_pageviews_total') ?? 0,
+      keys: metricValue(text, 'hub_rollup_keys_total') ?? 0,
     },
   };
 }

@@ -60,6 +60,14 @@ function fakes(changed: number, log: string[] = []) {
 const job = (f: ReturnType<typeof fakes>, busyShare: number, more: Pick<RollupJobOptions, 'onRun'> = {}): RollupJob =>
   rollupJob({ rollups: f.store, jobState: f.state }, 'me', 1, { busyShare, ...more });
 
+/** A job paced at 1% whose periodic run has done its first step and rests (about 4 s); from when. */
+async function resting(f: ReturnType<typeof fakes>) {
+  const j = job(f, 0.01);
+  const periodic = j.tick();
+  await wait(STEP_MS * 2);
+  return { j, periodic, started: performance.now() };
+}
+
 describe('rollup job pacing', () => {
   it('a periodic run rests so that its steps take at most their share of the wall clock', async () => {
     const f = fakes(3);
@@ -100,10 +108,7 @@ describe('rollup job pacing', () => {
 
   it('a catch-up asked for during a resting run wakes it, and is answered by one more run at full speed', async () => {
     const f = fakes(3);
-    const j = job(f, 0.01);
-    const periodic = j.tick();
-    await wait(STEP_MS * 2);
-    const started = performance.now();
+    const { j, periodic, started } = await resting(f);
     const caughtUp = await j.catchUp();
     expect(caughtUp).toMatchObject({ changed: 3 });
     expect(await periodic).toMatchObject({ changed: 3 });
@@ -127,10 +132,7 @@ describe('rollup job pacing', () => {
 
   it("an agency's catch-up does not wait for a resting periodic run, reads that agency only and leaves the watermark", async () => {
     const f = fakes(3);
-    const j = job(f, 0.01);
-    const periodic = j.tick();
-    await wait(STEP_MS * 2);
-    const started = performance.now();
+    const { j, periodic, started } = await resting(f);
     expect(await j.catchUpAgency('a')).toMatchObject({ changed: 3, keys: 3 });
     // Five steps of 40 ms, no rests; the periodic run is still resting (about 4 s per step).
     expect(performance.now() - started).toBeLessThan(1_500);
@@ -163,10 +165,7 @@ describe('rollup job pacing', () => {
 
   it('stop() wakes a resting run instead of waiting out its rest', async () => {
     const f = fakes(3);
-    const j = job(f, 0.01);
-    const periodic = j.tick();
-    await wait(STEP_MS * 2);
-    const started = performance.now();
+    const { j, periodic, started } = await resting(f);
     await j.stop();
     await periodic;
     expect(performance.now() - started).toBeLessThan(3_000);

@@ -1,4 +1,4 @@
-import { rollupPass, ROLLUP_JOB, type RollupRunStats } from './rollup-pass.ts';
+import { rollupPass, ROLLUP_JOB, type RolledUp, type RollupRunStats } from './rollup-pass.ts';
 import type { JobStateStore, RollupStore } from './stats-ports.ts';
 
 export interface RollupJobOptions {
@@ -61,7 +61,8 @@ interface Run {
  * The periodic run takes a lease so that normally one instance does the work. A catch-up needs
  * no lease, because it is idempotent anyway: `catchUpAgency()` before every statistics read (so
  * answers are exact right after writes) runs beside the periodic run; `catchUp()` waits for the
- * runs in progress and then runs once more for everyone waiting. A pass is one function
+ * runs in progress and then runs once more for everyone waiting. The periodic run leaves open
+ * page views to their close; catch-ups take them too. A pass is one function
  * (rollup-pass.ts); this class decides when passes run, how they rest, and who waits.
  */
 export class RollupJob {
@@ -74,12 +75,8 @@ export class RollupJob {
   private wake: (() => void) | null = null;
   /** Per agency: its catch-up in progress, and the one queued to run after it. */
   private readonly agencies = new Map<string, { done: Promise<void>; next: Promise<RollupRunStats> | null }>();
-  /**
-   * Page view states (id -> updatedAt) this process has rolled up and may see again inside the
-   * margin. Skipping them is safe: the recomputation that followed read at least that state, and
-   * a late write to a neighbour in the same rollup shows up as a change of its own.
-   */
-  private readonly recent = new Map<string, number>();
+  /** Page view states this process has rolled up (rollup-pass.ts). */
+  private readonly recent: RolledUp = new Map();
 
   constructor(
     private readonly store: RollupStore,
@@ -204,7 +201,9 @@ export class RollupJob {
   }
 
   private runOnce(run: Run): Promise<RollupRunStats> {
-    return rollupPass(this.store, this.state, this.opts, this.recent, (work) => this.step(run, work), run.agencyId);
+    // A periodic run leaves open page views to their close; a catch-up, before a read, takes them.
+    const scope = { open: !run.paced, ...(run.agencyId === undefined ? {} : { agencyId: run.agencyId }) };
+    return rollupPass(this.store, this.state, this.opts, this.recent, (work) => this.step(run, work), scope);
   }
 }
 

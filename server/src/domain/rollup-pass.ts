@@ -11,6 +11,17 @@ export interface RollupRunStats {
   deleted: number;
 }
 
+/**
+ * Page view states this process has rolled up (id -> `updatedAt`, and whether it was open), which
+ * a pass may read again: closed ones inside the margin; open ones at every catch-up, for as long
+ * as they stay open. Skipping them is safe: the recomputation that followed read at least that
+ * state, and a late write to a neighbour in the same rollup shows up as a change of its own.
+ */
+export type RolledUp = Map<string, { at: number; open: boolean }>;
+
+/** An open page view's state is remembered this long after it last changed (a quiet tab, a lost close). */
+const OPEN_STATE_KEPT_MS = 15 * 60_000;
+
 export interface RollupPassOptions {
   marginMs: number;
   batchKeys: number;
@@ -24,30 +35,38 @@ export interface RollupPassOptions {
  * refreshes the levels above, each step through `step` (which paces it); `recent` holds the
  * page view states already rolled up, and gets those of this pass once their levels are done.
  * Only a pass over every agency moves the watermark.
+ *
+ * With `open` false (the periodic pass) it leaves open page views alone. An open page view
+ * changes with every heartbeat, so a periodic pass recomputed nearly every open tab's rollup
+ * and levels once a minute, only for them to change again; it now waits for the close. No open
+ * state is lost by that: every page view is closed in the end (by its tab, or by the sweeper
+ * of whichever instance runs), and a close stamps `updatedAt`. A catch-up (`open` true: before
+ * a read, or an erasure) takes every open page view whose state it has not rolled up yet.
  */
 export async function rollupPass(
   store: RollupStore,
   state: JobStateStore,
   opts: RollupPassOptions,
-  recent: Map<string, number>,
+  recent: RolledUp,
   step: <T>(work: () => Promise<T>) => Promise<T>,
-  agencyId?: string,
+  scope: { agencyId?: string; open: boolean },
 ): Promise<RollupRunStats> {
   const { marginMs, batchKeys, clock } = opts;
   const watermark = await state.watermark(ROLLUP_JOB);
   const since = Math.max(0, (watermark ?? 0) - marginMs);
-  for (const [id, at] of recent) if (at < since) recent.delete(id);
+  const openKept = clock() - OPEN_STATE_KEPT_MS;
+  for (const [id, s] of recent) if (s.at < since && (!s.open || s.at < openKept)) recent.delete(id);
   const stats: RollupRunStats = { changed: 0, keys: 0, written: 0, deleted: 0 };
   let newest = watermark ?? 0;
   let pending = new Map<string, RollupKey>();
-  let pendingIds: [string, number][] = [];
+  let pendingIds: [string, { at: number; open: boolean }][] = [];
   // Rollups recomputed whose levels are not refreshed yet, and the page view states behind them:
   // those go into `recent` only once the levels are done too.
   let levels = new Map<string, RollupKey>();
-  let levelIds: [string, number][] = [];
+  let levelIds: [string, { at: number; open: boolean }][] = [];
   const refresh = async () => {
     await store.refreshLevels([...levels.values()], step);
-    for (const [id, at] of levelIds) recent.set(id, at);
+    for (const [id, rolled] of levelIds) recent.set(id, rolled);
     levels = new Map();
     levelIds = [];
   };
@@ -63,13 +82,13 @@ export async function rollupPass(
     pendingIds = [];
     if (levels.size >= (opts.levelKeys ?? 200_000)) await refresh();
   };
-  for await (const { id, key, updatedAt } of store.changedSince(new Date(since), agencyId)) {
-    newest = Math.max(newest, updatedAt);
-    // Re-read because of the margin, but this process already rolled up exactly this state.
-    if (recent.get(id) === updatedAt) continue;
+  for await (const { id, key, updatedAt, open } of store.changedSince(new Date(since), scope)) {
+    if (!open) newest = Math.max(newest, updatedAt);
+    // Re-read because of the margin, or open and unchanged, but this process already rolled up exactly this state.
+    if (recent.get(id)?.at === updatedAt) continue;
     stats.changed++;
     pending.set(rollupId(key), key);
-    pendingIds.push([id, updatedAt]);
+    pendingIds.push([id, { at: updatedAt, open }]);
     if (pending.size >= batchKeys) await flush();
   }
   if (pending.size > 0) await flush();
@@ -78,6 +97,6 @@ export async function rollupPass(
   // make us skip writes stamped correctly in between; it is simply re-read until then.
   // One agency's catch-up leaves the watermark to the runs that read every agency.
   const next = Math.min(newest, clock());
-  if (agencyId === undefined && next > (watermark ?? -1)) await state.advanceWatermark(ROLLUP_JOB, next);
+  if (scope.agencyId === undefined && next > (watermark ?? -1)) await state.advanceWatermark(ROLLUP_JOB, next);
   return stats;
 }

@@ -39,10 +39,27 @@ export interface StatsReader {
   userTotals(scope: StatsScope, segment: RangeSegment): Promise<UserRow[]>;
 }
 
+/** What `changedSince` reads: one agency or every one; open page views or not. */
+export interface ChangedScope {
+  agencyId?: string;
+  open?: boolean;
+}
+
+/** A page view a rollup pass may recompute: its id, rollup key, state (`updatedAt`) and whether it is open. */
+export interface ChangedPageview {
+  id: string;
+  key: RollupKey;
+  updatedAt: number;
+  open: boolean;
+}
+
 /** The writer side of rollup maintenance; implemented in storage/. */
 export interface RollupStore {
-  /** Page views (of one agency, if given) whose `updatedAt` is at or after `since`: their id, rollup key and `updatedAt`. */
-  changedSince(since: Date, agencyId?: string): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }>;
+  /**
+   * The page views a rollup pass reads (of one agency, if given): closed ones whose `updatedAt`
+   * is at or after `since`, and with `open`, every open one too (whenever it last changed).
+   */
+  changedSince(since: Date, scope?: ChangedScope): AsyncIterable<ChangedPageview>;
   /**
    * Recomputes these rollups from their page views and `$set`s them (upsert), deleting the
    * ones left with no page view. Idempotent: running it twice, or on two instances, is

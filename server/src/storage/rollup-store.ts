@@ -2,17 +2,17 @@ import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import {
   foldRollups,
   rollupId,
-  rollupKeyOf,
   ROLLUP_BUCKET_MS,
   type RollupKey,
   type RollupSource,
   type RollupValues,
 } from '../domain/rollup-keys.ts';
-import type { RollupStore } from '../domain/stats-ports.ts';
+import type { ChangedPageview, ChangedScope, RollupStore } from '../domain/stats-ports.ts';
 import { MAX_OR_CLAUSES, READ_BATCH } from './bulk-chunks.ts';
 import type { PageviewDoc } from './models.ts';
 import { bulkIgnoringStale, versionedUpsert } from './rollup-day-store.ts';
 import type { RollupDayDoc, RollupDoc, RollupMonthDoc, RollupPathDayDoc } from './rollup-models.ts';
+import { readChanged } from './rollup-changes.ts';
 import { refreshLevels } from './rollup-refresh.ts';
 
 /** Buckets closer than this are read in one range query (the ones between are just not written). */
@@ -29,17 +29,6 @@ const SOURCE_FIELDS = {
   engagedMs: 1,
   lastSeenAt: 1,
   userName: 1,
-  updatedAt: 1,
-} as const;
-
-/** What names a page view's rollup (`rollupKeyOf`), with its id and change time: `changedSince` reads only these. */
-const KEY_FIELDS = {
-  _id: 1,
-  agencyId: 1,
-  userId: 1,
-  locationId: 1,
-  path: 1,
-  startedAt: 1,
   updatedAt: 1,
 } as const;
 
@@ -117,34 +106,8 @@ export class MongoRollupStore implements RollupStore {
     private readonly horizon: () => number = () => 0,
   ) {}
 
-  async *changedSince(
-    since: Date,
-    agencyId?: string,
-  ): AsyncIterable<{ id: string; key: RollupKey; updatedAt: number }> {
-    // Uses the { updatedAt: 1 } index; no sort, the job only needs the set and the maximum.
-    // Only what names the rollup: every open page view changes between runs, so this read is
-    // the job's largest, and the values come from the recomputation's own read. One agency's
-    // changes (a History read's catch-up) are filtered by the database from the same range.
-    const cursor = this.pageviews.find(
-      { updatedAt: { $gte: since }, ...(agencyId === undefined ? {} : { agencyId }) },
-      { projection: KEY_FIELDS, batchSize: READ_BATCH },
-    );
-    try {
-      for await (const d of cursor)
-        yield {
-          id: d._id,
-          key: rollupKeyOf({
-            agencyId: d.agencyId,
-            userId: d.userId,
-            locationId: d.locationId ?? null,
-            path: d.path,
-            startedAt: d.startedAt.getTime(),
-          }),
-          updatedAt: d.updatedAt.getTime(),
-        };
-    } finally {
-      await cursor.close();
-    }
+  changedSince(since: Date, scope: ChangedScope = {}): AsyncIterable<ChangedPageview> {
+    return readChanged(this.pageviews, since, scope);
   }
 
   async refreshLevels(

@@ -4,6 +4,7 @@ import { openStatsCollections, type StatsCollections } from '../../../server/src
 import { exportQuery } from '../../../server/src/storage/pageview-export.ts';
 import { mongoFilter } from '../../../server/src/storage/pageview-queries.ts';
 import { monthQuery } from '../../../server/src/storage/rollup-month-store.ts';
+import { changedQueries } from '../../../server/src/storage/rollup-changes.ts';
 import { bucketPipeline, pagePipeline, userPipeline } from '../../../server/src/storage/stats-queries.ts';
 import { startHub, type TestHub } from '../../helpers/hub.ts';
 import { getJson, insertPageviews, tokenFor } from './fixtures.ts';
@@ -127,9 +128,14 @@ describe('explain', () => {
   });
 
   it('rollup maintenance: changed page views and their recomputation', async () => {
-    expectIndexed(await t.hub.db.models.pageviews.find({ updatedAt: { $gte: day(1) } }).explain('queryPlanner'), [
-      'updatedAt_1',
-    ]);
+    // The periodic run's (closed page views changed since), and a read's catch-up (one agency, open ones too).
+    const queries = [...changedQueries(day(1), {}), ...changedQueries(day(1), { agencyId: 'acme', open: true })];
+    expect(queries).toHaveLength(3);
+    for (const { filter, hint } of queries)
+      expectIndexed(await t.hub.db.models.pageviews.find(filter).hint(hint).explain('queryPlanner'), [
+        'updatedAt_1',
+        'endedAt_1_aliveAt_1',
+      ]);
     const recompute = { agencyId: 'acme', $or: [{ userId: 'u1', startedAt: { $gte: day(1), $lt: day(2) } }] };
     expectIndexed(await t.hub.db.models.pageviews.find(recompute).explain('queryPlanner'), [
       'agencyId_1_userId_1_startedAt_-1',

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldDays } from '../../../server/src/domain/rollup-days.ts';
 import { foldRollups, rollupId, rollupKeyOf, type RollupKey } from '../../../server/src/domain/rollup-keys.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
+import type { ChangedScope } from '../../../server/src/domain/stats-ports.ts';
+import { rollupPass } from '../../../server/src/domain/rollup-pass.ts';
 import { MongoJobStateStore } from '../../../server/src/storage/job-state-store.ts';
 import { BULK_CHUNK, writeUnordered } from '../../../server/src/storage/bulk-chunks.ts';
 import { bulkIgnoringStale } from '../../../server/src/storage/rollup-day-store.ts';
@@ -88,7 +90,7 @@ describe('rollup job', () => {
     const calls = { rollups: 0, levels: [] as number[] };
     const counting = (levelKeys?: number) => {
       const store = {
-        changedSince: (since: Date) => st.rollups.changedSince(since),
+        changedSince: (since: Date, scope?: ChangedScope) => st.rollups.changedSince(since, scope),
         recomputeRollups: (keys: RollupKey[]) => (calls.rollups++, st.rollups.recomputeRollups(keys)),
         refreshLevels: (keys: RollupKey[]) => (calls.levels.push(keys.length), st.rollups.refreshLevels(keys)),
       };
@@ -125,6 +127,79 @@ describe('rollup job', () => {
     expect(r).toMatchObject({ pageviews: 1, engagedMs: 5_000 });
   });
 
+  it('a periodic pass leaves an open page view to its close; a catch-up takes it, once per state', async () => {
+    const agencyId = 'open-pv';
+    const [open, closed] = await insertPageviews(t, [
+      { agencyId, userId: 'o1', path: '/open', startedAt: '2026-05-12T10:00:00Z', engagedMs: 1_000 },
+      { agencyId, userId: 'o1', path: '/closed', startedAt: '2026-05-12T10:00:00Z', engagedMs: 2_000 },
+    ]);
+    // Open, and last changed a minute ago: behind the watermark and its margin once a pass ran.
+    const changedAt = new Date(Date.now() - 60_000);
+    await t.hub.db.models.pageviews.updateOne({ _id: open!._id }, { $set: { endedAt: null, updatedAt: changedAt } });
+    const rollupOf = (d: PageviewDoc) =>
+      st.collections.rollups.findOne({ _id: rollupId(rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })) });
+    const dayOf = () => st.collections.days.findOne({ agencyId, userId: 'o1' });
+    const periodic = () =>
+      rollupPass(st.rollups, st.jobState, { marginMs: 5_000, batchKeys: 50, clock: Date.now }, new Map(), (w) => w(), {
+        open: false,
+      });
+
+    await periodic();
+    expect(await rollupOf(closed!)).toMatchObject({ pageviews: 1, engagedMs: 2_000 });
+    expect(await rollupOf(open!)).toBeNull();
+    expect(await dayOf()).toMatchObject({ pageviews: 1, engagedMs: 2_000 });
+    // The watermark is past the open page view's last change; a catch-up in a process that never
+    // saw it (a History read on another instance) still finds it, because it is open.
+    expect((await st.jobState.watermark('rollups'))! - 5_000).toBeGreaterThan(changedAt.getTime());
+    const reader = job('reader');
+    // The open one, and the closed one again: inside the margin, and new to this process.
+    expect(await reader.catchUpAgency(agencyId)).toMatchObject({ changed: 2 });
+    expect(await rollupOf(open!)).toMatchObject({ pageviews: 1, engagedMs: 1_000 });
+    expect(await dayOf()).toMatchObject({ pageviews: 2, engagedMs: 3_000 });
+    // Unchanged since: the next read's catch-up does not recompute it again.
+    expect(await reader.catchUpAgency(agencyId)).toMatchObject({ changed: 0 });
+
+    // Its close stamps it as changed: the next periodic pass rolls up its final state.
+    await t.hub.db.models.pageviews.updateOne(
+      { _id: open!._id },
+      { $set: { endedAt: new Date(), updatedAt: new Date() }, $inc: { engagedMs: 500 } },
+    );
+    await periodic();
+    expect(await rollupOf(open!)).toMatchObject({ pageviews: 1, engagedMs: 1_500 });
+    expect(await dayOf()).toMatchObject({ pageviews: 2, engagedMs: 3_500 });
+  });
+
+  it('a page view that closes while a catch-up reads is read at least once', async () => {
+    const agencyId = 'closing-mid-read';
+    const [pv] = await insertPageviews(t, [{ agencyId, userId: 'c1', startedAt: '2026-05-12T11:00:00Z' }]);
+    const pageviews = t.hub.db.models.pageviews;
+    await pageviews.updateOne({ _id: pv!._id }, { $set: { endedAt: null } });
+    // The page view closes just before the read's second query runs, whichever that is.
+    let finds = 0;
+    const closingBetween = new Proxy(pageviews, {
+      get(target, prop, receiver) {
+        if (prop !== 'find') return Reflect.get(target, prop, receiver) as unknown;
+        return (...args: Parameters<typeof pageviews.find>) => {
+          const cursor = target.find(...args);
+          if (++finds !== 2) return cursor;
+          return {
+            async *[Symbol.asyncIterator]() {
+              await pageviews.updateOne({ _id: pv!._id }, { $set: { endedAt: new Date(), updatedAt: new Date() } });
+              yield* cursor;
+            },
+            close: () => cursor.close(),
+          };
+        };
+      },
+    });
+    const c = st.collections;
+    const store = new MongoRollupStore(closingBetween, c.rollups, c.days, c.months, c.pathDays);
+    const read: string[] = [];
+    for await (const x of store.changedSince(new Date(Date.now() - 1_000), { agencyId, open: true })) read.push(x.id);
+    expect(finds).toBe(2);
+    expect(read).toContain(pv!._id);
+  });
+
   it("an agency's catch-up reads that agency's changes only, and follows them exactly", async () => {
     const [mine, theirs] = await insertPageviews(t, [
       { agencyId: 'scoped-a', userId: 'sa', startedAt: '2026-05-11T10:00:00Z', engagedMs: 1_000 },
@@ -132,8 +207,8 @@ describe('rollup job', () => {
     ]);
     const seen: string[] = [];
     const store = {
-      async *changedSince(since: Date, agencyId?: string) {
-        for await (const c of st.rollups.changedSince(since, agencyId)) {
+      async *changedSince(since: Date, scope?: ChangedScope) {
+        for await (const c of st.rollups.changedSince(since, scope)) {
           seen.push(c.key.agencyId);
           yield c;
         }

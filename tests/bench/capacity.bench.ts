@@ -207,7 +207,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     await gen.call('connect', { n: tabs, rate: 1_000, first: o.trackers });
     await gen.call('storm', { timeoutMs: 60_000 });
     const steps: ServerFigures['throughput'] = [];
-    for (const rate of q ? [500] : [1_000, 2_000, 3_000, 4_000, 6_000, 8_000, 10_000]) {
+    for (const rate of q ? [500] : [1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000, 10_000]) {
       const m = cpuMeter(server.pid);
       const s = await gen.call<{ sent: number; acked: number; failed: number; p99: number }>('rate', {
         rate,

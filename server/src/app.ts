@@ -117,7 +117,10 @@ export async function createHub(
     intervalMs: config.ROLLUP_INTERVAL_MS,
     // Renewed every run: a lease that outlives a few runs keeps the job on one instance.
     leaseMs: Math.max(30_000, 3 * config.ROLLUP_INTERVAL_MS),
-    marginMs: 5_000,
+    // A write stamped this long before it lands is still read (the driver's socket timeout, so
+    // a flush held up in a slow database, and clocks of instances this far apart): a periodic run
+    // rolls up an open page view only once it closes, so a close it missed would be missed whole.
+    marginMs: 30_000,
     // Small steps, and a quarter of the loop at most: at 15,000 tabs a run is seconds of work,
     // which taken at once queued acks and live updates behind it (database in its own process:
     // navigation p99 325–451 ms; 95 ms with the job off; paced, 176–312 ms in steps of 2,000

@@ -12,15 +12,20 @@ export interface RollupRunStats {
 }
 
 /**
- * Page view states this process has rolled up (id -> `updatedAt`, and whether it was open), which
- * a pass may read again: closed ones inside the margin; open ones at every catch-up, for as long
- * as they stay open. Skipping them is safe: the recomputation that followed read at least that
- * state, and a late write to a neighbour in the same rollup shows up as a change of its own.
+ * Page view states this process has rolled up (id -> `updatedAt`, open or not, and the agency),
+ * which a pass may read again: closed ones inside the margin; open ones at every catch-up, for
+ * as long as they stay open. Skipping them is safe: the recomputation that followed read at
+ * least that state, and a late write to a neighbour in the same rollup shows up as a change of
+ * its own. Closed states go once they are behind the margin; open ones once a read of their
+ * scope no longer finds them open, so there are never many more than open tabs.
  */
-export type RolledUp = Map<string, { at: number; open: boolean }>;
+export type RolledUp = Map<string, RolledUpState>;
 
-/** An open page view's state is remembered this long after it last changed (a quiet tab, a lost close). */
-const OPEN_STATE_KEPT_MS = 15 * 60_000;
+interface RolledUpState {
+  at: number;
+  open: boolean;
+  agencyId: string;
+}
 
 export interface RollupPassOptions {
   marginMs: number;
@@ -54,16 +59,15 @@ export async function rollupPass(
   const { marginMs, batchKeys, clock } = opts;
   const watermark = await state.watermark(ROLLUP_JOB);
   const since = Math.max(0, (watermark ?? 0) - marginMs);
-  const openKept = clock() - OPEN_STATE_KEPT_MS;
-  for (const [id, s] of recent) if (s.at < since && (!s.open || s.at < openKept)) recent.delete(id);
+  for (const [id, s] of recent) if (!s.open && s.at < since) recent.delete(id);
   const stats: RollupRunStats = { changed: 0, keys: 0, written: 0, deleted: 0 };
   let newest = watermark ?? 0;
   let pending = new Map<string, RollupKey>();
-  let pendingIds: [string, { at: number; open: boolean }][] = [];
+  let pendingIds: [string, RolledUpState][] = [];
   // Rollups recomputed whose levels are not refreshed yet, and the page view states behind them:
   // those go into `recent` only once the levels are done too.
   let levels = new Map<string, RollupKey>();
-  let levelIds: [string, { at: number; open: boolean }][] = [];
+  let levelIds: [string, RolledUpState][] = [];
   const refresh = async () => {
     await store.refreshLevels([...levels.values()], step);
     for (const [id, rolled] of levelIds) recent.set(id, rolled);
@@ -82,17 +86,26 @@ export async function rollupPass(
     pendingIds = [];
     if (levels.size >= (opts.levelKeys ?? 200_000)) await refresh();
   };
+  const stillOpen = scope.open ? new Set<string>() : null;
   for await (const { id, key, updatedAt, open } of store.changedSince(new Date(since), scope)) {
-    if (!open) newest = Math.max(newest, updatedAt);
-    // Re-read because of the margin, or open and unchanged, but this process already rolled up exactly this state.
-    if (recent.get(id)?.at === updatedAt) continue;
+    if (open) stillOpen?.add(id);
+    else newest = Math.max(newest, updatedAt);
+    // Re-read because of the margin, or open and unchanged, but this process already rolled up
+    // exactly this state. A close may carry the same `updatedAt` as the open state before it
+    // (one flush stamps a credit and the end alike): then it is a state of its own.
+    const rolled = recent.get(id);
+    if (rolled?.at === updatedAt && rolled.open === open) continue;
     stats.changed++;
     pending.set(rollupId(key), key);
-    pendingIds.push([id, { at: updatedAt, open }]);
+    pendingIds.push([id, { at: updatedAt, open, agencyId: key.agencyId }]);
     if (pending.size >= batchKeys) await flush();
   }
   if (pending.size > 0) await flush();
   if (levels.size > 0) await refresh();
+  if (stillOpen)
+    for (const [id, s] of recent)
+      if (s.open && !stillOpen.has(id) && (scope.agencyId === undefined || s.agencyId === scope.agencyId))
+        recent.delete(id);
   // Never past our own clock: a page view stamped in the future by a skewed instance must not
   // make us skip writes stamped correctly in between; it is simply re-read until then.
   // One agency's catch-up leaves the watermark to the runs that read every agency.

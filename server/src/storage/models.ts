@@ -62,6 +62,9 @@ pageviewSchema.index({ agencyId: 1, locationId: 1, startedAt: -1 });
 pageviewSchema.index({ agencyId: 1, userId: 1, startedAt: -1 });
 // The sweeper: open page views by last sign of life.
 pageviewSchema.index({ endedAt: 1, aliveAt: 1 });
+// A History read's rollup catch-up: its agency's open page views. Written only when a page view
+// opens or closes, never by a heartbeat.
+pageviewSchema.index({ agencyId: 1, endedAt: 1 });
 // Incremental rollups.
 pageviewSchema.index({ updatedAt: 1 });
 

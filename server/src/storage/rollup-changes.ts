@@ -16,10 +16,14 @@ const KEY_FIELDS = {
   updatedAt: 1,
 } as const;
 
+/** Open page views: an agency's by { agencyId, endedAt }, everyone's by the sweeper's { endedAt, aliveAt }. */
+const openIndex = (scope: ChangedScope): Document =>
+  scope.agencyId === undefined ? { endedAt: 1, aliveAt: 1 } : { agencyId: 1, endedAt: 1 };
+
 /**
  * What `changedSince` reads, with only what names the rollup: this read is the job's largest,
  * and the values come from the recomputation's own read. Open page views, when asked for, by
- * { endedAt, aliveAt }; then closed ones changed since, by { updatedAt } (no sort: the job only
+ * `openIndex`; then closed ones changed since, by { updatedAt } (no sort: the job only
  * needs the set and the maximum). In that order, one closing in between is read at least once
  * (open, then maybe closed too); the other order could miss it. One agency's (a read's
  * catch-up) are filtered from the same ranges. The indexes are hinted: by the agency's own
@@ -28,7 +32,7 @@ const KEY_FIELDS = {
 export function changedQueries(since: Date, scope: ChangedScope): { filter: Filter<PageviewDoc>; hint: Document }[] {
   const agency = scope.agencyId === undefined ? {} : { agencyId: scope.agencyId };
   return [
-    ...(scope.open ? [{ filter: { ...agency, endedAt: null }, hint: { endedAt: 1, aliveAt: 1 } }] : []),
+    ...(scope.open ? [{ filter: { ...agency, endedAt: null }, hint: openIndex(scope) }] : []),
     { filter: { ...agency, updatedAt: { $gte: since }, endedAt: { $ne: null } }, hint: { updatedAt: 1 } },
   ];
 }

@@ -133,14 +133,14 @@ describe('rollup job', () => {
       { agencyId, userId: 'o1', path: '/open', startedAt: '2026-05-12T10:00:00Z', engagedMs: 1_000 },
       { agencyId, userId: 'o1', path: '/closed', startedAt: '2026-05-12T10:00:00Z', engagedMs: 2_000 },
     ]);
-    // Open, and last changed a minute ago: behind the watermark and its margin once a pass ran.
-    const changedAt = new Date(Date.now() - 60_000);
+    // Open, and quiet for 20 minutes (a hidden tab): behind the watermark and its margin once a pass ran.
+    const changedAt = new Date(Date.now() - 20 * 60_000);
     await t.hub.db.models.pageviews.updateOne({ _id: open!._id }, { $set: { endedAt: null, updatedAt: changedAt } });
     const rollupOf = (d: PageviewDoc) =>
       st.collections.rollups.findOne({ _id: rollupId(rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })) });
     const dayOf = () => st.collections.days.findOne({ agencyId, userId: 'o1' });
     const periodic = () =>
-      rollupPass(st.rollups, st.jobState, { marginMs: 5_000, batchKeys: 50, clock: Date.now }, new Map(), (w) => w(), {
+      rollupPass(st.rollups, st.jobState, { marginMs: 30_000, batchKeys: 50, clock: Date.now }, new Map(), (w) => w(), {
         open: false,
       });
 
@@ -150,13 +150,14 @@ describe('rollup job', () => {
     expect(await dayOf()).toMatchObject({ pageviews: 1, engagedMs: 2_000 });
     // The watermark is past the open page view's last change; a catch-up in a process that never
     // saw it (a History read on another instance) still finds it, because it is open.
-    expect((await st.jobState.watermark('rollups'))! - 5_000).toBeGreaterThan(changedAt.getTime());
+    expect((await st.jobState.watermark('rollups'))! - 30_000).toBeGreaterThan(changedAt.getTime());
     const reader = job('reader');
     // The open one, and the closed one again: inside the margin, and new to this process.
     expect(await reader.catchUpAgency(agencyId)).toMatchObject({ changed: 2 });
     expect(await rollupOf(open!)).toMatchObject({ pageviews: 1, engagedMs: 1_000 });
     expect(await dayOf()).toMatchObject({ pageviews: 2, engagedMs: 3_000 });
-    // Unchanged since: the next read's catch-up does not recompute it again.
+    // Unchanged since, however long ago it changed: later reads' catch-ups do not recompute it again.
+    expect(await reader.catchUpAgency(agencyId)).toMatchObject({ changed: 0 });
     expect(await reader.catchUpAgency(agencyId)).toMatchObject({ changed: 0 });
 
     // Its close stamps it as changed: the next periodic pass rolls up its final state.
@@ -167,6 +168,35 @@ describe('rollup job', () => {
     await periodic();
     expect(await rollupOf(open!)).toMatchObject({ pageviews: 1, engagedMs: 1_500 });
     expect(await dayOf()).toMatchObject({ pageviews: 2, engagedMs: 3_500 });
+  });
+
+  it('a close stamped with the same updatedAt as the open state rolled up before it is rolled up too', async () => {
+    const agencyId = 'same-stamp';
+    const [pv] = await insertPageviews(t, [
+      { agencyId, userId: 's1', startedAt: '2026-05-12T12:00:00Z', engagedMs: 1_000 },
+    ]);
+    await t.hub.db.models.pageviews.updateOne({ _id: pv!._id }, { $set: { endedAt: null } });
+    const recent = new Map();
+    const pass = (scope: { agencyId?: string; open: boolean }) =>
+      rollupPass(
+        st.rollups,
+        st.jobState,
+        { marginMs: 30_000, batchKeys: 50, clock: Date.now },
+        recent,
+        (w) => w(),
+        scope,
+      );
+    await pass({ agencyId, open: true });
+    // One flush stamps a last credit and the end with the same time.
+    await t.hub.db.models.pageviews.updateOne(
+      { _id: pv!._id },
+      { $set: { endedAt: new Date() }, $inc: { engagedMs: 500 } },
+    );
+    await pass({ open: false });
+    const r = await st.collections.rollups.findOne({
+      _id: rollupId(rollupKeyOf({ ...pv!, startedAt: pv!.startedAt.getTime() })),
+    });
+    expect(r).toMatchObject({ pageviews: 1, engagedMs: 1_500 });
   });
 
   it('a page view that closes while a catch-up reads is read at least once', async () => {

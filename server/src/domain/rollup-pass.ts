@@ -1,5 +1,5 @@
 import { rollupId, type RollupKey } from './rollup-keys.ts';
-import type { JobStateStore, RollupStore } from './stats-ports.ts';
+import type { ChangedScope, JobStateStore, RollupStore } from './stats-ports.ts';
 
 /** The job's name in the shared job state (lease and watermark). */
 export const ROLLUP_JOB = 'rollups';
@@ -54,7 +54,7 @@ export async function rollupPass(
   opts: RollupPassOptions,
   recent: RolledUp,
   step: <T>(work: () => Promise<T>) => Promise<T>,
-  scope: { agencyId?: string; open: boolean },
+  scope: ChangedScope & { open: boolean },
 ): Promise<RollupRunStats> {
   const { marginMs, batchKeys, clock } = opts;
   const watermark = await state.watermark(ROLLUP_JOB);

@@ -3,7 +3,7 @@ import { foldDays } from '../../../server/src/domain/rollup-days.ts';
 import { foldRollups, rollupId, rollupKeyOf, type RollupKey } from '../../../server/src/domain/rollup-keys.ts';
 import type { PageviewDoc } from '../../../server/src/storage/models.ts';
 import type { ChangedScope } from '../../../server/src/domain/stats-ports.ts';
-import { rollupPass } from '../../../server/src/domain/rollup-pass.ts';
+import { rollupPass, type RolledUp } from '../../../server/src/domain/rollup-pass.ts';
 import { MongoJobStateStore } from '../../../server/src/storage/job-state-store.ts';
 import { BULK_CHUNK, writeUnordered } from '../../../server/src/storage/bulk-chunks.ts';
 import { bulkIgnoringStale } from '../../../server/src/storage/rollup-day-store.ts';
@@ -48,6 +48,14 @@ async function expected() {
     .sort((a, b) => a._id.localeCompare(b._id));
   return { rollups, days };
 }
+/** The stored rollup a page view counts in. */
+const rollupOf = (d: PageviewDoc) =>
+  st.collections.rollups.findOne({ _id: rollupId(rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })) });
+
+/** One rollup pass run directly (as the hub's job does, margin and all), with its own memory of states. */
+const pass = (recent: RolledUp, scope: ChangedScope & { open: boolean }) =>
+  rollupPass(st.rollups, st.jobState, { marginMs: 30_000, batchKeys: 50, clock: Date.now }, recent, (w) => w(), scope);
+
 const stored = async () => ({
   rollups: (await st.collections.rollups.find({}, { projection: { pageviews: 1, engagedMs: 1 } }).toArray()).sort(
     (a, b) => a._id.localeCompare(b._id),
@@ -121,10 +129,7 @@ describe('rollup job', () => {
     );
     await j.catchUp();
     await j.catchUp();
-    const r = await st.collections.rollups.findOne({
-      _id: rollupId(rollupKeyOf({ ...doc!, startedAt: doc!.startedAt.getTime() })),
-    });
-    expect(r).toMatchObject({ pageviews: 1, engagedMs: 5_000 });
+    expect(await rollupOf(doc!)).toMatchObject({ pageviews: 1, engagedMs: 5_000 });
   });
 
   it('a periodic pass leaves an open page view to its close; a catch-up takes it, once per state', async () => {
@@ -136,13 +141,8 @@ describe('rollup job', () => {
     // Open, and quiet for 20 minutes (a hidden tab): behind the watermark and its margin once a pass ran.
     const changedAt = new Date(Date.now() - 20 * 60_000);
     await t.hub.db.models.pageviews.updateOne({ _id: open!._id }, { $set: { endedAt: null, updatedAt: changedAt } });
-    const rollupOf = (d: PageviewDoc) =>
-      st.collections.rollups.findOne({ _id: rollupId(rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })) });
     const dayOf = () => st.collections.days.findOne({ agencyId, userId: 'o1' });
-    const periodic = () =>
-      rollupPass(st.rollups, st.jobState, { marginMs: 30_000, batchKeys: 50, clock: Date.now }, new Map(), (w) => w(), {
-        open: false,
-      });
+    const periodic = () => pass(new Map(), { open: false });
 
     await periodic();
     expect(await rollupOf(closed!)).toMatchObject({ pageviews: 1, engagedMs: 2_000 });
@@ -176,27 +176,15 @@ describe('rollup job', () => {
       { agencyId, userId: 's1', startedAt: '2026-05-12T12:00:00Z', engagedMs: 1_000 },
     ]);
     await t.hub.db.models.pageviews.updateOne({ _id: pv!._id }, { $set: { endedAt: null } });
-    const recent = new Map();
-    const pass = (scope: { agencyId?: string; open: boolean }) =>
-      rollupPass(
-        st.rollups,
-        st.jobState,
-        { marginMs: 30_000, batchKeys: 50, clock: Date.now },
-        recent,
-        (w) => w(),
-        scope,
-      );
-    await pass({ agencyId, open: true });
+    const recent: RolledUp = new Map();
+    await pass(recent, { agencyId, open: true });
     // One flush stamps a last credit and the end with the same time.
     await t.hub.db.models.pageviews.updateOne(
       { _id: pv!._id },
       { $set: { endedAt: new Date() }, $inc: { engagedMs: 500 } },
     );
-    await pass({ open: false });
-    const r = await st.collections.rollups.findOne({
-      _id: rollupId(rollupKeyOf({ ...pv!, startedAt: pv!.startedAt.getTime() })),
-    });
-    expect(r).toMatchObject({ pageviews: 1, engagedMs: 1_500 });
+    await pass(recent, { open: false });
+    expect(await rollupOf(pv!)).toMatchObject({ pageviews: 1, engagedMs: 1_500 });
   });
 
   it('a page view that closes while a catch-up reads is read at least once', async () => {
@@ -255,8 +243,6 @@ describe('rollup job', () => {
     await j.catchUpAgency('scoped-a');
     expect(seen.length).toBeGreaterThan(0);
     expect(new Set(seen)).toEqual(new Set(['scoped-a']));
-    const rollupOf = (d: PageviewDoc) =>
-      st.collections.rollups.findOne({ _id: rollupId(rollupKeyOf({ ...d, startedAt: d.startedAt.getTime() })) });
     expect(await rollupOf(mine!)).toMatchObject({ pageviews: 1, engagedMs: 5_000 });
     const day = await st.collections.days.findOne({ agencyId: 'scoped-a', userId: 'sa' });
     expect(day).toMatchObject({ pageviews: 1, engagedMs: 5_000 });

@@ -28,6 +28,8 @@ const demo = (userId: string) => DEMO_USERS.find((u) => u.userId === userId)!;
 const olivia = demo('u-acme-olivia');
 const liam = demo('u-acme-liam');
 const noah = demo('u-acme-noah');
+/** A bound for one timed sample in this scenario: twice the issue's p99, far under a 15 s heartbeat. */
+const SCENARIO_MS = 2_000;
 
 let hub: TestHub;
 let browser: TestBrowser;
@@ -72,14 +74,20 @@ describe('live view: agency user', () => {
     ]);
     trackerPages.push(liamPage, noahPage);
     // From each tracker page starting (then loading the tracker, connecting, sending the page
-    // view) to its path in the dashboard's DOM, on the browser's own clock.
+    // view) to its path in the dashboard's DOM, on the browser's own clock. The issue's bound,
+    // 1 s at p99, is live-latency.test.ts's to check over 40 samples; one sample here is a
+    // scenario, so it gets room for a CI machine running two browser files at once (alone it
+    // takes 130-160 ms; one CI run saw 1,033 ms) and still fails if a page view waited for a
+    // heartbeat.
     for (const [page, path] of [
       [liamPage, '/t/contacts'],
       [noahPage, '/t/calendar'],
     ] as const) {
       const started = await page.evaluate(() => (window as unknown as { pageStart: number }).pageStart);
       const ms = (await pathShownAt(dashboard, path)) - started;
-      expect(ms, `${path} shown ${Math.round(ms)} ms after its page started`).toBeLessThan(1_000);
+      // eslint-disable-next-line no-console -- the figures show how near the bound a run came
+      console.log(`[live agency] ${path} shown ${Math.round(ms)} ms after its page started`);
+      expect(ms, `${path} shown ${Math.round(ms)} ms after its page started`).toBeLessThan(SCENARIO_MS);
     }
     expect(await shownUsers(dashboard)).toEqual([liam.userId, noah.userId].sort());
     expect(await dashboard.getByTestId('count-online').textContent()).toBe('2');
@@ -104,10 +112,12 @@ describe('live view: agency user', () => {
       .poll(async () => parseDuration((await time.textContent()) ?? ''), { timeout: 4_000 })
       .toBeGreaterThanOrEqual(first + 2);
 
-    // An SPA navigation moves Liam's row to the new page within a second.
+    // An SPA navigation moves Liam's row to the new page (the same bound as above).
     const pushed = await navigate(liamPage, '/t/opportunities', 'Opportunities');
     const navMs = (await pathShownAt(dashboard, '/t/opportunities')) - pushed;
-    expect(navMs, `navigation shown after ${Math.round(navMs)} ms`).toBeLessThan(1_000);
+    // eslint-disable-next-line no-console -- the figures show how near the bound a run came
+    console.log(`[live agency] navigation shown ${Math.round(navMs)} ms after the pushState`);
+    expect(navMs, `navigation shown after ${Math.round(navMs)} ms`).toBeLessThan(SCENARIO_MS);
     await rowOf(dashboard, liam.userId).getByTestId('presence-path').filter({ hasText: '/t/opportunities' }).waitFor();
     expect(await rowOf(dashboard, liam.userId).locator('.title').textContent()).toBe('Opportunities');
     await dashboard.locator('[data-testid="feed-item"][data-kind="pageview"]', { hasText: 'Opportunities' }).waitFor();

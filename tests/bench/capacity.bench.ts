@@ -94,6 +94,9 @@ export interface ServerFigures {
   dbCpu: number | null;
   genCpu: number;
   eldP99: number;
+  eldMax: number;
+  /** The generator's longest event-loop delay in the hold. */
+  genDelayMax: number;
   /**
    * Share of the hold (from its start to the probe after its drain) spent in garbage collection:
    * scavenges; full collections with incremental marking steps; the longest pause.
@@ -124,7 +127,24 @@ export interface ServerFigures {
   holdErrors: Record<string, number>;
   stormMs: number;
   stormAcked: number;
-  throughput: { rate: number; sent: number; acked: number; p99: number; cpu: number }[];
+  throughput: {
+    rate: number;
+    sent: number;
+    acked: number;
+    p99: number;
+    cpu: number;
+    /** The database process's and the generator's CPU in the step (they share the other core). */
+    dbCpu: number | null;
+    genCpu: number;
+    eldMax: number;
+    /** The generator's longest event-loop delay in the step. */
+    genDelayMax: number;
+    flushes: FlushWindow | null;
+    /** The slowest ack sent in each second of the step, ms. */
+    slowest: number[];
+    /** Database commands slower than 100 ms during the step (database process only). */
+    dbSlow: SlowCommand[];
+  }[];
   sustainedRate: number;
   sent: { pageviews: number; heartbeats: number };
   acked: { pageviews: number; heartbeats: number };
@@ -163,6 +183,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       navP99: number;
       navSamples: number;
       genCpu: number;
+      genDelayMax: number;
       startedAt: number;
       stalls: { sec: number; ms: number }[];
     }>('hold', {
@@ -209,12 +230,34 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     const steps: ServerFigures['throughput'] = [];
     for (const rate of q ? [500] : [1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000, 10_000]) {
       const m = cpuMeter(server.pid);
-      const s = await gen.call<{ sent: number; acked: number; failed: number; p99: number }>('rate', {
+      const dbM = server.dbPid ? cpuMeter(server.dbPid) : null;
+      const before = kind === 'bare' ? null : await readHubMetrics(server.url);
+      server.resetDelay();
+      const stepStarted = Date.now();
+      const s = await gen.call<{
+        sent: number;
+        acked: number;
+        failed: number;
+        p99: number;
+        genCpu: number;
+        genDelayMax: number;
+        slowest: number[];
+      }>('rate', { rate, seconds: q ? 3 : 10, drainMs: 30_000 });
+      const after = before ? await readHubMetrics(server.url) : null;
+      steps.push({
         rate,
-        seconds: q ? 3 : 10,
-        drainMs: 30_000,
+        sent: s.sent,
+        acked: s.acked,
+        p99: s.p99,
+        cpu: m(),
+        dbCpu: dbM ? dbM() : null,
+        genCpu: s.genCpu,
+        eldMax: (await server.probe()).eldMax,
+        genDelayMax: s.genDelayMax,
+        flushes: before && after ? flushesBetween(before, after) : null,
+        slowest: s.slowest,
+        dbSlow: server.slowCommands().filter((c) => c.at >= stepStarted),
       });
-      steps.push({ rate, sent: s.sent, acked: s.acked, p99: s.p99, cpu: m() });
       if (s.acked < s.sent || s.p99 > FLUSH_MS + 500) break;
       await new Promise((r) => setTimeout(r, 1_000));
     }
@@ -258,6 +301,8 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       dbCpu: dbShare,
       genCpu: hold.genCpu,
       eldP99: held.eldP99,
+      eldMax: held.eldMax,
+      genDelayMax: hold.genDelayMax,
       gcMinorShare: held.gcMinorMs / held.sinceResetMs,
       gcMajorShare: (held.gcMajorMs + held.gcOtherMs) / held.sinceResetMs,
       gcMaxMs: held.gcMaxMs,
@@ -354,7 +399,8 @@ export function formatTable(rows: ServerFigures[]): string {
       (r) => cell(r, pct(r.cpu), r.cpu, bare?.cpu) + (r.dbCpu !== null ? ` + DB ${pct(r.dbCpu)}` : ''),
     ],
     ['generator CPU (hold)', (r) => pct(r.genCpu)],
-    ['event-loop delay p99', (r) => `${ms(r.eldP99)} ms`],
+    ['event-loop delay p99 / max', (r) => `${ms(r.eldP99)} / ${ms(r.eldMax)} ms`],
+    ['generator event-loop delay max (hold)', (r) => `${ms(r.genDelayMax)} ms`],
     [
       'GC, share of hold: scavenges / full and incremental marking (longest pause)',
       (r) => `${pct1(r.gcMinorShare)} / ${pct1(r.gcMajorShare)} (${ms(r.gcMaxMs)} ms)`,
@@ -421,6 +467,30 @@ export function formatTable(rows: ServerFigures[]): string {
   return out.join('\n');
 }
 
+/**
+ * One line per throughput step and server: what a slow step waited for. The hub's CPU is core
+ * 0's; the database process and the generator share core 1; the event loop's longest delay and
+ * the flushes are the hub's own; then the slowest ack of each second of the step.
+ */
+export function formatSteps(rows: ServerFigures[]): string {
+  const out = [
+    'Throughput steps: rate/s: ack p99; CPU hub / db / generator; event-loop delay max; hub flushes; slow database commands; slowest ack per second',
+  ];
+  for (const r of rows)
+    for (const s of r.throughput) {
+      const f = s.flushes;
+      out.push(
+        `  ${r.server} ${s.rate}: p99 ${ms(s.p99)} ms; CPU ${pct(s.cpu)} / ${s.dbCpu === null ? '–' : pct(s.dbCpu)} / ${pct(s.genCpu)}; ` +
+          `loop max hub ${ms(s.eldMax)} / generator ${ms(s.genDelayMax)} ms; ${f ? `${f.flushes} × ${ms(f.meanMs)} ms, ${f.eventsPerFlush.toFixed(0)} events each` : '–'}; ` +
+          (s.dbSlow.length
+            ? `db > 100 ms: ${s.dbSlow.map((c) => `${c.command} ${c.ns} ${ms(c.ms)}`).join(', ')}; `
+            : '') +
+          s.slowest.join(' '),
+      );
+    }
+  return out.join('\n');
+}
+
 export async function run(argv: string[] = []): Promise<ServerFigures[]> {
   const o = parseOptions(argv);
   const rows: ServerFigures[] = [];
@@ -433,6 +503,7 @@ export async function run(argv: string[] = []): Promise<ServerFigures[]> {
     `\nCapacity, ${o.trackers} trackers${o.quick ? ' (--quick: short phases, no thresholds)' : ''}; server on core 0, generator on core 1`,
   );
   console.log(formatTable(rows));
+  console.log(`\n${formatSteps(rows)}`);
   if (o.json) console.log(JSON.stringify({ options: o, results: rows }, null, 2));
   return rows;
 }

@@ -4,6 +4,7 @@
  * CPU with every phase. Trackers and dashboards are raw engine.io connections (eio-client.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ConnectRefused, EioConnection } from '../../helpers/eio-client.ts';
 import { ENGAGED_PER_HEARTBEAT } from './generator-constants.ts';
 import { quantile } from './stats.ts';
@@ -27,7 +28,7 @@ let navLatencies: number[] = [];
 let ackLatencies: number[] = [];
 /** During a hold: for each second of it (by send time), the slowest ack of an event sent then. */
 let slowestBySecond: number[] | null = null;
-let holdStarted = 0;
+let windowStarted = 0;
 const totals = {
   pageviewsSent: 0,
   pageviewsAcked: 0,
@@ -35,6 +36,14 @@ const totals = {
   heartbeatsAcked: 0,
   errors: {} as Record<string, number>,
 };
+
+/**
+ * The generator's own event-loop delay: a latency it measures includes the time its loop took to
+ * read the answer, and the database process shares its core, so a phase reports the worst.
+ */
+const ownDelay = monitorEventLoopDelay({ resolution: 10 });
+ownDelay.enable();
+const ownDelayMax = () => ownDelay.max / 1e6;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const countError = (code: string) => (totals.errors[code] = (totals.errors[code] ?? 0) + 1);
@@ -45,7 +54,7 @@ function onAck(kind: 'pageview' | 'heartbeat', sent: number, lat: number[]) {
       const took = performance.now() - sent;
       lat.push(took);
       if (slowestBySecond) {
-        const s = Math.floor((sent - holdStarted) / 1000);
+        const s = Math.floor((sent - windowStarted) / 1000);
         if (s >= 0) slowestBySecond[s] = Math.max(slowestBySecond[s] ?? 0, took);
       }
       if (kind === 'pageview') totals.pageviewsAcked++;
@@ -175,8 +184,9 @@ async function hold(seconds: number, heartbeatMs: number, navMs: number, drainMs
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   const startedAt = Date.now();
-  holdStarted = started;
+  windowStarted = started;
   slowestBySecond = [];
+  ownDelay.reset();
   let hbDone = 0;
   let navDone = 0;
   let sent = 0;
@@ -217,6 +227,7 @@ async function hold(seconds: number, heartbeatMs: number, navMs: number, drainMs
     navP50: quantile(navLatencies, 0.5),
     navP99: quantile(navLatencies, 0.99),
     genCpu,
+    genDelayMax: ownDelayMax(),
     startedAt,
     stalls,
   };
@@ -231,6 +242,9 @@ async function rateStep(rate: number, seconds: number, drainMs: number) {
   const n = tabs.length;
   const cpu0 = process.cpuUsage();
   const started = performance.now();
+  windowStarted = started;
+  slowestBySecond = [];
+  ownDelay.reset();
   let done = 0;
   while (performance.now() - started < seconds * 1000) {
     const due = Math.floor(((performance.now() - started) * rate) / 1000);
@@ -239,6 +253,9 @@ async function rateStep(rate: number, seconds: number, drainMs: number) {
   }
   const genCpu = cpuShare(cpu0, started);
   const pending = await drain(drainMs);
+  // The slowest ack of each second of the step: a stall shows as a run of slow seconds.
+  const slowest = slowestBySecond.map((v) => Math.round(v ?? 0));
+  slowestBySecond = null;
   const failed =
     Object.values(totals.errors).reduce((a, v) => a + v, 0) - Object.values(errors0).reduce((a, v) => a + v, 0);
   return {
@@ -250,6 +267,8 @@ async function rateStep(rate: number, seconds: number, drainMs: number) {
     p50: quantile(lat, 0.5),
     p99: quantile(lat, 0.99),
     genCpu,
+    genDelayMax: ownDelayMax(),
+    slowest,
   };
 }
 

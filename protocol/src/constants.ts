@@ -77,6 +77,12 @@ export const RATE_BUDGETS = {
   signIn: { perSecond: 5, burst: 60 },
   /** REST requests per hub token. */
   rest: { perSecond: 20, burst: 120 },
+  /**
+   * Erasures by one agency user. Each waits for the rollup runs in progress, hurried, so an
+   * unbounded stream of them would keep the rollup job working flat out for every tenant; a
+   * privacy request erases a few users, not hundreds a minute.
+   */
+  erase: { perSecond: 0.2, burst: 10 },
 } as const satisfies Record<string, RateBudget>;
 
 export type BudgetName = keyof typeof RATE_BUDGETS;

@@ -255,7 +255,7 @@ export async function createHub(
         {
           erase: (a, u) => activity.eraseUser(a, u),
           eraseRollups: (a, u) => eraseRollups(statsStorage.collections, a, u),
-          catchUp: () => rollupJob.catchUp(),
+          settle: () => rollupJob.settle(),
           presence,
           offline: (agencyId, sessionId, at) => live.offline({ agencyId, sessionId, pageviewId: null, at }),
           audit: (line) => log.info(line, 'audit: activity erased'),

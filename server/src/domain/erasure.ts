@@ -9,8 +9,8 @@ export interface ErasureDeps {
   erase(agencyId: string, userId: string): Promise<Erasure['deleted']>;
   /** Deletes the user's rollups and user-days again (after any rollup run in flight). */
   eraseRollups(agencyId: string, userId: string): Promise<void>;
-  /** Waits for the rollup run in progress, if any, and runs once more. */
-  catchUp(): Promise<unknown>;
+  /** Waits for the rollup runs in progress, if any (RollupJob.settle). */
+  settle(): Promise<unknown>;
   presence: Pick<PresenceStore, 'list'>;
   /** Takes a tab off every dashboard (presence entry, removal event). */
   offline(agencyId: string, sessionId: string, at: number): Promise<void>;
@@ -26,8 +26,8 @@ export async function eraseUserActivity(deps: ErasureDeps, claims: Claims, userI
   if (claims.role !== 'agency') throw new AppError('forbidden', 'Only agency users may erase activity');
   const agencyId = claims.agencyId;
   const deleted = await deps.erase(agencyId, userId);
-  // A rollup run that read the page views before they went may have written after our delete.
-  await deps.catchUp();
+  // A rollup run that read the page views before they went may write after our delete.
+  await deps.settle();
   await deps.eraseRollups(agencyId, userId);
   const at = deps.clock();
   for (const e of await deps.presence.list(agencyId, userId)) await deps.offline(agencyId, e.sessionId, at);

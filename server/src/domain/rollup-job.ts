@@ -61,7 +61,7 @@ interface Run {
  * The periodic run takes a lease so that normally one instance does the work. A catch-up needs
  * no lease, because it is idempotent anyway: `catchUpAgency()` before every statistics read (so
  * answers are exact right after writes) runs beside the periodic run; `catchUp()` waits for the
- * runs in progress and then runs once more for everyone waiting. The periodic run leaves open
+ * runs in progress and then runs once more for everyone waiting; `settle()` only waits. The periodic run leaves open
  * page views to their close; catch-ups take them too. A pass is one function
  * (rollup-pass.ts); this class decides when passes run, how they rest, and who waits.
  */
@@ -123,6 +123,18 @@ export class RollupJob {
   catchUp(): Promise<RollupRunStats> {
     const agencies = [...this.agencies.values()].map((a) => a.done);
     return agencies.length > 0 ? Promise.all(agencies).then(() => this.catchUpAll()) : this.catchUpAll();
+  }
+
+  /**
+   * Waits for the runs in progress: the periodic one (hurried) and every agency's catch-up.
+   * Starts none: erasure needs only that no run which read page views before its delete writes
+   * rollups after its erasure of them (a run that starts later cannot read them). Unlike
+   * `catchUp()`, it adds no run over every agency's open page views to each erasure.
+   */
+  async settle(): Promise<void> {
+    if (this.running) this.hasten();
+    const inProgress = [this.running, ...[...this.agencies.values()].map((a) => a.done)];
+    await Promise.all(inProgress.map((p) => p?.catch(noop)));
   }
 
   private catchUpAll(): Promise<RollupRunStats> {

@@ -15,6 +15,7 @@ import { decodeSessionId, type ActivityRepository } from '../domain/activity-por
 import { AppError } from '../domain/app-error.ts';
 import { decodeCursor, encodeCursor, type HistoryFilter } from '../domain/history-ports.ts';
 import type { Claims } from '../domain/identity.ts';
+import { spendOrThrow, userKey, type RateLimiter } from '../domain/rate-limiter.ts';
 import { HISTORY_ERRORS, historyFilter } from './activity-routes.ts';
 import { claimsOf } from './require-auth.ts';
 import { routesOf } from './route-def.ts';
@@ -23,6 +24,7 @@ export interface SessionRouteDeps {
   activity: ActivityRepository;
   heatmap(filter: HistoryFilter & { from: Date; to: Date }, spec: Pick<Heatmap, 'tz' | 'weekStart'>): Promise<Heatmap>;
   erase(claims: Claims, userId: string): Promise<Erasure>;
+  limiter: RateLimiter;
 }
 
 const route = routesOf<SessionRouteDeps>();
@@ -89,7 +91,11 @@ export const SESSION_ROUTES = [
       'Agency users only, for users of their own agency. Deletes the user’s page views and sessions, removes them from the rollups (every history answer drops them at once) and from live presence, and logs an audit line. Idempotent.',
     params: erasureParamsSchema,
     reply: { description: 'What was deleted', schema: erasureSchema },
-    errors: HISTORY_ERRORS,
-    handler: ({ deps, params: { userId }, res }) => deps.erase(claimsOf(res), userId),
+    errors: [...HISTORY_ERRORS, 429],
+    handler: ({ deps, params: { userId }, res }) => {
+      const claims = claimsOf(res);
+      spendOrThrow(deps.limiter, 'erase', userKey(claims.agencyId, claims.sub), 'erasures by this user');
+      return deps.erase(claims, userId);
+    },
   }),
 ];

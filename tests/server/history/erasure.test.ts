@@ -1,6 +1,14 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Erasure, Heatmap, PresenceSnapshot, Summary, TopPage, UserStats } from '@activity-hub/protocol';
+import {
+  RATE_BUDGETS,
+  type Erasure,
+  type Heatmap,
+  type PresenceSnapshot,
+  type Summary,
+  type TopPage,
+  type UserStats,
+} from '@activity-hub/protocol';
 import { createLogger } from '../../../server/src/logger.ts';
 import { devToken, eventually, startHub, type TestHub } from '../../helpers/hub.ts';
 import { FakeTracker } from '../../helpers/track-client.ts';
@@ -137,5 +145,26 @@ describe('DELETE /users/:userId/activity', () => {
       headers: { authorization: `Bearer ${boss}` },
     });
     expect(await again.json()).toEqual({ deleted: { pageviews: 0, sessions: 0 } });
+  });
+
+  it('keeps to a budget per agency user: the burst is answered, the rest refused with a wait, others unaffected', async () => {
+    const { burst } = RATE_BUDGETS.erase;
+    const erase = (token: string) =>
+      fetch(`${t.url}/api/v1/users/nobody/activity`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` },
+      });
+    const eager = await tokenFor(t, 'eager-boss');
+    const statuses = [];
+    for (let i = 0; i < burst + 3; i++) statuses.push((await erase(eager)).status);
+    // The budget refills at 0.2/s, so a slow CI machine may have earned one more by the end.
+    expect(statuses.slice(0, burst)).toEqual(Array<number>(burst).fill(200));
+    expect(statuses.slice(burst).filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
+    const refused = await erase(eager);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await refused.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    // Per user, not per agency: another agency user of acme still erases.
+    expect((await erase(await tokenFor(t, 'calm-boss'))).status).toBe(200);
   });
 });

@@ -168,6 +168,26 @@ describe('rollup job pacing', () => {
     expect(log.indexOf('read all')).toBeGreaterThan(log.indexOf('b done'));
   });
 
+  it('settle() wakes a resting run and waits for it and for agency catch-ups in progress, and starts no run', async () => {
+    const log: string[] = [];
+    const f = fakes(3, log);
+    const { j, periodic, started } = await resting(f);
+    const agency = j.catchUpAgency('a').then(() => log.push('a done'));
+    void periodic.then(() => log.push('periodic done'));
+    await j.settle();
+    log.push('settled');
+    await agency;
+    // Both runs were done before settle() answered, and no read came after theirs.
+    expect(log.indexOf('settled')).toBeGreaterThan(log.indexOf('periodic done'));
+    expect(log.indexOf('settled')).toBeGreaterThan(log.indexOf('a done'));
+    expect(f.reads).toEqual([undefined, 'a']);
+    // Hurried: the periodic run did not rest out its ~4 s per step.
+    expect(performance.now() - started).toBeLessThan(3_000);
+    // With nothing in progress, it answers at once and reads nothing.
+    await j.settle();
+    expect(f.reads).toHaveLength(2);
+  });
+
   it('stop() wakes a resting run instead of waiting out its rest', async () => {
     const f = fakes(3);
     const { j, periodic, started } = await resting(f);

@@ -2,6 +2,7 @@
  * The limiter on its own: token buckets with an injected clock, the idle sweep and the size
  * bound, and two Redis-backed limiters (a real redis-server) reconciling one budget.
  */
+import { readFileSync } from 'node:fs';
 import { createClient, type RedisClientType } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RATE_BUDGETS } from '@activity-hub/protocol';
@@ -37,6 +38,15 @@ describe('memory buckets', () => {
 
   it('escapes key parts', () => {
     expect(userKey('a', 'b:c')).not.toBe(userKey('a:b', 'c'));
+  });
+
+  it("README's table of budgets lists every budget with its rate and burst", () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| `(\w+)` +\|[^|]+\| ([\d.]+)\/s +\| (\d+) +\|/gm)];
+    const documented = Object.fromEntries(
+      rows.map(([, name, perSecond, burst]) => [name, { perSecond: Number(perSecond), burst: Number(burst) }]),
+    );
+    expect(documented).toEqual(RATE_BUDGETS);
   });
 
   it('reads overrides from RATE_LIMITS and names a bad value', () => {

@@ -13,7 +13,7 @@
 import { pathToFileURL } from 'node:url';
 import { ENGAGED_PER_HEARTBEAT } from './load/generator-constants.ts';
 import { dashboardToken } from './load/tokens.ts';
-import { cpuMeter, ms, quantile } from './load/stats.ts';
+import { cpuMeter, ms, quantile, threadCpuMeter, type ThreadCpu } from './load/stats.ts';
 import {
   flushesBetween,
   readHubMetrics,
@@ -93,6 +93,8 @@ export interface ServerFigures {
   cpu: number;
   dbCpu: number | null;
   genCpu: number;
+  /** The server's CPU in the hold by thread name. */
+  cpuThreads: ThreadCpu;
   eldP99: number;
   eldMax: number;
   /** The generator's longest event-loop delay in the hold. */
@@ -170,6 +172,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     const metricsBefore = kind === 'bare' ? null : await readHubMetrics(server.url);
     if (o.profileDir) server.startProfile();
     const cpu = cpuMeter(server.pid);
+    const threads = threadCpuMeter(server.pid);
     const dbCpu = server.dbPid ? cpuMeter(server.dbPid) : null;
     const samples: Probe[] = [];
     const sampler = setInterval(() => void server.probe().then((p) => samples.push(p)), q ? 2_000 : 5_000);
@@ -195,6 +198,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
     clearInterval(sampler);
     const holdEnded = Date.now();
     const cpuShare = cpu();
+    const cpuThreads = threads();
     const dbShare = dbCpu ? dbCpu() : null;
     const held = await server.probe();
     samples.push(held);
@@ -298,6 +302,7 @@ async function measure(kind: ServerKind, o: CapacityOptions): Promise<ServerFigu
       heapTotalPerTrackerKB: perTrackerKB(median('heapTotal') - base.heapTotal),
       externalPerTrackerKB: perTrackerKB(median('external') - base.external),
       cpu: cpuShare,
+      cpuThreads,
       dbCpu: dbShare,
       genCpu: hold.genCpu,
       eldP99: held.eldP99,
@@ -357,6 +362,13 @@ async function historyReads(url: string): Promise<number[]> {
 }
 
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(0)}%`);
+/** The busiest threads first: `main 20% (5%), helpers 6% (0%), …`; the rest summed. */
+function byThread(t: ThreadCpu): string {
+  const rows = Object.entries(t).sort(([, a], [, b]) => b.user + b.system - (a.user + a.system));
+  const shown = rows.slice(0, 3).map(([name, c]) => `${name} ${pct(c.user + c.system)} (${pct(c.system)})`);
+  const rest = rows.slice(3).reduce((n, [, c]) => n + c.user + c.system, 0);
+  return [...shown, ...(rest > 0 ? [`others ${pct(rest)}`] : [])].join(', ');
+}
 const pct1 = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '–');
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(1)}×` : '–');
 
@@ -398,6 +410,7 @@ export function formatTable(rows: ServerFigures[]): string {
       'server CPU (hold)',
       (r) => cell(r, pct(r.cpu), r.cpu, bare?.cpu) + (r.dbCpu !== null ? ` + DB ${pct(r.dbCpu)}` : ''),
     ],
+    ['server CPU by thread (of it system)', (r) => byThread(r.cpuThreads)],
     ['generator CPU (hold)', (r) => pct(r.genCpu)],
     ['event-loop delay p99 / max', (r) => `${ms(r.eldP99)} / ${ms(r.eldMax)} ms`],
     ['generator event-loop delay max (hold)', (r) => `${ms(r.genDelayMax)} ms`],

@@ -1,5 +1,5 @@
 /** Small statistics and /proc readings shared by the load benchmarks. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** The q-quantile (0..1) of `xs`; NaN when empty. Sorts a copy. */
 export function quantile(xs: number[], q: number): number {
@@ -39,3 +39,56 @@ export function slope(points: { x: number; y: number }[]): number {
 }
 
 export const ms = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : '–');
+
+/** Each thread's user and system CPU seconds, keyed by thread name (`main` for the process's own). */
+function threadSeconds(pid: number): Map<string, { user: number; system: number }> {
+  const out = new Map<string, { user: number; system: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).trim();
+    // Node leaves V8's helper threads (collector, compilers) and worker threads named `node`.
+    const name = Number(tid) === pid ? 'main' : comm === 'node' ? 'helpers' : comm;
+    const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    const t = out.get(name) ?? { user: 0, system: 0 };
+    t.user += Number(f[11]) / 100;
+    t.system += Number(f[12]) / 100;
+    out.set(name, t);
+  }
+  return out;
+}
+
+/** A process's CPU over a window by thread name, user and system apart, as fractions of one core. */
+export type ThreadCpu = Record<string, { user: number; system: number }>;
+
+/**
+ * Measures a process's CPU over a window thread by thread: the main thread (JavaScript, the
+ * collector's pauses, the syscalls it makes) apart from V8's helper threads (concurrent and
+ * parallel garbage collection, compilers), libuv's pool and any worker thread. A thread that
+ * ended during the window is missed.
+ */
+export function threadCpuMeter(pid: number): () => ThreadCpu {
+  const a = threadSeconds(pid);
+  const t0 = performance.now();
+  return () => {
+    const s = (performance.now() - t0) / 1000;
+    const out: ThreadCpu = {};
+    for (const [name, b] of threadSeconds(pid)) {
+      const before = a.get(name) ?? { user: 0, system: 0 };
+      const user = (b.user - before.user) / s;
+      const system = (b.system - before.system) / s;
+      if (user + system >= 0.0005) out[name] = { user, system };
+    }
+    return out;
+  };
+}

@@ -11,7 +11,7 @@
  * heatmap (`GET /heatmap` without HTTP) over 30 and 365 days in Asia/Kolkata.
  * HISTORY_BENCH_ONLY=heatmap skips the summary cases. HISTORY_BENCH_SKIP_IN_PROCESS=1 with
  * MONGO_URL measures only there (for example an embedded server started in its own process, so
- * that its million documents are not in this process's heap: see README's History figures).
+ * that its million documents are not in this process's heap: see README's History figures and docs/performance-log.md).
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';

@@ -255,7 +255,8 @@ export async function createHub(
         {
           erase: (a, u) => activity.eraseUser(a, u),
           eraseRollups: (a, u) => eraseRollups(statsStorage.collections, a, u),
-          settle: () => rollupJob.settle(),
+          settle: (agencyId) => rollupJob.settle(agencyId),
+          limiter,
           presence,
           offline: (agencyId, sessionId, at) => live.offline({ agencyId, sessionId, pageviewId: null, at }),
           audit: (line) => log.info(line, 'audit: activity erased'),

@@ -116,9 +116,8 @@ export class RollupJob {
   }
 
   /**
-   * Brings the rollups up to date with every page view written before the call, and waits for
-   * every run that was in progress (erasure relies on it: such a run may have read page views
-   * that are gone since).
+   * Brings the rollups up to date with every page view written before the call, after every
+   * run that was in progress: everything, at once (tests, and a caller that must see all).
    */
   catchUp(): Promise<RollupRunStats> {
     const agencies = [...this.agencies.values()].map((a) => a.done);
@@ -126,15 +125,15 @@ export class RollupJob {
   }
 
   /**
-   * Waits for the runs in progress: the periodic one (hurried) and every agency's catch-up.
-   * Starts none: erasure needs only that no run which read page views before its delete writes
-   * rollups after its erasure of them (a run that starts later cannot read them). Unlike
-   * `catchUp()`, it adds no run over every agency's open page views to each erasure.
+   * Waits for the runs in progress that may read `agencyId`'s page views: the periodic one
+   * (hurried) and that agency's catch-up. Starts none: erasure needs only that no run which read
+   * page views before its delete writes rollups after its erasure of them (a run that starts
+   * later cannot read them). It waits for no other agency's catch-up: those read only their own
+   * agency, and an erasure's latency must not tell one agency when another reads its History.
    */
-  async settle(): Promise<void> {
+  async settle(agencyId: string): Promise<void> {
     if (this.running) this.hasten();
-    const inProgress = [this.running, ...[...this.agencies.values()].map((a) => a.done)];
-    await Promise.all(inProgress.map((p) => p?.catch(noop)));
+    await Promise.all([this.running?.catch(noop), this.agencies.get(agencyId)?.done]);
   }
 
   private catchUpAll(): Promise<RollupRunStats> {

@@ -46,7 +46,7 @@ export interface RollupPassOptions {
  * and levels once a minute, only for them to change again; it now waits for the close. No open
  * state is lost by that: every page view is closed in the end (by its tab, or by the sweeper
  * of whichever instance runs), and a close stamps `updatedAt`. A catch-up (`open` true: before
- * a read, or an erasure) takes every open page view whose state it has not rolled up yet.
+ * a read) takes every open page view whose state it has not rolled up yet.
  */
 export async function rollupPass(
   store: RollupStore,

@@ -15,7 +15,6 @@ import { decodeSessionId, type ActivityRepository } from '../domain/activity-por
 import { AppError } from '../domain/app-error.ts';
 import { decodeCursor, encodeCursor, type HistoryFilter } from '../domain/history-ports.ts';
 import type { Claims } from '../domain/identity.ts';
-import { spendOrThrow, userKey, type RateLimiter } from '../domain/rate-limiter.ts';
 import { HISTORY_ERRORS, historyFilter } from './activity-routes.ts';
 import { claimsOf } from './require-auth.ts';
 import { routesOf } from './route-def.ts';
@@ -23,8 +22,8 @@ import { routesOf } from './route-def.ts';
 export interface SessionRouteDeps {
   activity: ActivityRepository;
   heatmap(filter: HistoryFilter & { from: Date; to: Date }, spec: Pick<Heatmap, 'tz' | 'weekStart'>): Promise<Heatmap>;
+  /** Spends the caller's `erase` budget after the role check (erasure.ts). */
   erase(claims: Claims, userId: string): Promise<Erasure>;
-  limiter: RateLimiter;
 }
 
 const route = routesOf<SessionRouteDeps>();
@@ -92,10 +91,6 @@ export const SESSION_ROUTES = [
     params: erasureParamsSchema,
     reply: { description: 'What was deleted', schema: erasureSchema },
     errors: [...HISTORY_ERRORS, 429],
-    handler: ({ deps, params: { userId }, res }) => {
-      const claims = claimsOf(res);
-      spendOrThrow(deps.limiter, 'erase', userKey(claims.agencyId, claims.sub), 'erasures by this user');
-      return deps.erase(claims, userId);
-    },
+    handler: ({ deps, params: { userId }, res }) => deps.erase(claimsOf(res), userId),
   }),
 ];

@@ -9,7 +9,8 @@ import { rebuildPathDays } from './rollup-path-day-store.ts';
 /**
  * Erasure: every raw document of one user, and every rollup and user-day built from them, so
  * each history answer drops the user at once. The caller deletes the rollups once more after
- * a rollup catch-up: a run that read the page views just before they went may write after us.
+ * the rollup runs in progress are done (RollupJob.settle): a run that read the page views just
+ * before they went may write after us.
  */
 export async function eraseUser(
   models: Models,

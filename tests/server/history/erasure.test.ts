@@ -9,7 +9,10 @@ import {
   type TopPage,
   type UserStats,
 } from '@activity-hub/protocol';
+import { eraseUserActivity, type ErasureDeps } from '../../../server/src/domain/erasure.ts';
+import type { Claims } from '../../../server/src/domain/identity.ts';
 import { createLogger } from '../../../server/src/logger.ts';
+import { MemoryRateLimiter } from '../../../server/src/storage/memory-rate-limiter.ts';
 import { devToken, eventually, startHub, type TestHub } from '../../helpers/hub.ts';
 import { FakeTracker } from '../../helpers/track-client.ts';
 import { allSessions, buildSessions, insertSessions, type SeededSession } from './activity-fixtures.ts';
@@ -166,5 +169,38 @@ describe('DELETE /users/:userId/activity', () => {
     expect(await refused.json()).toMatchObject({ error: { code: 'rate_limited' } });
     // Per user, not per agency: another agency user of acme still erases.
     expect((await erase(await tokenFor(t, 'calm-boss'))).status).toBe(200);
+    // A location user is refused for what they are, every time, and spends nothing.
+    const loc = await tokenFor(t, 'loc-user', { locationId: 'loc-1' });
+    for (let i = 0; i < burst + 2; i++) expect((await erase(loc)).status).toBe(403);
+  });
+
+  it('waits for the rollup runs only when it deleted something, and only for its own agency', async () => {
+    const settled: string[] = [];
+    const erasedRollups: string[] = [];
+    const deps = (pageviews: number): ErasureDeps => ({
+      erase: () => Promise.resolve({ pageviews, sessions: pageviews }),
+      eraseRollups: (a, u) => (erasedRollups.push(`${a}/${u}`), Promise.resolve()),
+      settle: (a) => (settled.push(a), Promise.resolve()),
+      limiter: new MemoryRateLimiter(RATE_BUDGETS, { sweepMs: 0 }),
+      presence: { list: () => Promise.resolve([]) },
+      offline: () => Promise.resolve(),
+      audit: () => {},
+      clock: Date.now,
+    });
+    const claims: Claims = {
+      sub: 'boss',
+      role: 'agency',
+      agencyId: 'acme',
+      locationId: null,
+      name: 'Boss',
+      email: 'boss@example.test',
+      scope: 'read',
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    };
+    await eraseUserActivity(deps(0), claims, 'nobody');
+    expect(settled).toEqual([]);
+    await eraseUserActivity(deps(3), claims, 'ana');
+    expect(settled).toEqual(['acme']);
+    expect(erasedRollups).toEqual(['acme/ana']);
   });
 });

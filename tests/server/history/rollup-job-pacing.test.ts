@@ -168,13 +168,13 @@ describe('rollup job pacing', () => {
     expect(log.indexOf('read all')).toBeGreaterThan(log.indexOf('b done'));
   });
 
-  it('settle() wakes a resting run and waits for it and for agency catch-ups in progress, and starts no run', async () => {
+  it("settle() wakes a resting run and waits for it and for the agency's catch-up, and starts no run", async () => {
     const log: string[] = [];
     const f = fakes(3, log);
     const { j, periodic, started } = await resting(f);
     const agency = j.catchUpAgency('a').then(() => log.push('a done'));
     void periodic.then(() => log.push('periodic done'));
-    await j.settle();
+    await j.settle('a');
     log.push('settled');
     await agency;
     // Both runs were done before settle() answered, and no read came after theirs.
@@ -184,8 +184,22 @@ describe('rollup job pacing', () => {
     // Hurried: the periodic run did not rest out its ~4 s per step.
     expect(performance.now() - started).toBeLessThan(3_000);
     // With nothing in progress, it answers at once and reads nothing.
-    await j.settle();
+    await j.settle('a');
     expect(f.reads).toHaveLength(2);
+  });
+
+  it("settle() does not wait for another agency's catch-up", async () => {
+    const log: string[] = [];
+    const f = fakes(3, log);
+    const j = job(f, 1);
+    // Five steps of 40 ms for b.
+    const other = j.catchUpAgency('b').then(() => log.push('b done'));
+    await j.settle('a');
+    log.push('settled a');
+    await j.settle('b');
+    log.push('settled b');
+    await other;
+    expect(log.filter((l) => !l.startsWith('read'))).toEqual(['settled a', 'b done', 'settled b']);
   });
 
   it('stop() wakes a resting run instead of waiting out its rest', async () => {

@@ -45,6 +45,17 @@ const ownDelay = monitorEventLoopDelay({ resolution: 10 });
 ownDelay.enable();
 const ownDelayMax = () => ownDelay.max / 1e6;
 
+/**
+ * Starts a timed phase (hold or rate step): the slowest ack of each second and the loop delay
+ * count from now. Returns its start and the array the slowest acks go into.
+ */
+function openWindow(): { started: number; slowest: number[] } {
+  windowStarted = performance.now();
+  slowestBySecond = [];
+  ownDelay.reset();
+  return { started: windowStarted, slowest: slowestBySecond };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const countError = (code: string) => (totals.errors[code] = (totals.errors[code] ?? 0) + 1);
 
@@ -182,11 +193,8 @@ async function hold(seconds: number, heartbeatMs: number, navMs: number, drainMs
   const errors0 = { ...totals.errors };
   const n = tabs.length;
   const cpu0 = process.cpuUsage();
-  const started = performance.now();
+  const { started, slowest } = openWindow();
   const startedAt = Date.now();
-  windowStarted = started;
-  slowestBySecond = [];
-  ownDelay.reset();
   let hbDone = 0;
   let navDone = 0;
   let sent = 0;
@@ -208,7 +216,7 @@ async function hold(seconds: number, heartbeatMs: number, navMs: number, drainMs
   const pending = await drain(drainMs);
   await sleep(500); // the last navigations' broadcasts
   // Stalls: the seconds of the hold in which some event sent took over a second to be acked.
-  const stalls = [...slowestBySecond.entries()].filter(([, v]) => v > 1_000).map(([sec, v]) => ({ sec, ms: v }));
+  const stalls = [...slowest.entries()].filter(([, v]) => v > 1_000).map(([sec, v]) => ({ sec, ms: v }));
   slowestBySecond = null;
   const errors = Object.fromEntries(
     Object.entries(totals.errors)
@@ -241,10 +249,7 @@ async function rateStep(rate: number, seconds: number, drainMs: number) {
   const errors0 = { ...totals.errors };
   const n = tabs.length;
   const cpu0 = process.cpuUsage();
-  const started = performance.now();
-  windowStarted = started;
-  slowestBySecond = [];
-  ownDelay.reset();
+  const { started, slowest } = openWindow();
   let done = 0;
   while (performance.now() - started < seconds * 1000) {
     const due = Math.floor(((performance.now() - started) * rate) / 1000);
@@ -254,7 +259,7 @@ async function rateStep(rate: number, seconds: number, drainMs: number) {
   const genCpu = cpuShare(cpu0, started);
   const pending = await drain(drainMs);
   // The slowest ack of each second of the step: a stall shows as a run of slow seconds.
-  const slowest = slowestBySecond.map((v) => Math.round(v ?? 0));
+  const slowestMs = slowest.map((v) => Math.round(v ?? 0));
   slowestBySecond = null;
   const failed =
     Object.values(totals.errors).reduce((a, v) => a + v, 0) - Object.values(errors0).reduce((a, v) => a + v, 0);
@@ -268,7 +273,7 @@ async function rateStep(rate: number, seconds: number, drainMs: number) {
     p99: quantile(lat, 0.99),
     genCpu,
     genDelayMax: ownDelayMax(),
-    slowest,
+    slowest: slowestMs,
   };
 }
 

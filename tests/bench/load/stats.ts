@@ -8,10 +8,23 @@ export function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
+/**
+ * A `/proc/…/stat` line's name and user and system CPU seconds. The name, in parentheses, may
+ * hold spaces and parentheses itself, so the fields are counted from its last `) `.
+ */
+function parseStat(stat: string): { name: string; user: number; system: number } {
+  const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).trim(),
+    user: Number(f[11]) / 100,
+    system: Number(f[12]) / 100,
+  };
+}
+
 /** CPU seconds a process has used (user + system), from /proc. */
 export function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
+  const { user, system } = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  return user + system;
 }
 
 /** Resident set size of a process in bytes, from /proc. */
@@ -56,13 +69,12 @@ function threadSeconds(pid: number): Map<string, { user: number; system: number 
     } catch {
       continue; // the thread ended
     }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).trim();
+    const thread = parseStat(stat);
     // Node leaves V8's helper threads (collector, compilers) and worker threads named `node`.
-    const name = Number(tid) === pid ? 'main' : comm === 'node' ? 'helpers' : comm;
-    const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    const name = Number(tid) === pid ? 'main' : thread.name === 'node' ? 'helpers' : thread.name;
     const t = out.get(name) ?? { user: 0, system: 0 };
-    t.user += Number(f[11]) / 100;
-    t.system += Number(f[12]) / 100;
+    t.user += thread.user;
+    t.system += thread.system;
     out.set(name, t);
   }
   return out;

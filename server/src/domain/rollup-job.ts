@@ -61,9 +61,9 @@ interface Run {
  * The periodic run takes a lease so that normally one instance does the work. A catch-up needs
  * no lease, because it is idempotent anyway: `catchUpAgency()` before every statistics read (so
  * answers are exact right after writes) runs beside the periodic run; `catchUp()` waits for the
- * runs in progress and then runs once more for everyone waiting; `settle()` only waits. The periodic run leaves open
- * page views to their close; catch-ups take them too. A pass is one function
- * (rollup-pass.ts); this class decides when passes run, how they rest, and who waits.
+ * runs in progress and then runs once more for everyone waiting; `settle()` only waits. The
+ * periodic run leaves open page views to their close; catch-ups take them too. A pass is one
+ * function (rollup-pass.ts); this class decides when passes run, how they rest, and who waits.
  */
 export class RollupJob {
   private timer: NodeJS.Timeout | null = null;
